@@ -1,0 +1,46 @@
+"""Cross-fitting folds shared by every nuisance model."""
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+
+def make_folds(action, cv, random_state):
+    """Split rows into cross-fitting folds, stratified by the logged model.
+
+    Parameters
+    ----------
+    action : ndarray of shape (n_samples,)
+        Integer code of the logged model of each row.
+    cv : int or cross-validation splitter
+        Number of folds (>= 2), or an object with a ``split(X, y)`` method.
+    random_state : int
+        Seed of the shuffled stratified split.
+
+    Returns
+    -------
+    list of (train, test) index arrays
+    """
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        if cv < 2:
+            raise ValueError(
+                f"cv must be at least 2 so that each row's nuisance estimates come "
+                f"from models that never saw it; got cv={cv}."
+            )
+        splitter = StratifiedKFold(n_splits=int(cv), shuffle=True, random_state=random_state)
+    elif hasattr(cv, "split"):
+        splitter = cv
+    else:
+        raise TypeError(
+            f"cv must be an int >= 2 or a cross-validation splitter; got {cv!r}."
+        )
+    with warnings.catch_warnings():
+        # Models logged fewer times than there are folds are expected: their
+        # arm models fall back to simpler estimates on the folds that lack them.
+        warnings.filterwarnings("ignore", message="The least populated class")
+        folds = list(splitter.split(np.zeros((action.shape[0], 1)), action))
+    if len(folds) < 2:
+        raise ValueError(f"cv must produce at least 2 folds; got {len(folds)}.")
+    return folds

@@ -1,0 +1,162 @@
+"""Outcome models: one regressor (or binary classifier) per candidate model."""
+
+import warnings
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone, is_classifier
+from sklearn.linear_model import Ridge
+from sklearn.utils.validation import has_fit_parameter
+
+
+def default_outcome_model():
+    """The default outcome model: ridge regression, cheap and stable on embeddings."""
+    return Ridge(alpha=1.0)
+
+
+class _ConstantOutcome:
+    """Predicts one value; used when an arm has too few rows or a constant target."""
+
+    def __init__(self, value):
+        self.value = float(value)
+
+    def predict(self, X):
+        return np.full(X.shape[0], self.value)
+
+
+def _fit_arm(model, X, target, sample_weight, fallback):
+    """Fit a clone of ``model`` on the rows of one arm."""
+    if target.shape[0] == 0:
+        return _ConstantOutcome(fallback)
+    if target.shape[0] < 2 or np.ptp(target) == 0:
+        return _ConstantOutcome(np.average(target, weights=sample_weight))
+    estimator = clone(model)
+    fit_params = {}
+    if not np.all(sample_weight == sample_weight[0]):
+        if has_fit_parameter(estimator, "sample_weight"):
+            fit_params["sample_weight"] = sample_weight
+        else:
+            warnings.warn(
+                f"{type(estimator).__name__} does not accept sample_weight; its "
+                "outcome model is fitted without the weights.",
+                UserWarning,
+                stacklevel=4,
+            )
+    if is_classifier(estimator):
+        if not np.isin(target, (0.0, 1.0)).all():
+            raise ValueError(
+                f"the outcome model {type(estimator).__name__} is a classifier, but "
+                "its target is not binary 0/1; use a regressor for continuous "
+                "quality or cost."
+            )
+        target = target.astype(np.intp)
+    estimator.fit(X, target, **fit_params)
+    return estimator
+
+
+def _predict_arm(model, X):
+    if is_classifier(model):
+        positive = list(model.classes_).index(1)
+        return model.predict_proba(X)[:, positive]
+    return np.asarray(model.predict(X), dtype=np.float64).reshape(-1)
+
+
+def fit_arm_models(
+    X, action, target, *, n_classes, model=None, sample_weight=None, n_jobs=None
+):
+    """Fit one outcome model per candidate model on the rows where it was logged.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    action : ndarray of shape (n_samples,)
+        Integer code of the logged model.
+    target : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Observed outcome (quality or cost) of the logged model; with a
+        full-feedback matrix, every arm is fitted on all rows of its column.
+    n_classes : int
+    model : estimator, default=None
+        Regressor, or classifier with ``predict_proba`` for 0/1 outcomes.
+        Defaults to ``Ridge(alpha=1.0)``.
+    sample_weight : ndarray of shape (n_samples,), default=None
+    n_jobs : int, default=None
+        Arms fitted in parallel through joblib.
+
+    Returns
+    -------
+    list of fitted models, one per class
+    """
+    model = default_outcome_model() if model is None else model
+    weight = np.ones(target.shape[0]) if sample_weight is None else sample_weight
+    if target.ndim == 2:
+        return Parallel(n_jobs=n_jobs)(
+            delayed(_fit_arm)(model, X, target[:, t], weight, target[:, t].mean())
+            for t in range(n_classes)
+        )
+    fallback = float(np.average(target, weights=weight))
+    return Parallel(n_jobs=n_jobs)(
+        delayed(_fit_arm)(
+            model, X[action == t], target[action == t], weight[action == t], fallback
+        )
+        for t in range(n_classes)
+    )
+
+
+def predict_arm_models(models, X):
+    """Stack the predictions of per-arm outcome models into an (n, T) matrix."""
+    return np.column_stack([_predict_arm(m, X) for m in models])
+
+
+def _fit_predict_arm(model, X, target, weight, fallback, X_test):
+    return _predict_arm(_fit_arm(model, X, target, weight, fallback), X_test)
+
+
+def cross_fit_outcomes(
+    X, action, targets, folds, *, n_classes, models, sample_weight, n_jobs=None
+):
+    """Cross-fitted outcome estimates ``mu_hat(x_i, t)`` for several targets.
+
+    Each row's estimate comes from arm models fitted on the other folds.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    action : ndarray of shape (n_samples,)
+    targets : list of ndarray of shape (n_samples,)
+        Observed outcomes (e.g. quality and cost), estimated in one parallel pass.
+    folds : list of (train, test) index arrays
+    n_classes : int
+    models : list of estimators or None, one per target
+    sample_weight : ndarray of shape (n_samples,)
+    n_jobs : int, default=None
+        Number of (target, fold, arm) fits run in parallel through joblib.
+
+    Returns
+    -------
+    list of ndarray of shape (n_samples, n_classes), one per target
+    """
+    tasks = []
+    for target_index, (target, model) in enumerate(zip(targets, models)):
+        model = default_outcome_model() if model is None else model
+        for fold_index, (train, test) in enumerate(folds):
+            fallback = float(np.average(target[train], weights=sample_weight[train]))
+            for t in range(n_classes):
+                rows = train[action[train] == t]
+                tasks.append(
+                    (
+                        (target_index, fold_index, t),
+                        delayed(_fit_predict_arm)(
+                            model,
+                            X[rows],
+                            target[rows],
+                            sample_weight[rows],
+                            fallback,
+                            X[test],
+                        ),
+                    )
+                )
+    results = Parallel(n_jobs=n_jobs)(job for _, job in tasks)
+    estimates = [np.empty((X.shape[0], n_classes)) for _ in targets]
+    for ((target_index, fold_index, t), _), prediction in zip(tasks, results):
+        estimates[target_index][folds[fold_index][1], t] = prediction
+    return estimates

@@ -1,0 +1,84 @@
+"""Overlap diagnostics: how much the logs say about each candidate model."""
+
+import warnings
+
+import numpy as np
+
+
+class OverlapWarning(UserWarning):
+    """Raised when the logging policy explored too little for reliable estimates."""
+
+
+def overlap_diagnostics(
+    action,
+    propensity,
+    *,
+    n_classes,
+    min_propensity,
+    max_clipped_fraction=0.05,
+    min_ess_ratio=0.1,
+    warn=True,
+):
+    """Effective sample size per model and share of clipped propensities.
+
+    Parameters
+    ----------
+    action : ndarray of shape (n_samples,)
+        Integer code of the logged model.
+    propensity : ndarray of shape (n_samples,)
+        Unclipped propensity of each logged action (given or estimated).
+    n_classes : int
+    min_propensity : float
+        Clipping level applied to ``propensity``.
+    max_clipped_fraction, min_ess_ratio : float
+        Thresholds of the warning: more than ``max_clipped_fraction`` of rows
+        clipped, or a model whose effective sample size is below
+        ``min_ess_ratio`` times its number of logged rows.
+    warn : bool, default=True
+        Emit an :class:`OverlapWarning` when a threshold is crossed.
+
+    Returns
+    -------
+    dict
+        ``n_logged`` (rows per model), ``effective_sample_size`` per model,
+        ``ess_ratio`` (effective over logged rows), ``clipped_fraction``,
+        ``max_weight`` (largest inverse clipped propensity).
+    """
+    clipped = propensity < min_propensity
+    weight = 1.0 / np.maximum(propensity, min_propensity)
+    n_logged = np.bincount(action, minlength=n_classes)
+    total = np.bincount(action, weights=weight, minlength=n_classes)
+    squares = np.bincount(action, weights=weight**2, minlength=n_classes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ess = np.where(squares > 0, total**2 / squares, 0.0)
+        ratio = np.where(n_logged > 0, ess / n_logged, 0.0)
+    diagnostics = {
+        "n_logged": n_logged,
+        "effective_sample_size": ess,
+        "ess_ratio": ratio,
+        "clipped_fraction": float(clipped.mean()),
+        "max_weight": float(weight.max()),
+    }
+    if warn:
+        problems = []
+        if diagnostics["clipped_fraction"] > max_clipped_fraction:
+            problems.append(
+                f"{diagnostics['clipped_fraction']:.1%} of propensities are below "
+                f"min_propensity={min_propensity:g} and were clipped"
+            )
+        poor = np.flatnonzero((ratio < min_ess_ratio) & (n_logged > 0))
+        if poor.size:
+            problems.append(
+                f"models at class positions {poor.tolist()} have an effective sample "
+                f"size below {min_ess_ratio:.0%} of their logged rows"
+            )
+        if problems:
+            warnings.warn(
+                "Poor overlap between the logging policy and the candidate models: "
+                + "; ".join(problems)
+                + ". Estimates for rarely logged models are unreliable; log with more "
+                "exploration, or raise min_propensity to trade variance for bias.",
+                OverlapWarning,
+                stacklevel=3,
+            )
+    return diagnostics

@@ -1,0 +1,62 @@
+"""Propensity of the logging policy: given, or estimated by a cross-fitted classifier."""
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+
+
+def default_propensity_model():
+    """The default propensity model: multinomial logistic regression."""
+    return LogisticRegression(C=1.0, max_iter=300)
+
+
+def _fit_predict_fold(model, X_train, action_train, X_test, action_test, n_classes):
+    model = clone(model)
+    model.fit(X_train, action_train)
+    if not hasattr(model, "predict_proba"):
+        raise TypeError(
+            f"propensity_model must implement predict_proba; "
+            f"{type(model).__name__} does not."
+        )
+    proba = model.predict_proba(X_test)
+    # Map the fold model's classes onto the codes of all candidate models; a model
+    # absent from a training fold gets probability 0 (clipped later).
+    full = np.zeros((X_test.shape[0], n_classes))
+    full[:, np.asarray(model.classes_, dtype=np.intp)] = proba
+    return full[np.arange(X_test.shape[0]), action_test]
+
+
+def estimate_propensity(
+    X, action, folds, *, n_classes, propensity_model=None, n_jobs=None
+):
+    """Cross-fitted estimate of ``e(t_i | x_i)``, the logging probability of each row.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    action : ndarray of shape (n_samples,)
+        Integer code of the logged model.
+    folds : list of (train, test) index arrays
+    n_classes : int
+    propensity_model : classifier with ``predict_proba``, default=None
+        Defaults to multinomial ``LogisticRegression``.
+    n_jobs : int, default=None
+        Folds fitted in parallel through joblib.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        Unclipped estimated propensity of each logged action.
+    """
+    model = default_propensity_model() if propensity_model is None else propensity_model
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_predict_fold)(
+            model, X[train], action[train], X[test], action[test], n_classes
+        )
+        for train, test in folds
+    )
+    propensity = np.empty(X.shape[0])
+    for (_, test), values in zip(folds, results):
+        propensity[test] = values
+    return propensity

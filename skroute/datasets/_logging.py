@@ -1,0 +1,118 @@
+"""Turn a full-feedback table into logged data under a known logging policy."""
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.utils import Bunch, check_random_state
+
+
+def simulate_logging(
+    X,
+    reward,
+    cost=None,
+    *,
+    logging_policy="linear",
+    temperature=1.0,
+    exploration=0.05,
+    models=None,
+    random_state=None,
+):
+    """Simulate the logs of a deployed router on a full-feedback table.
+
+    The logging policy is ``(1 - exploration) * softmax(score(x) / temperature)
+    + exploration / T``: it depends on the query, and every model keeps a
+    probability of at least ``exploration / T``. Each row reveals the quality
+    and cost of the one model drawn; the exact propensities are returned.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    reward : array-like of shape (n_samples, n_models)
+        Full-feedback quality table.
+    cost : array-like of shape (n_samples, n_models), default=None
+    logging_policy : "linear", "uniform" or array-like of shape (n_samples, n_models)
+        ``"linear"``: scores from a random linear map of the standardised
+        features (seeded by ``random_state``); ``"uniform"``: every model with
+        equal probability; an array: the scores themselves.
+    temperature : float, default=1.0
+    exploration : float in [0, 1], default=0.05
+    models : array-like of shape (n_models,), default=None
+        Model names used as labels of ``action``; ``0 .. T-1`` when None.
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    Bunch
+        ``X``, ``action`` (model label per row), ``action_index`` (its column),
+        ``reward`` and ``cost`` of the logged model (n_samples,),
+        ``propensity`` of the logged model, ``logging_proba`` (n_samples,
+        n_models).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skroute.datasets import simulate_logging
+    >>> rng = np.random.default_rng(0)
+    >>> logs = simulate_logging(rng.normal(size=(5, 3)), rng.uniform(size=(5, 4)),
+    ...                         random_state=0)
+    >>> logs.propensity.shape, bool((logs.propensity >= 0.05 / 4).all())
+    ((5,), True)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    reward = np.asarray(reward, dtype=np.float64)
+    if X.ndim != 2 or reward.ndim != 2 or reward.shape[0] != X.shape[0]:
+        raise ValueError(
+            "X must be (n_samples, n_features) and reward (n_samples, n_models) with "
+            f"the same number of rows; got X {X.shape} and reward {reward.shape}."
+        )
+    n_samples, n_models = reward.shape
+    if cost is not None:
+        cost = np.asarray(cost, dtype=np.float64)
+        if cost.shape != reward.shape:
+            raise ValueError(
+                f"cost must have the shape of reward {reward.shape}; got {cost.shape}."
+            )
+    if not 0 <= exploration <= 1:
+        raise ValueError(f"exploration must be in [0, 1]; got {exploration!r}.")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0; got {temperature!r}.")
+    models = np.arange(n_models) if models is None else np.asarray(models)
+    if models.shape != (n_models,):
+        raise ValueError(
+            f"models must name the {n_models} columns of reward; got {models.shape}."
+        )
+    rng = check_random_state(random_state)
+
+    if isinstance(logging_policy, str) and logging_policy == "linear":
+        spread = X.std(axis=0)
+        standardised = (X - X.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+        weights = rng.normal(size=(X.shape[1], n_models)) / np.sqrt(X.shape[1])
+        scores = standardised @ weights
+    elif isinstance(logging_policy, str) and logging_policy == "uniform":
+        scores = np.zeros((n_samples, n_models))
+    elif isinstance(logging_policy, str):
+        raise ValueError(
+            "logging_policy must be 'linear', 'uniform' or an (n_samples, n_models) "
+            f"array of scores; got {logging_policy!r}."
+        )
+    else:
+        scores = np.asarray(logging_policy, dtype=np.float64)
+        if scores.shape != reward.shape:
+            raise ValueError(
+                f"logging_policy scores must have shape {reward.shape}; got "
+                f"{scores.shape}."
+            )
+    proba = (1 - exploration) * softmax(scores / temperature, axis=1)
+    proba += exploration / n_models
+    cumulative = np.cumsum(proba, axis=1)
+    draws = rng.uniform(size=(n_samples, 1)) * cumulative[:, -1:]
+    action_index = np.minimum((cumulative < draws).sum(axis=1), n_models - 1)
+    rows = np.arange(n_samples)
+    return Bunch(
+        X=X,
+        action=models[action_index],
+        action_index=action_index,
+        reward=reward[rows, action_index],
+        cost=None if cost is None else cost[rows, action_index],
+        propensity=proba[rows, action_index],
+        logging_proba=proba,
+    )

@@ -1,0 +1,119 @@
+"""Regret surrogates on policy scores, given a utility matrix per row."""
+
+import torch
+from torch import nn
+
+
+def _weighted_mean(per_row, sample_weight):
+    if sample_weight is None:
+        return per_row.mean()
+    sample_weight = sample_weight.to(per_row.dtype).reshape(-1)
+    return (per_row * sample_weight).sum() / sample_weight.sum().clamp_min(
+        torch.finfo(per_row.dtype).tiny
+    )
+
+
+def regret_gaps(utility):
+    """``delta[i, t] = max_s utility[i, s] - utility[i, t]`` (non-negative)."""
+    return utility.max(dim=1, keepdim=True).values - utility
+
+
+def softmax_regret_loss(scores, utility, temperature=1.0, sample_weight=None):
+    """Softmax-weighted regret: ``mean_i sum_t softmax(g_i / tau)_t delta_i(t)``.
+
+    The expected regret of the stochastic policy ``softmax(g / tau)`` under the
+    utility estimates; its minimiser's argmax is the optimal policy for them.
+
+    Parameters
+    ----------
+    scores : Tensor of shape (n_samples, n_classes)
+        Policy logits ``g(x)``.
+    utility : Tensor of shape (n_samples, n_classes)
+        Utility estimates ``Gamma(lambda)``, e.g. doubly robust pseudo-outcomes.
+    temperature : float, default=1.0
+    sample_weight : Tensor of shape (n_samples,), default=None
+
+    Returns
+    -------
+    Tensor (scalar)
+    """
+    policy = torch.softmax(scores / temperature, dim=1)
+    per_row = (policy * regret_gaps(utility)).sum(dim=1)
+    return _weighted_mean(per_row, sample_weight)
+
+
+def classification_regret_loss(
+    scores, utility, temperature=1.0, gap_weighted=False, sample_weight=None
+):
+    """Cross-entropy towards ``argmax_t utility[i, t]``, optionally gap-weighted.
+
+    With ``gap_weighted=True`` each row's cross-entropy is multiplied by the
+    gap between its best and second-best utility: rows where the choice matters
+    little count little.
+
+    Parameters
+    ----------
+    scores : Tensor of shape (n_samples, n_classes)
+    utility : Tensor of shape (n_samples, n_classes)
+    temperature : float, default=1.0
+    gap_weighted : bool, default=False
+    sample_weight : Tensor of shape (n_samples,), default=None
+
+    Returns
+    -------
+    Tensor (scalar)
+    """
+    log_policy = torch.log_softmax(scores / temperature, dim=1)
+    best = utility.argmax(dim=1, keepdim=True)
+    per_row = -log_policy.gather(1, best).squeeze(1)
+    if gap_weighted:
+        top_two = utility.topk(2, dim=1).values
+        per_row = per_row * (top_two[:, 0] - top_two[:, 1])
+    return _weighted_mean(per_row, sample_weight)
+
+
+class SoftmaxRegretLoss(nn.Module):
+    """Module form of :func:`softmax_regret_loss` (a skorch criterion).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skroute.losses import SoftmaxRegretLoss
+    >>> loss = SoftmaxRegretLoss(temperature=1.0)
+    >>> scores = torch.tensor([[0.0, 0.0]])
+    >>> utility = torch.tensor([[1.0, 0.0]])
+    >>> float(loss(scores, utility))
+    0.5
+    """
+
+    def __init__(self, temperature=1.0):
+        super().__init__()
+        self.temperature = temperature
+
+    def forward(self, scores, utility, sample_weight=None):
+        return softmax_regret_loss(scores, utility, self.temperature, sample_weight)
+
+
+class ClassificationRegretLoss(nn.Module):
+    """Module form of :func:`classification_regret_loss` (a skorch criterion).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skroute.losses import ClassificationRegretLoss
+    >>> loss = ClassificationRegretLoss()
+    >>> scores = torch.tensor([[0.0, 0.0]])
+    >>> utility = torch.tensor([[1.0, 0.0]])
+    >>> round(float(loss(scores, utility)), 4)  # log(2)
+    0.6931
+    """
+
+    def __init__(self, temperature=1.0, gap_weighted=False):
+        super().__init__()
+        self.temperature = temperature
+        self.gap_weighted = gap_weighted
+
+    def forward(self, scores, utility, sample_weight=None):
+        return classification_regret_loss(
+            scores, utility, self.temperature, self.gap_weighted, sample_weight
+        )

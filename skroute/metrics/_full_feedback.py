@@ -1,0 +1,107 @@
+"""Regret and utility of a routing policy under full feedback."""
+
+import numpy as np
+
+from skroute.utils import check_cost_sensitivity
+
+
+def _utility_matrix(reward, cost, cost_sensitivity):
+    reward = np.asarray(reward, dtype=np.float64)
+    if reward.ndim != 2:
+        raise ValueError(
+            f"reward must be a full-feedback (n_samples, n_models) matrix; got shape "
+            f"{reward.shape}."
+        )
+    cost_sensitivity = check_cost_sensitivity(cost_sensitivity)
+    if cost is None:
+        return reward
+    cost = np.asarray(cost, dtype=np.float64)
+    if cost.shape != reward.shape:
+        raise ValueError(
+            f"cost must have the shape of reward {reward.shape}; got {cost.shape}."
+        )
+    return reward - cost_sensitivity * cost
+
+
+def _policy_matrix(y_pred, n_samples, classes):
+    """One-hot rows for chosen labels, or the probabilities as given."""
+    y_pred = np.asarray(y_pred)
+    if y_pred.ndim == 2:
+        if y_pred.shape != (n_samples, classes.size):
+            raise ValueError(
+                f"policy probabilities must have shape ({n_samples}, {classes.size}); "
+                f"got {y_pred.shape}."
+            )
+        if not np.allclose(y_pred.sum(axis=1), 1.0, atol=1e-6) or (y_pred < 0).any():
+            raise ValueError("policy probabilities must be >= 0 and sum to 1 per row.")
+        return y_pred.astype(np.float64)
+    if y_pred.shape != (n_samples,):
+        raise ValueError(
+            f"y_pred has {y_pred.shape[0]} rows but reward has {n_samples}; pass one "
+            "chosen model per row."
+        )
+    lookup = {label: index for index, label in enumerate(classes.tolist())}
+    try:
+        index = np.array([lookup[label] for label in y_pred.tolist()], dtype=np.intp)
+    except KeyError as exc:
+        raise ValueError(
+            f"y_pred holds a model that is not among classes: {exc.args[0]!r}."
+        ) from None
+    policy = np.zeros((n_samples, classes.size))
+    policy[np.arange(n_samples), index] = 1.0
+    return policy
+
+
+def utility(reward, y_pred, *, cost=None, cost_sensitivity=0.0, classes=None):
+    """Mean utility ``quality - lambda * cost`` of a policy under full feedback.
+
+    Parameters
+    ----------
+    reward : array-like of shape (n_samples, n_models)
+        Quality of every model on every query (columns in ``classes`` order).
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_models)
+        Chosen model per query, or routing probabilities.
+    cost : array-like of shape (n_samples, n_models), default=None
+    cost_sensitivity : float, default=0.0
+    classes : array-like of shape (n_models,), default=None
+        Labels of the columns; ``0 .. n_models-1`` when None.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from skroute.metrics import utility
+    >>> utility([[1.0, 0.0], [0.0, 1.0]], [0, 0])
+    0.5
+    """
+    u = _utility_matrix(reward, cost, cost_sensitivity)
+    classes = np.arange(u.shape[1]) if classes is None else np.asarray(classes)
+    policy = _policy_matrix(y_pred, u.shape[0], classes)
+    return float((policy * u).sum(axis=1).mean())
+
+
+def regret(reward, y_pred, *, cost=None, cost_sensitivity=0.0, classes=None):
+    """Mean regret ``max_t u(t) - u(chosen)`` of a policy under full feedback.
+
+    Parameters
+    ----------
+    reward, y_pred, cost, cost_sensitivity, classes
+        As in :func:`utility`.
+
+    Returns
+    -------
+    float
+        Non-negative; 0 for the oracle.
+
+    Examples
+    --------
+    >>> from skroute.metrics import regret
+    >>> regret([[1.0, 0.0], [0.0, 1.0]], [0, 0])
+    0.5
+    """
+    u = _utility_matrix(reward, cost, cost_sensitivity)
+    classes = np.arange(u.shape[1]) if classes is None else np.asarray(classes)
+    policy = _policy_matrix(y_pred, u.shape[0], classes)
+    return float((u.max(axis=1) - (policy * u).sum(axis=1)).mean())

@@ -1,0 +1,208 @@
+"""Shared base of every router: validation of logs, fit/score contract, predictions."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skroute.causal import cross_fit_pseudo_outcomes
+from skroute.utils import (
+    check_action_counts,
+    check_logged_outcomes,
+    encode_actions,
+)
+
+_LOGGED_ARRAYS = {"reward": True, "cost": True, "propensity": True}
+
+# Nuisance settings used by ``score`` for routers that do not define their own.
+_DEFAULT_NUISANCE = {
+    "propensity_model": None,
+    "reward_model": None,
+    "cost_model": None,
+    "cv": 5,
+    "min_propensity": 0.01,
+    "n_jobs": None,
+    "random_state": None,
+}
+
+
+@dataclass
+class LoggedData:
+    """Validated logs: features, integer actions and per-sample arrays."""
+
+    X: np.ndarray
+    action: np.ndarray
+    reward: np.ndarray
+    cost: np.ndarray | None
+    propensity: np.ndarray | None
+    sample_weight: np.ndarray
+
+    @property
+    def full_feedback(self):
+        return self.reward.ndim == 2
+
+
+class BaseRouter(ClassifierMixin, BaseEstimator):
+    """Base class of routers: ``fit(X, y, *, reward, cost, propensity)``.
+
+    ``y`` is the logged model of each row, so ``classes_`` are the candidate
+    models. ``reward``, ``cost`` and ``propensity`` are requested by default for
+    ``fit`` and ``score`` so that metadata routing carries them through
+    Pipelines and model-selection tools. Subclasses implement ``_fit`` and
+    ``_decision_scores``.
+    """
+
+    __metadata_request__fit = _LOGGED_ARRAYS
+    __metadata_request__score = _LOGGED_ARRAYS
+
+    def fit(self, X, y, *, reward=None, cost=None, propensity=None, sample_weight=None):
+        """Fit the router on logged data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Query features (embeddings).
+        y : array-like of shape (n_samples,)
+            The model that answered each query (the logged action).
+        reward : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Quality of the logged answer; a 2-D matrix (columns in ``classes_``
+            order) is full feedback and trains on the true utilities.
+        cost : array-like of the same shape as ``reward``, default=None
+            Cost of the logged answer (non-negative). Without it,
+            ``cost_sensitivity`` has no effect.
+        propensity : array-like of shape (n_samples,), default=None
+            Probability with which the logging policy chose the logged model;
+            estimated from the logs when None.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        logs, classes = self._validate_logs(X, y, reward, cost, propensity, sample_weight)
+        check_action_counts(logs.action, classes, full_feedback=logs.full_feedback)
+        self.classes_ = classes
+        self._fit(logs)
+        return self
+
+    def _validate_logs(self, X, y, reward, cost, propensity, sample_weight, reset=True):
+        X, y = validate_data(
+            self, X, y, dtype=[np.float64, np.float32], reset=reset, y_numeric=False
+        )
+        classes = getattr(self, "classes", None) if reset else self.classes_
+        classes, action = encode_actions(y, classes)
+        reward, cost, propensity, sample_weight = check_logged_outcomes(
+            reward,
+            cost,
+            propensity,
+            sample_weight,
+            n_samples=X.shape[0],
+            n_classes=classes.size,
+        )
+        return LoggedData(X, action, reward, cost, propensity, sample_weight), classes
+
+    def _nuisance_params(self):
+        return {name: getattr(self, name, value) for name, value in _DEFAULT_NUISANCE.items()}
+
+    def score(self, X, y, *, reward=None, cost=None, propensity=None, sample_weight=None):
+        """Estimated value of the deployed policy on logged data (higher is better).
+
+        The value is the mean utility ``quality - cost_sensitivity * cost`` of
+        the models that ``predict`` chooses, estimated by the doubly robust
+        estimator. Its nuisance models are cross-fitted on the data passed here,
+        never on the rows they score; with full-feedback 2-D ``reward`` the
+        value is exact.
+
+        Parameters
+        ----------
+        X, y, reward, cost, propensity, sample_weight
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        float
+        """
+        check_is_fitted(self)
+        logs, _ = self._validate_logs(
+            X, y, reward, cost, propensity, sample_weight, reset=False
+        )
+        if logs.full_feedback:
+            reward_matrix, cost_matrix = logs.reward, logs.cost
+        else:
+            estimates = cross_fit_pseudo_outcomes(
+                logs.X,
+                logs.action,
+                logs.reward,
+                logs.cost,
+                logs.propensity,
+                n_classes=self.classes_.size,
+                method="dr",
+                sample_weight=logs.sample_weight,
+                warn_overlap=False,
+                **self._nuisance_params(),
+            )
+            reward_matrix, cost_matrix = estimates.reward, estimates.cost
+        rows = np.arange(logs.X.shape[0])
+        chosen = self._predict_index(logs.X)
+        value = reward_matrix[rows, chosen]
+        if cost_matrix is not None:
+            value = value - self.cost_sensitivity * cost_matrix[rows, chosen]
+        return float(np.average(value, weights=logs.sample_weight))
+
+    def _check_X(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    def decision_function(self, X):
+        """Score of every candidate model for each query (higher is preferred).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), or (n_samples,) for two models
+            With two candidate models, as in scikit-learn's binary classifiers,
+            the score of ``classes_[1]`` minus that of ``classes_[0]``.
+        """
+        scores = self._decision_scores(self._check_X(X))
+        if scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
+
+    def _predict_index(self, X):
+        return np.argmax(self._decision_scores(X), axis=1)
+
+    def predict(self, X):
+        """The model to route each query to.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        return self.classes_[self._predict_index(self._check_X(X))]
+
+    def predict_proba(self, X):
+        """Routing probabilities of the policy, ``softmax(scores / temperature)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return self._policy_proba(self._decision_scores(self._check_X(X)))
+
+    def _policy_proba(self, scores):
+        return softmax(scores / self.temperature, axis=1)

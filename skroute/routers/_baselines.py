@@ -1,0 +1,292 @@
+"""Baseline routers sharing the fit signature of the causal routers."""
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from skroute.causal import (
+    PSEUDO_OUTCOME_METHODS,
+    cross_fit_pseudo_outcomes,
+    fit_arm_models,
+    predict_arm_models,
+)
+from skroute.routers._base import BaseRouter
+
+_COMMON_CONSTRAINTS = {
+    "cost_sensitivity": [Interval(numbers.Real, 0, None, closed="left")],
+    "classes": [None, "array-like"],
+}
+
+
+def _one_hot(index, n_classes):
+    proba = np.zeros((index.shape[0], n_classes))
+    proba[np.arange(index.shape[0]), index] = 1.0
+    return proba
+
+
+class DecoupledRouter(BaseRouter):
+    """Predict-then-optimise router: per-model quality and cost regressors.
+
+    Each candidate model gets a quality regressor and a cost regressor fitted
+    on the rows where it was logged, without correcting for the logging
+    policy; a query goes to ``argmax_t quality_t(x) - lambda cost_t(x)``. This
+    is the usual approach that the causal routers improve upon.
+
+    Parameters
+    ----------
+    cost_sensitivity : float, default=0.0
+        ``lambda`` in the utility ``quality - lambda * cost``.
+    reward_model, cost_model : regressor or binary classifier, default=None
+        Per-model outcome models; ``Ridge(alpha=1.0)`` when None.
+    classes : array-like, default=None
+        The candidate models; defaults to the models seen in ``y``.
+    n_jobs : int, default=None
+        Models fitted in parallel (joblib).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    reward_models_, cost_models_ : list of fitted models (``cost_models_`` is
+        None without cost)
+
+    Examples
+    --------
+    >>> from skroute.routers import DecoupledRouter
+    >>> from skroute.datasets import make_routing_problem, simulate_logging
+    >>> problem = make_routing_problem(n_samples=500, random_state=0)
+    >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
+    ...                         models=problem.models, random_state=0)
+    >>> router = DecoupledRouter(cost_sensitivity=0.05).fit(
+    ...     logs.X, logs.action, reward=logs.reward, cost=logs.cost)
+    >>> router.predict_proba(logs.X[:2]).sum(axis=1)
+    array([1., 1.])
+    """
+
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "reward_model": [None, HasMethods(["fit"])],
+        "cost_model": [None, HasMethods(["fit"])],
+        "n_jobs": [None, numbers.Integral],
+    }
+
+    def __init__(
+        self,
+        cost_sensitivity=0.0,
+        *,
+        reward_model=None,
+        cost_model=None,
+        classes=None,
+        n_jobs=None,
+    ):
+        self.cost_sensitivity = cost_sensitivity
+        self.reward_model = reward_model
+        self.cost_model = cost_model
+        self.classes = classes
+        self.n_jobs = n_jobs
+
+    def _fit(self, logs):
+        def fit(target, model):
+            return fit_arm_models(
+                logs.X,
+                logs.action,
+                target,
+                n_classes=self.classes_.size,
+                model=model,
+                sample_weight=logs.sample_weight,
+                n_jobs=self.n_jobs,
+            )
+
+        self.reward_models_ = fit(logs.reward, self.reward_model)
+        self.cost_models_ = None if logs.cost is None else fit(logs.cost, self.cost_model)
+        return self
+
+    def _decision_scores(self, X):
+        scores = predict_arm_models(self.reward_models_, X)
+        if self.cost_models_ is not None:
+            scores -= self.cost_sensitivity * predict_arm_models(self.cost_models_, X)
+        return scores
+
+    def _policy_proba(self, scores):
+        return _one_hot(np.argmax(scores, axis=1), scores.shape[1])
+
+
+class BestSingleModelRouter(BaseRouter):
+    """Routes every query to the one model with the best estimated utility.
+
+    The value of each model, ``mean_i Gamma_i(t; lambda)``, is estimated off
+    policy from the logs with cross-fitted pseudo-outcomes (doubly robust by
+    default), so a model that the old router favoured on easy queries is not
+    mistaken for the best one.
+
+    Parameters
+    ----------
+    cost_sensitivity : float, default=0.0
+    pseudo_outcome : {"dr", "ipw", "dm"}, default="dr"
+    propensity_model, reward_model, cost_model, cv, min_propensity
+        Nuisance settings, as in :class:`~skroute.CausalRouterClassifier`.
+    classes : array-like, default=None
+    n_jobs : int, default=None
+    random_state : int, RandomState instance or None, default=None
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    model_values_ : ndarray of shape (n_classes,)
+        Estimated utility of routing every query to each model.
+    best_model_ : label from ``classes_``
+
+    Examples
+    --------
+    >>> from skroute.routers import BestSingleModelRouter
+    >>> from skroute.datasets import make_routing_problem, simulate_logging
+    >>> problem = make_routing_problem(n_samples=500, random_state=0)
+    >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
+    ...                         models=problem.models, random_state=0)
+    >>> router = BestSingleModelRouter(random_state=0).fit(
+    ...     logs.X, logs.action, reward=logs.reward, propensity=logs.propensity)
+    >>> bool((router.predict(logs.X) == router.best_model_).all())
+    True
+    """
+
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "pseudo_outcome": [StrOptions(set(PSEUDO_OUTCOME_METHODS))],
+        "propensity_model": [None, HasMethods(["fit", "predict_proba"])],
+        "reward_model": [None, HasMethods(["fit"])],
+        "cost_model": [None, HasMethods(["fit"])],
+        "cv": ["cv_object"],
+        "min_propensity": [Interval(numbers.Real, 0, 1, closed="right")],
+        "n_jobs": [None, numbers.Integral],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        cost_sensitivity=0.0,
+        *,
+        pseudo_outcome="dr",
+        propensity_model=None,
+        reward_model=None,
+        cost_model=None,
+        cv=5,
+        min_propensity=0.01,
+        classes=None,
+        n_jobs=None,
+        random_state=None,
+    ):
+        self.cost_sensitivity = cost_sensitivity
+        self.pseudo_outcome = pseudo_outcome
+        self.propensity_model = propensity_model
+        self.reward_model = reward_model
+        self.cost_model = cost_model
+        self.cv = cv
+        self.min_propensity = min_propensity
+        self.classes = classes
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _fit(self, logs):
+        estimates = cross_fit_pseudo_outcomes(
+            logs.X,
+            logs.action,
+            logs.reward,
+            logs.cost,
+            logs.propensity,
+            n_classes=self.classes_.size,
+            method=self.pseudo_outcome,
+            propensity_model=self.propensity_model,
+            reward_model=self.reward_model,
+            cost_model=self.cost_model,
+            cv=self.cv,
+            min_propensity=self.min_propensity,
+            sample_weight=logs.sample_weight,
+            n_jobs=self.n_jobs,
+            random_state=self.random_state,
+        )
+        utility = estimates.utility(self.cost_sensitivity)
+        self.model_values_ = np.average(utility, axis=0, weights=logs.sample_weight)
+        self.best_model_ = self.classes_[np.argmax(self.model_values_)]
+        return self
+
+    def _decision_scores(self, X):
+        return np.broadcast_to(self.model_values_, (X.shape[0], self.classes_.size)).copy()
+
+    def _policy_proba(self, scores):
+        return _one_hot(np.argmax(scores, axis=1), scores.shape[1])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.poor_score = True
+        return tags
+
+
+class RandomRouter(BaseRouter):
+    """Routes each query to a model drawn uniformly at random.
+
+    The draw is a seeded hash of the query's features, so the same query always
+    goes to the same model and predictions do not depend on the batch they
+    come in. ``predict_proba`` is the uniform policy the draws follow.
+
+    Parameters
+    ----------
+    cost_sensitivity : float, default=0.0
+        ``lambda`` used by :meth:`score`.
+    classes : array-like, default=None
+    random_state : int, RandomState instance or None, default=None
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skroute.routers import RandomRouter
+    >>> X = np.random.default_rng(0).normal(size=(400, 3))
+    >>> y = np.repeat(["a", "b"], 200)
+    >>> router = RandomRouter(random_state=0).fit(X, y, reward=np.ones(400))
+    >>> sorted(set(router.predict(X)))
+    ['a', 'b']
+    """
+
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, cost_sensitivity=0.0, *, classes=None, random_state=None):
+        self.cost_sensitivity = cost_sensitivity
+        self.classes = classes
+        self.random_state = random_state
+
+    def _fit(self, logs):
+        rng = check_random_state(self.random_state)
+        # Odd multipliers of a per-feature multiplicative hash of the row's bits.
+        self.hash_multipliers_ = (
+            rng.randint(0, 2**62, size=logs.X.shape[1], dtype=np.int64).astype(np.uint64)
+            * np.uint64(2)
+            + np.uint64(1)
+        )
+        return self
+
+    def _decision_scores(self, X):
+        return np.zeros((X.shape[0], self.classes_.size))
+
+    def _predict_index(self, X):
+        bits = np.ascontiguousarray(X, dtype=np.float64).view(np.uint64)
+        with np.errstate(over="ignore"):
+            h = (bits * self.hash_multipliers_).sum(axis=1, dtype=np.uint64)
+            h ^= h >> np.uint64(33)
+            h *= np.uint64(0xFF51AFD7ED558CCD)
+            h ^= h >> np.uint64(33)
+        return (h % np.uint64(self.classes_.size)).astype(np.intp)
+
+    def _policy_proba(self, scores):
+        return np.full(scores.shape, 1.0 / scores.shape[1])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.poor_score = True
+        return tags

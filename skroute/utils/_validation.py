@@ -1,0 +1,228 @@
+"""Validation of logged routing data: one place for every check and message."""
+
+import numbers
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, column_or_1d
+
+ROUTING_HINT = (
+    "Inside a Pipeline, GridSearchCV or cross_validate, enable metadata routing "
+    "with sklearn.set_config(enable_metadata_routing=True) so that reward, cost "
+    "and propensity reach the router."
+)
+
+
+def _rows(mask, limit=10):
+    """Format the first offending row indices of a boolean mask."""
+    rows = np.flatnonzero(mask)
+    shown = ", ".join(str(r) for r in rows[:limit])
+    more = f", ... ({rows.size} rows)" if rows.size > limit else ""
+    return f"[{shown}{more}]"
+
+
+def _as_float_array(values, name):
+    """Convert ``values`` to a float64 array or raise a TypeError naming it."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{name} must be numeric; got values of type "
+            f"{np.asarray(values).dtype}. Convert {name} to numbers first."
+        ) from exc
+    return array
+
+
+def check_finite(array, name):
+    """Raise a ValueError naming ``name`` and the rows holding NaN or infinity."""
+    bad = ~np.isfinite(array)
+    if bad.any():
+        if bad.ndim > 1:
+            bad = bad.any(axis=tuple(range(1, bad.ndim)))
+        raise ValueError(
+            f"{name} contains NaN or infinity at rows {_rows(bad)}; "
+            f"drop or impute those rows before fitting."
+        )
+
+
+def check_cost_sensitivity(cost_sensitivity, name="cost_sensitivity"):
+    """Return ``cost_sensitivity`` as a float after checking it is finite and >= 0."""
+    if isinstance(cost_sensitivity, bool) or not isinstance(
+        cost_sensitivity, numbers.Real
+    ):
+        raise TypeError(
+            f"{name} must be a non-negative real number; got "
+            f"{type(cost_sensitivity).__name__}."
+        )
+    value = float(cost_sensitivity)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(
+            f"{name} must be a finite number >= 0 (the price of one unit of cost "
+            f"in units of quality); got {cost_sensitivity}."
+        )
+    return value
+
+
+def encode_actions(y, classes=None):
+    """Encode the logged actions ``y`` as integer codes.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        The model that answered each query (labels).
+    classes : array-like of shape (n_classes,), default=None
+        The candidate models. Defaults to the sorted distinct values of ``y``.
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+    codes : ndarray of shape (n_samples,), dtype=intp
+    """
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    if classes is None:
+        classes, codes = np.unique(y, return_inverse=True)
+        return classes, codes.astype(np.intp)
+    classes = np.asarray(classes)
+    if classes.ndim != 1 or classes.size == 0:
+        raise ValueError(
+            "classes must be a non-empty 1-D list of candidate models; got shape "
+            f"{classes.shape}."
+        )
+    if np.unique(classes).size != classes.size:
+        raise ValueError("classes must not contain duplicates.")
+    order = np.argsort(classes, kind="stable")
+    sorted_classes = classes[order]
+    try:
+        position = np.searchsorted(sorted_classes, y)
+    except TypeError as exc:
+        raise TypeError(
+            "y and classes hold labels of incompatible types; use the same type "
+            "(all strings or all integers) for both."
+        ) from exc
+    position = np.clip(position, 0, classes.size - 1)
+    unknown = sorted_classes[position] != y
+    if unknown.any():
+        raise ValueError(
+            f"y holds models that are not in classes: "
+            f"{np.unique(y[unknown])[:10].tolist()}; add them to classes."
+        )
+    return classes, order[position].astype(np.intp)
+
+
+def check_action_counts(codes, classes, *, full_feedback):
+    """Check that the log can support one model per class.
+
+    Each model needs at least two logged rows so that its outcome and propensity
+    models can be cross-fitted; in full-feedback mode only the number of
+    candidate models matters.
+    """
+    if classes.size < 2:
+        raise ValueError(
+            f"y holds 1 class: only one model ({classes[0]!r}) is a candidate, "
+            "so there is nothing to route. Log at least two models."
+        )
+    if full_feedback:
+        return
+    counts = np.bincount(codes, minlength=classes.size)
+    if (counts == 0).any():
+        raise ValueError(
+            f"models {classes[counts == 0].tolist()} were never logged in y; their "
+            "outcomes cannot be estimated from these logs. Drop them from classes "
+            "or pass full-feedback 2-D reward."
+        )
+    if (counts == 1).any():
+        raise ValueError(
+            f"models {classes[counts == 1].tolist()} were logged only once in y; "
+            "each model needs at least 2 logged rows to cross-fit its outcome "
+            "models. Drop those rows or collect more logs."
+        )
+
+
+def check_logged_outcomes(
+    reward, cost, propensity, sample_weight, *, n_samples, n_classes
+):
+    """Validate the per-sample arrays that accompany logged actions.
+
+    Parameters
+    ----------
+    reward : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Quality of the logged answer, or a full-feedback quality matrix whose
+        columns follow ``classes_``.
+    cost : array-like of the same shape as ``reward`` or None
+        Cost of the logged answer (non-negative), or a full-feedback matrix.
+    propensity : array-like of shape (n_samples,) or None
+        Probability with which the logging policy chose the logged model.
+    sample_weight : array-like of shape (n_samples,) or None
+    n_samples, n_classes : int
+
+    Returns
+    -------
+    reward, cost, propensity, sample_weight : ndarray or None
+        ``float64`` arrays; ``sample_weight`` is filled with ones when None.
+    """
+    if reward is None:
+        raise TypeError(
+            "reward is required: pass reward=<quality of each logged answer>. "
+            + ROUTING_HINT
+        )
+    reward = _check_outcome(reward, "reward", n_samples, n_classes)
+    if cost is not None:
+        cost = _check_outcome(cost, "cost", n_samples, n_classes)
+        if cost.ndim != reward.ndim:
+            raise ValueError(
+                f"cost must have the same shape as reward; got cost {cost.shape} "
+                f"and reward {reward.shape}. Pass both as logged (n_samples,) "
+                "arrays or both as full-feedback (n_samples, n_classes) matrices."
+            )
+        if (cost < 0).any():
+            raise ValueError(
+                f"cost must be non-negative; got negative values at rows "
+                f"{_rows((cost < 0).reshape(n_samples, -1).any(axis=1))}."
+            )
+    if propensity is not None:
+        propensity = _as_float_array(propensity, "propensity")
+        if propensity.ndim != 1 or propensity.shape[0] != n_samples:
+            raise ValueError(
+                f"propensity must have shape ({n_samples},), one probability per "
+                f"logged row; got shape {propensity.shape}."
+            )
+        check_finite(propensity, "propensity")
+        outside = (propensity <= 0) | (propensity > 1)
+        if outside.any():
+            first = propensity[outside][0]
+            raise ValueError(
+                f"propensity must be in (0, 1]; got {first:g} at rows "
+                f"{_rows(outside)}. Pass the probability with which the logging "
+                "policy chose the logged model, or omit propensity to estimate it."
+            )
+    if sample_weight is not None:
+        sample_weight = _as_float_array(sample_weight, "sample_weight")
+    sample_weight = _check_sample_weight(
+        sample_weight, np.empty((n_samples, 1)), ensure_non_negative=True
+    )
+    return reward, cost, propensity, sample_weight
+
+
+def _check_outcome(values, name, n_samples, n_classes):
+    array = _as_float_array(values, name)
+    if array.ndim == 1:
+        if array.shape[0] != n_samples:
+            raise ValueError(
+                f"{name} has {array.shape[0]} rows but X has {n_samples}; pass one "
+                f"{name} value per logged row."
+            )
+    elif array.ndim == 2:
+        if array.shape != (n_samples, n_classes):
+            raise ValueError(
+                f"full-feedback {name} must have shape (n_samples, n_classes) = "
+                f"({n_samples}, {n_classes}), one column per model in classes_; "
+                f"got {array.shape}."
+            )
+    else:
+        raise ValueError(
+            f"{name} must be 1-D (logged) or 2-D (full feedback); got "
+            f"{array.ndim} dimensions."
+        )
+    check_finite(array, name)
+    return array
