@@ -189,7 +189,8 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        return self.classes_[self._predict_index(self._check_X(X))]
+        index = self._predict_index(self._check_X(X))
+        return self.classes_[index]
 
     def predict_proba(self, X):
         """Routing probabilities of the policy, ``softmax(scores / temperature)``.

@@ -227,7 +227,8 @@ class RandomRouter(BaseRouter):
 
     The draw is a seeded hash of the query's features, so the same query always
     goes to the same model and predictions do not depend on the batch they
-    come in. ``predict_proba`` is the uniform policy the draws follow.
+    come in. Over queries the draws are uniform; for one query the policy is
+    deterministic, so ``predict_proba`` is one-hot on its draw.
 
     Parameters
     ----------
@@ -272,9 +273,9 @@ class RandomRouter(BaseRouter):
         return self
 
     def _decision_scores(self, X):
-        return np.zeros((X.shape[0], self.classes_.size))
+        return _one_hot(self._draw(X), self.classes_.size)
 
-    def _predict_index(self, X):
+    def _draw(self, X):
         bits = np.ascontiguousarray(X, dtype=np.float64).view(np.uint64)
         with np.errstate(over="ignore"):
             h = (bits * self.hash_multipliers_).sum(axis=1, dtype=np.uint64)
@@ -284,7 +285,7 @@ class RandomRouter(BaseRouter):
         return (h % np.uint64(self.classes_.size)).astype(np.intp)
 
     def _policy_proba(self, scores):
-        return np.full(scores.shape, 1.0 / scores.shape[1])
+        return scores
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -231,6 +231,9 @@ class CausalRouterClassifier(BaseRouter):
         }
         with seeded_torch(int(torch_seed), self.device):
             net.fit(batches, y=None)
+        # Predict in float64: a query's scores then do not depend on the batch it
+        # comes in (float32 matrix products differ in the last bits by batch size).
+        net.module_.double()
         self.net_ = net
         self.overlap_ = estimates.overlap
         return self
@@ -279,5 +282,5 @@ class CausalRouterClassifier(BaseRouter):
         )
 
     def _decision_scores(self, X):
-        scores = self.net_.forward({"features": X.astype(np.float32, copy=False)})
-        return scores.detach().cpu().numpy().astype(np.float64)
+        scores = self.net_.forward({"features": X.astype(np.float64, copy=False)})
+        return scores.detach().cpu().numpy()
