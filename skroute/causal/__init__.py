@@ -1,4 +1,4 @@
-"""Nuisance models, cross-fitting and pseudo-outcome matrices (numpy and sklearn only)."""
+"""Nuisance models, cross-fitting and pseudo-outcome matrices (numpy, sklearn)."""
 
 from skroute.causal._folds import make_folds
 from skroute.causal._outcome import (

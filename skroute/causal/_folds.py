@@ -29,7 +29,9 @@ def make_folds(action, cv, random_state):
                 f"cv must be at least 2 so that each row's nuisance estimates come "
                 f"from models that never saw it; got cv={cv}."
             )
-        splitter = StratifiedKFold(n_splits=int(cv), shuffle=True, random_state=random_state)
+        splitter = StratifiedKFold(
+            n_splits=int(cv), shuffle=True, random_state=random_state
+        )
     elif hasattr(cv, "split"):
         splitter = cv
     else:

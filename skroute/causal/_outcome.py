@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import clone, is_classifier
+from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
 from sklearn.linear_model import Ridge
 from sklearn.utils.validation import has_fit_parameter
 
@@ -14,10 +14,10 @@ def default_outcome_model():
     return Ridge(alpha=1.0)
 
 
-class _ConstantOutcome:
+class _ConstantOutcome(RegressorMixin, BaseEstimator):
     """Predicts one value; used when an arm has too few rows or a constant target."""
 
-    def __init__(self, value):
+    def __init__(self, value=0.0):
         self.value = float(value)
 
     def predict(self, X):

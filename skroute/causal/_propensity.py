@@ -1,4 +1,4 @@
-"""Propensity of the logging policy: given, or estimated by a cross-fitted classifier."""
+"""Propensity of the logging policy: given, or estimated by a cross-fitted model."""
 
 import numpy as np
 from joblib import Parallel, delayed

@@ -55,7 +55,7 @@ def make_routing_problem(
     >>> problem = make_routing_problem(n_samples=100, random_state=0)
     >>> problem.X.shape, problem.reward.shape, problem.cost.shape
     ((100, 20), (100, 6), (100, 6))
-    >>> list(problem.models[:2])
+    >>> problem.models[:2].tolist()
     ['llm-0', 'llm-1']
     """
     for name, value, low in (
@@ -69,7 +69,8 @@ def make_routing_problem(
     low_price, high_price = price_range
     if not 0 < low_price <= high_price:
         raise ValueError(
-            f"price_range must be (low, high) with 0 < low <= high; got {price_range!r}."
+            "price_range must be (low, high) with 0 < low <= high; got "
+            f"{price_range!r}."
         )
     rng = check_random_state(random_state)
     centres = rng.normal(scale=2.0, size=(n_clusters, n_features))

@@ -1,6 +1,10 @@
 """Public routers: the causal router and the baselines it is compared with."""
 
-from skroute.routers._baselines import BestSingleModelRouter, DecoupledRouter, RandomRouter
+from skroute.routers._baselines import (
+    BestSingleModelRouter,
+    DecoupledRouter,
+    RandomRouter,
+)
 from skroute.routers._causal import CausalRouterClassifier
 
 __all__ = [

@@ -82,10 +82,20 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
         self : object
         """
         self._validate_params()
-        logs, classes = self._validate_logs(X, y, reward, cost, propensity, sample_weight)
-        check_action_counts(logs.action, classes, full_feedback=logs.full_feedback)
-        self.classes_ = classes
-        self._fit(logs)
+        # A failed or interrupted fit restores the previous state: a fitted router
+        # stays as it was, an unfitted one stays unfitted.
+        previous_state = dict(self.__dict__)
+        try:
+            logs, classes = self._validate_logs(
+                X, y, reward, cost, propensity, sample_weight
+            )
+            check_action_counts(logs.action, classes, full_feedback=logs.full_feedback)
+            self.classes_ = classes
+            self._fit(logs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous_state)
+            raise
         return self
 
     def _validate_logs(self, X, y, reward, cost, propensity, sample_weight, reset=True):
@@ -105,9 +115,14 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
         return LoggedData(X, action, reward, cost, propensity, sample_weight), classes
 
     def _nuisance_params(self):
-        return {name: getattr(self, name, value) for name, value in _DEFAULT_NUISANCE.items()}
+        return {
+            name: getattr(self, name, value)
+            for name, value in _DEFAULT_NUISANCE.items()
+        }
 
-    def score(self, X, y, *, reward=None, cost=None, propensity=None, sample_weight=None):
+    def score(
+        self, X, y, *, reward=None, cost=None, propensity=None, sample_weight=None
+    ):
         """Estimated value of the deployed policy on logged data (higher is better).
 
         The value is the mean utility ``quality - cost_sensitivity * cost`` of

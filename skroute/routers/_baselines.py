@@ -99,7 +99,9 @@ class DecoupledRouter(BaseRouter):
             )
 
         self.reward_models_ = fit(logs.reward, self.reward_model)
-        self.cost_models_ = None if logs.cost is None else fit(logs.cost, self.cost_model)
+        self.cost_models_ = (
+            None if logs.cost is None else fit(logs.cost, self.cost_model)
+        )
         return self
 
     def _decision_scores(self, X):
@@ -211,7 +213,9 @@ class BestSingleModelRouter(BaseRouter):
         return self
 
     def _decision_scores(self, X):
-        return np.broadcast_to(self.model_values_, (X.shape[0], self.classes_.size)).copy()
+        return np.broadcast_to(
+            self.model_values_, (X.shape[0], self.classes_.size)
+        ).copy()
 
     def _policy_proba(self, scores):
         return _one_hot(np.argmax(scores, axis=1), scores.shape[1])
@@ -248,7 +252,7 @@ class RandomRouter(BaseRouter):
     >>> X = np.random.default_rng(0).normal(size=(400, 3))
     >>> y = np.repeat(["a", "b"], 200)
     >>> router = RandomRouter(random_state=0).fit(X, y, reward=np.ones(400))
-    >>> sorted(set(router.predict(X)))
+    >>> sorted(set(router.predict(X).tolist()))
     ['a', 'b']
     """
 
@@ -265,11 +269,9 @@ class RandomRouter(BaseRouter):
     def _fit(self, logs):
         rng = check_random_state(self.random_state)
         # Odd multipliers of a per-feature multiplicative hash of the row's bits.
-        self.hash_multipliers_ = (
-            rng.randint(0, 2**62, size=logs.X.shape[1], dtype=np.int64).astype(np.uint64)
-            * np.uint64(2)
-            + np.uint64(1)
-        )
+        self.hash_multipliers_ = rng.randint(
+            0, 2**62, size=logs.X.shape[1], dtype=np.int64
+        ).astype(np.uint64) * np.uint64(2) + np.uint64(1)
         return self
 
     def _decision_scores(self, X):

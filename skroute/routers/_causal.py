@@ -4,10 +4,10 @@ import numbers
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping
-from skorch.dataset import ValidSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import ValidSplit
 
 from skroute._net import PolicyNetwork, RegretNet, seeded_torch
 from skroute.causal import PSEUDO_OUTCOME_METHODS, cross_fit_pseudo_outcomes

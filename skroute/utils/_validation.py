@@ -79,10 +79,16 @@ def encode_actions(y, classes=None):
     codes : ndarray of shape (n_samples,), dtype=intp
     """
     y = column_or_1d(y, warn=True)
-    check_classification_targets(y)
-    if classes is None:
-        classes, codes = np.unique(y, return_inverse=True)
-        return classes, codes.astype(np.intp)
+    try:
+        check_classification_targets(y)
+        if classes is None:
+            classes, codes = np.unique(y, return_inverse=True)
+            return classes, codes.astype(np.intp)
+    except TypeError as exc:
+        raise TypeError(
+            "y mixes label types (e.g. strings and integers); use one type for "
+            "every model label."
+        ) from exc
     classes = np.asarray(classes)
     if classes.ndim != 1 or classes.size == 0:
         raise ValueError(

@@ -1,0 +1,31 @@
+"""Helpers shared by the benchmark scripts: thread limits and table printing."""
+
+import os
+
+# One BLAS/torch thread per process: the benchmarks run side by side with other
+# work on small machines, where oversubscription costs far more than it gains.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+
+def set_torch_threads(n_threads):
+    import torch
+
+    torch.set_num_threads(n_threads)
+
+
+def mean_std(values):
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():.4f} ± {values.std(ddof=1) if values.size > 1 else 0.0:.4f}"
+
+
+def print_table(header, rows):
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+    line = "| " + " | ".join(str(h).ljust(w) for h, w in zip(header, widths)) + " |"
+    print(line)
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |")

@@ -1,0 +1,222 @@
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.linear_model import LogisticRegression
+
+from skroute.causal import (
+    OverlapWarning,
+    cross_fit_pseudo_outcomes,
+    overlap_diagnostics,
+    pseudo_outcomes,
+)
+from skroute.datasets import make_routing_problem, simulate_logging
+
+
+def test_pseudo_outcomes_hand_computed():
+    target = np.array([1.0, 0.0, 0.5])
+    action = np.array([0, 1, 1])
+    propensity = np.array([0.5, 0.25, 1.0])
+    mu = np.array([[0.4, 0.6], [0.2, 0.8], [0.3, 0.1]])
+    np.testing.assert_allclose(
+        pseudo_outcomes(target, action, propensity, mu, "dr"),
+        [[0.4 + 0.6 / 0.5, 0.6], [0.2, 0.8 - 0.8 / 0.25], [0.3, 0.1 + 0.4]],
+    )
+    np.testing.assert_allclose(
+        pseudo_outcomes(target, action, propensity, mu, "ipw"),
+        [[2.0, 0.0], [0.0, 0.0], [0.0, 0.5]],
+    )
+    np.testing.assert_allclose(
+        pseudo_outcomes(target, action, propensity, mu, "dm"), mu
+    )
+
+
+def test_pseudo_outcomes_rejects_unknown_method():
+    with pytest.raises(ValueError, match="pseudo_outcome must be one of"):
+        pseudo_outcomes(
+            np.zeros(1), np.zeros(1, int), np.ones(1), np.zeros((1, 2)), "x"
+        )
+
+
+@pytest.fixture(scope="module")
+def logged():
+    problem = make_routing_problem(n_samples=3000, random_state=1)
+    logs = simulate_logging(
+        problem.X, problem.reward, problem.cost, temperature=0.5, random_state=1
+    )
+    return problem, logs
+
+
+@pytest.mark.parametrize("method", ["dr", "ipw"])
+def test_pseudo_outcomes_are_unbiased_for_each_models_mean_quality(logged, method):
+    problem, logs = logged
+    gamma = cross_fit_pseudo_outcomes(
+        logs.X,
+        logs.action_index,
+        logs.reward,
+        logs.cost,
+        logs.propensity,
+        n_classes=problem.reward.shape[1],
+        method=method,
+        min_propensity=1e-6,  # no clipping: the exact propensities are unbiased
+        random_state=0,
+    )
+    truth = problem.expected_reward.mean(axis=0)
+    estimate = gamma.reward.mean(axis=0)
+    standard_error = gamma.reward.std(axis=0, ddof=1) / np.sqrt(len(logs.X))
+    # Tolerance: 4 standard errors per model, plus the sampling spread of the
+    # realised table around its expectation (already inside the pseudo-outcomes).
+    assert np.all(np.abs(estimate - truth) < 4 * standard_error)
+    cost_truth = problem.cost.mean(axis=0)
+    cost_se = gamma.cost.std(axis=0, ddof=1) / np.sqrt(len(logs.X))
+    assert np.all(np.abs(gamma.cost.mean(axis=0) - cost_truth) < 4 * cost_se)
+
+
+def test_dr_has_lower_variance_than_ipw(logged):
+    problem, logs = logged
+    kwargs = dict(n_classes=problem.reward.shape[1], random_state=0)
+    args = (logs.X, logs.action_index, logs.reward, logs.cost, logs.propensity)
+    dr = cross_fit_pseudo_outcomes(*args, method="dr", **kwargs)
+    ipw = cross_fit_pseudo_outcomes(*args, method="ipw", **kwargs)
+    assert np.all(dr.cost.var(axis=0) < ipw.cost.var(axis=0))
+    assert np.mean(dr.reward.var(axis=0)) < np.mean(ipw.reward.var(axis=0))
+
+
+class _RowRecorder(RegressorMixin, BaseEstimator):
+    """Regressor that fails if asked to predict a row it was fitted on."""
+
+    def fit(self, X, y):
+        self.seen_ = {row.tobytes() for row in X}
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        leaked = sum(row.tobytes() in self.seen_ for row in X)
+        assert leaked == 0, f"{leaked} predicted rows were in the training fold"
+        return np.full(len(X), self.mean_)
+
+
+def test_outcome_estimates_are_cross_fitted(logged):
+    problem, logs = logged
+    gamma = cross_fit_pseudo_outcomes(
+        logs.X,
+        logs.action_index,
+        logs.reward,
+        logs.cost,
+        logs.propensity,
+        n_classes=problem.reward.shape[1],
+        reward_model=_RowRecorder(),
+        cost_model=_RowRecorder(),
+        cv=3,
+        random_state=0,
+    )
+    assert np.isfinite(gamma.reward).all()
+
+
+def test_estimated_propensity_matches_uniform_logging():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(6000, 3))
+    action = rng.integers(6, size=6000)
+    gamma = cross_fit_pseudo_outcomes(
+        X, action, rng.uniform(size=6000), n_classes=6, random_state=0
+    )
+    # Logit noise of the fitted coefficients is about sqrt(1 / (n p)) ~ 0.04 per
+    # feature, i.e. ~0.01 in probability; 0.03 leaves a factor of three.
+    assert np.abs(gamma.propensity - 1 / 6).mean() < 0.03
+
+
+def test_estimated_propensity_tracks_the_logging_policy(logged):
+    problem, logs = logged
+    with pytest.warns(OverlapWarning):  # temperature 0.5: skewed logging
+        gamma = cross_fit_pseudo_outcomes(
+            logs.X,
+            logs.action_index,
+            logs.reward,
+            n_classes=6,
+            min_propensity=1e-6,
+            random_state=0,
+        )
+    correlation = np.corrcoef(np.log(gamma.propensity), np.log(logs.propensity))[0, 1]
+    assert correlation > 0.9
+
+
+def test_parallel_cross_fitting_gives_the_same_matrices(logged):
+    problem, logs = logged
+    args = (logs.X, logs.action_index, logs.reward, logs.cost)
+    kwargs = dict(n_classes=6, random_state=0)
+    sequential = cross_fit_pseudo_outcomes(*args, n_jobs=None, **kwargs)
+    parallel = cross_fit_pseudo_outcomes(*args, n_jobs=2, **kwargs)
+    np.testing.assert_allclose(sequential.reward, parallel.reward)
+    np.testing.assert_allclose(sequential.cost, parallel.cost)
+
+
+def test_binary_classifier_as_reward_model(logged):
+    problem, logs = logged
+    gamma = cross_fit_pseudo_outcomes(
+        logs.X,
+        logs.action_index,
+        logs.reward,
+        logs.cost,
+        logs.propensity,
+        n_classes=6,
+        method="dm",
+        reward_model=LogisticRegression(max_iter=500),
+        random_state=0,
+    )
+    assert ((gamma.reward >= 0) & (gamma.reward <= 1)).all()
+    assert gamma.propensity is None and gamma.overlap is None
+
+
+def test_classifier_on_continuous_outcome_is_an_error(logged):
+    problem, logs = logged
+    with pytest.raises(ValueError, match="not binary 0/1; use a regressor"):
+        cross_fit_pseudo_outcomes(
+            logs.X,
+            logs.action_index,
+            logs.cost,
+            n_classes=6,
+            method="dm",
+            reward_model=LogisticRegression(),
+        )
+
+
+def test_full_feedback_passes_matrices_through(logged):
+    problem, _ = logged
+    gamma = cross_fit_pseudo_outcomes(
+        problem.X,
+        np.zeros(len(problem.X), int),
+        problem.reward,
+        problem.cost,
+        n_classes=6,
+    )
+    assert gamma.method == "full_feedback"
+    np.testing.assert_array_equal(
+        gamma.utility(0.1), problem.reward - 0.1 * problem.cost
+    )
+
+
+def test_overlap_diagnostics_values_and_warning():
+    action = np.array([0, 0, 1, 1])
+    propensity = np.array([0.5, 0.5, 0.5, 0.001])
+    with pytest.warns(OverlapWarning, match="clipped"):
+        diagnostics = overlap_diagnostics(
+            action, propensity, n_classes=2, min_propensity=0.01
+        )
+    np.testing.assert_array_equal(diagnostics["n_logged"], [2, 2])
+    # Model 0: equal weights, ESS = 2. Model 1: weights 2 and 100.
+    np.testing.assert_allclose(
+        diagnostics["effective_sample_size"], [2.0, 102**2 / (4 + 100**2)]
+    )
+    assert diagnostics["clipped_fraction"] == 0.25
+    assert diagnostics["max_weight"] == pytest.approx(100.0)
+
+
+def test_no_overlap_warning_under_uniform_logging():
+    action = np.repeat([0, 1, 2], 50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OverlapWarning)
+        diagnostics = overlap_diagnostics(
+            action, np.full(150, 1 / 3), n_classes=3, min_propensity=0.01
+        )
+    np.testing.assert_allclose(diagnostics["ess_ratio"], 1.0)

@@ -1,0 +1,134 @@
+import numpy as np
+import pytest
+import torch
+
+from skroute.losses import (
+    ClassificationRegretLoss,
+    SoftmaxRegretLoss,
+    classification_regret_loss,
+    softmax_regret_loss,
+)
+
+
+def _softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax_regret_reference(scores, utility, temperature, weight):
+    gaps = utility.max(axis=1, keepdims=True) - utility
+    per_row = (_softmax(scores / temperature) * gaps).sum(axis=1)
+    return np.sum(weight * per_row) / np.sum(weight)
+
+
+def classification_reference(scores, utility, temperature, gap_weighted, weight):
+    z = scores / temperature
+    log_policy = z - z.max(axis=1, keepdims=True)
+    log_policy -= np.log(np.exp(log_policy).sum(axis=1, keepdims=True))
+    best = utility.argmax(axis=1)
+    per_row = -log_policy[np.arange(len(best)), best]
+    if gap_weighted:
+        ordered = np.sort(utility, axis=1)
+        per_row = per_row * (ordered[:, -1] - ordered[:, -2])
+    return np.sum(weight * per_row) / np.sum(weight)
+
+
+@pytest.fixture
+def batch():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(scale=3.0, size=(64, 5))
+    utility = rng.normal(size=(64, 5))
+    weight = rng.uniform(0.1, 2.0, size=64)
+    return scores, utility, weight
+
+
+@pytest.mark.parametrize("temperature", [0.3, 1.0, 4.0])
+def test_softmax_regret_matches_numpy_reference(batch, temperature):
+    scores, utility, weight = batch
+    got = softmax_regret_loss(
+        torch.tensor(scores), torch.tensor(utility), temperature, torch.tensor(weight)
+    )
+    expected = softmax_regret_reference(scores, utility, temperature, weight)
+    np.testing.assert_allclose(float(got), expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("gap_weighted", [False, True])
+@pytest.mark.parametrize("temperature", [0.5, 2.0])
+def test_classification_loss_matches_numpy_reference(batch, gap_weighted, temperature):
+    scores, utility, weight = batch
+    got = classification_regret_loss(
+        torch.tensor(scores),
+        torch.tensor(utility),
+        temperature,
+        gap_weighted,
+        torch.tensor(weight),
+    )
+    expected = classification_reference(
+        scores, utility, temperature, gap_weighted, weight
+    )
+    np.testing.assert_allclose(float(got), expected, rtol=1e-10)
+
+
+def test_unweighted_loss_is_plain_mean(batch):
+    scores, utility, _ = batch
+    s, u = torch.tensor(scores), torch.tensor(utility)
+    ones = torch.ones(len(scores), dtype=torch.float64)
+    assert float(softmax_regret_loss(s, u)) == pytest.approx(
+        float(softmax_regret_loss(s, u, sample_weight=ones))
+    )
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        SoftmaxRegretLoss(temperature=0.7),
+        ClassificationRegretLoss(temperature=1.3),
+        ClassificationRegretLoss(gap_weighted=True),
+    ],
+    ids=["softmax", "classification", "classification-gap"],
+)
+def test_gradcheck_float64(loss, batch):
+    scores, utility, weight = batch
+    s = torch.tensor(scores[:8], requires_grad=True)
+    u = torch.tensor(utility[:8])
+    w = torch.tensor(weight[:8])
+    assert torch.autograd.gradcheck(lambda x: loss(x, u, w), (s,))
+
+
+def test_softmax_regret_is_zero_when_the_policy_picks_the_best_model():
+    utility = torch.tensor([[0.2, 0.9, 0.1], [1.0, -1.0, 0.0]])
+    scores = torch.tensor([[0.0, 60.0, 0.0], [60.0, 0.0, 0.0]])
+    assert float(softmax_regret_loss(scores, utility)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_softmax_regret_of_uniform_policy_is_mean_gap():
+    utility = torch.tensor([[1.0, 0.0, 0.0, 0.5]])
+    scores = torch.zeros(1, 4)
+    assert float(softmax_regret_loss(scores, utility)) == pytest.approx(
+        (1 + 1 + 0.5) / 4
+    )
+
+
+@pytest.mark.parametrize(
+    "loss", [SoftmaxRegretLoss(), ClassificationRegretLoss(gap_weighted=True)]
+)
+def test_losses_stay_finite_on_extreme_inputs(loss):
+    scores = torch.tensor([[1e4, -1e4, 0.0], [-3e4, 3e4, 1e4]], requires_grad=True)
+    utility = torch.tensor([[1e6, -1e6, 0.0], [0.0, 1e6, -1e6]])
+    value = loss(scores, utility)
+    value.backward()
+    assert torch.isfinite(value)
+    assert torch.isfinite(scores.grad).all()
+
+
+def test_classification_loss_upper_bounds_regret_of_argmax_policy(batch):
+    # With gap weights scaled by the row's largest gap, cross-entropy / log(2)
+    # bounds the 0/1 error of the argmax policy, hence its regret.
+    scores, utility, _ = batch
+    s, u = torch.tensor(scores), torch.tensor(utility)
+    ce = -torch.log_softmax(s, dim=1).gather(1, u.argmax(1, keepdim=True)).squeeze(1)
+    chosen = s.argmax(1)
+    gaps = u.max(1).values - u.gather(1, chosen[:, None]).squeeze(1)
+    spread = u.max(1).values - u.min(1).values
+    assert torch.all(gaps <= spread * ce / np.log(2) + 1e-12)
