@@ -220,3 +220,17 @@ def test_no_overlap_warning_under_uniform_logging():
             action, np.full(150, 1 / 3), n_classes=3, min_propensity=0.01
         )
     np.testing.assert_allclose(diagnostics["ess_ratio"], 1.0)
+
+
+def test_shared_ridge_fits_both_targets_like_separate_ridges(logged):
+    from sklearn.linear_model import Ridge
+
+    problem, logs = logged
+    args = (logs.X, logs.action_index, logs.reward, logs.cost, logs.propensity)
+    kwargs = dict(n_classes=6, method="dm", random_state=0)
+    joint = cross_fit_pseudo_outcomes(*args, **kwargs)
+    separate = cross_fit_pseudo_outcomes(
+        *args, reward_model=Ridge(alpha=1.0), cost_model=Ridge(alpha=1.0), **kwargs
+    )
+    np.testing.assert_allclose(joint.reward, separate.reward, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(joint.cost, separate.cost, rtol=1e-6, atol=1e-9)

@@ -111,12 +111,43 @@ def _fit_predict_arm(model, X, target, weight, fallback, X_test):
     return _predict_arm(_fit_arm(model, X, target, weight, fallback), X_test)
 
 
+def _fit_predict_joint(model, X, targets, weight, fallbacks, X_test):
+    """Fit one multi-output regressor on several targets of one arm."""
+    if targets.shape[0] == 0:
+        return np.tile(fallbacks, (X_test.shape[0], 1))
+    estimator = clone(model)
+    fit_params = {}
+    if not np.all(weight == weight[0]):
+        fit_params["sample_weight"] = weight
+    estimator.fit(X, targets, **fit_params)
+    prediction = np.asarray(estimator.predict(X_test), dtype=np.float64)
+    return prediction.reshape(-1, len(fallbacks))
+
+
+def _shared_model_groups(models):
+    """Indices of targets grouped by the model they share (None: the default)."""
+    groups = {}
+    for index, model in enumerate(models):
+        groups.setdefault(None if model is None else id(model), []).append(index)
+    return list(groups.values())
+
+
+def _fits_jointly(model, n_targets):
+    # Ridge solves several targets with one factorisation and gives each the
+    # same coefficients as a separate fit; other multi-output models (trees)
+    # would share structure between targets, so they are fitted separately.
+    return n_targets > 1 and type(model) is Ridge
+
+
 def cross_fit_outcomes(
     X, action, targets, folds, *, n_classes, models, sample_weight, n_jobs=None
 ):
     """Cross-fitted outcome estimates ``mu_hat(x_i, t)`` for several targets.
 
     Each row's estimate comes from arm models fitted on the other folds.
+    Targets that share a ridge model (both None, the default, or the same
+    instance) are fitted together as one multi-output ridge per fold and arm,
+    which gives the same estimates at half the cost.
 
     Parameters
     ----------
@@ -129,34 +160,48 @@ def cross_fit_outcomes(
     models : list of estimators or None, one per target
     sample_weight : ndarray of shape (n_samples,)
     n_jobs : int, default=None
-        Number of (target, fold, arm) fits run in parallel through joblib.
+        Number of fits run in parallel through joblib.
 
     Returns
     -------
     list of ndarray of shape (n_samples, n_classes), one per target
     """
     tasks = []
-    for target_index, (target, model) in enumerate(zip(targets, models)):
+    for group in _shared_model_groups(models):
+        model = models[group[0]]
         model = default_outcome_model() if model is None else model
+        joint = _fits_jointly(model, len(group))
         for fold_index, (train, test) in enumerate(folds):
-            fallback = float(np.average(target[train], weights=sample_weight[train]))
             for t in range(n_classes):
                 rows = train[action[train] == t]
-                tasks.append(
-                    (
-                        (target_index, fold_index, t),
-                        delayed(_fit_predict_arm)(
+                for members in [group] if joint else [[i] for i in group]:
+                    stacked = np.column_stack([targets[i] for i in members])
+                    fallbacks = np.average(
+                        stacked[train], axis=0, weights=sample_weight[train]
+                    )
+                    if joint:
+                        job = delayed(_fit_predict_joint)(
                             model,
                             X[rows],
-                            target[rows],
+                            stacked[rows],
                             sample_weight[rows],
-                            fallback,
+                            fallbacks,
                             X[test],
-                        ),
-                    )
-                )
+                        )
+                    else:
+                        job = delayed(_fit_predict_arm)(
+                            model,
+                            X[rows],
+                            stacked[rows, 0],
+                            sample_weight[rows],
+                            float(fallbacks[0]),
+                            X[test],
+                        )
+                    tasks.append(((members, fold_index, t), job))
     results = Parallel(n_jobs=n_jobs)(job for _, job in tasks)
     estimates = [np.empty((X.shape[0], n_classes)) for _ in targets]
-    for ((target_index, fold_index, t), _), prediction in zip(tasks, results):
-        estimates[target_index][folds[fold_index][1], t] = prediction
+    for ((members, fold_index, t), _), prediction in zip(tasks, results):
+        prediction = np.asarray(prediction).reshape(len(folds[fold_index][1]), -1)
+        for column, target_index in enumerate(members):
+            estimates[target_index][folds[fold_index][1], t] = prediction[:, column]
     return estimates

@@ -14,6 +14,8 @@ from skroute.causal import PSEUDO_OUTCOME_METHODS, cross_fit_pseudo_outcomes
 from skroute.losses import SURROGATES
 from skroute.routers._base import BaseRouter
 
+_PREDICT_CHUNK = 8192
+
 # Early stopping needs a validation split large enough to rank epochs.
 _MIN_VALIDATION_ROWS = 10
 
@@ -282,5 +284,13 @@ class CausalRouterClassifier(BaseRouter):
         )
 
     def _decision_scores(self, X):
-        scores = self.net_.forward({"features": X.astype(np.float64, copy=False)})
-        return scores.detach().cpu().numpy()
+        # The trained module is called directly, in large float64 chunks: no
+        # per-batch copies through skorch's dataset on the prediction path.
+        module = self.net_.module_.eval()
+        features = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float64))
+        scores = np.empty((X.shape[0], self.classes_.size))
+        with torch.no_grad():
+            for start in range(0, X.shape[0], _PREDICT_CHUNK):
+                chunk = features[start : start + _PREDICT_CHUNK].to(self.net_.device)
+                scores[start : start + _PREDICT_CHUNK] = module(chunk).cpu().numpy()
+        return scores

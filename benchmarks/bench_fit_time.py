@@ -1,0 +1,107 @@
+"""Fit time and predict throughput at RouterBench's size (36,000 x 1,024, 11 models).
+
+Prints one table: time of the cross-fitted nuisances, of the policy training
+and of the whole fit, with logged and with estimated propensities, and predict
+throughput on 200,000 rows. Medians over --repeats runs.
+
+    python benchmarks/bench_fit_time.py [--repeats 3] [--threads 2]
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+from _common import print_table  # noqa: I001
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n-samples", type=int, default=36_000)
+    parser.add_argument("--n-features", type=int, default=1_024)
+    parser.add_argument("--n-models", type=int, default=11)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2, help="torch/BLAS threads")
+    args = parser.parse_args()
+
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(args.threads)
+    from skroute import CausalRouterClassifier
+    from skroute.causal import cross_fit_pseudo_outcomes
+    from skroute.datasets import make_routing_problem, simulate_logging
+
+    problem = make_routing_problem(
+        n_samples=args.n_samples,
+        n_models=args.n_models,
+        n_features=args.n_features,
+        random_state=0,
+    )
+    # Embeddings are unit-norm float32 vectors; mimic that scale.
+    X = (problem.X / np.linalg.norm(problem.X, axis=1, keepdims=True)).astype(
+        np.float32
+    )
+    logs = simulate_logging(
+        X, problem.reward, problem.cost, models=problem.models, random_state=0
+    )
+    rows = []
+    with threadpool_limits(args.threads):
+        for label, propensity in (("logged", logs.propensity), ("estimated", None)):
+            nuisance, total, epochs = [], [], []
+            for repeat in range(args.repeats):
+                start = time.perf_counter()
+                cross_fit_pseudo_outcomes(
+                    X,
+                    logs.action_index,
+                    logs.reward,
+                    logs.cost,
+                    propensity,
+                    n_classes=args.n_models,
+                    random_state=repeat,
+                    warn_overlap=False,
+                )
+                nuisance.append(time.perf_counter() - start)
+                router = CausalRouterClassifier(
+                    cost_sensitivity=0.05, random_state=repeat
+                )
+                start = time.perf_counter()
+                router.fit(
+                    X,
+                    logs.action,
+                    reward=logs.reward,
+                    cost=logs.cost,
+                    propensity=propensity,
+                )
+                total.append(time.perf_counter() - start)
+                epochs.append(len(router.net_.history))
+            n = statistics.median(nuisance)
+            t = statistics.median(total)
+            rows.append(
+                [
+                    f"fit, propensity {label}",
+                    f"{n:.1f}",
+                    f"{t - n:.1f}",
+                    f"{t:.1f}",
+                    f"{statistics.median(epochs):.0f}",
+                ]
+            )
+        big = np.tile(X, (int(np.ceil(200_000 / len(X))), 1))[:200_000]
+        router.predict(big[:1000])  # warm-up
+        timings = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            router.predict(big)
+            timings.append(time.perf_counter() - start)
+        throughput = len(big) / statistics.median(timings)
+
+    print(
+        f"{args.n_samples} x {args.n_features}, {args.n_models} models, "
+        f"{args.threads} threads, median of {args.repeats}"
+    )
+    print_table(["step", "nuisances s", "policy s", "total s", "epochs"], rows)
+    print(f"\npredict throughput: {throughput:,.0f} rows/s on {len(big):,} rows")
+
+
+if __name__ == "__main__":
+    main()

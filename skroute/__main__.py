@@ -1,0 +1,7 @@
+"""``python -m skroute``: the command line interface."""
+
+import sys
+
+from skroute.cli import main
+
+sys.exit(main())
