@@ -1,0 +1,134 @@
+"""Routers on real RouterBench rows (11 LLMs, 0/1 quality, USD costs), simulated logs.
+
+Logs are simulated on RouterDC's train split (2,205 rows) with a query-dependent
+logging policy (softmax of a random linear score of the embedding, exploration
+floor 0.05); every router is fitted on the same logs and scored by its true
+regret on the full-feedback test split (945 rows). Costs are in USD per 1,000
+queries, so lambda = 0.2 prices GPT-4 (about 5 USD per 1k) at about 1 unit of
+quality. Prints mean ± std over the seeds for each lambda.
+
+    python benchmarks/bench_routerbench.py [--seeds 5] [--data PATH]
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import print_table, set_torch_threads
+
+DATA = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "routerbench_subset"
+    / "routerbench_subset.csv"
+)
+LAMBDAS = (0.0, 0.02, 0.05, 0.2)
+
+
+def load_routerbench(path):
+    """Read the wide RouterBench table and its row-aligned embeddings."""
+    import pandas as pd
+
+    table = pd.read_csv(path, keep_default_na=False)
+    cost_columns = [c for c in table.columns if c.endswith("|total_cost")]
+    models = np.array([c.split("|")[0] for c in cost_columns])
+    reward = table[list(models)].to_numpy(dtype=float)
+    cost = table[cost_columns].to_numpy(dtype=float) * 1000.0  # USD per 1k queries
+    embeddings = np.load(
+        Path(path).with_name("query_emb_all-MiniLM-L6-v2.f16.npy")
+    ).astype(np.float32)
+    split = table["routerdc_split"].to_numpy()
+    return embeddings, reward, cost, models, split
+
+
+def routers(cost_sensitivity, seed):
+    from skroute import (
+        BestSingleModelRouter,
+        CausalRouterClassifier,
+        DecoupledRouter,
+        RandomRouter,
+    )
+
+    def causal(**params):
+        return CausalRouterClassifier(
+            cost_sensitivity=cost_sensitivity, random_state=seed, **params
+        )
+
+    return {
+        "DR-softmax": causal(),
+        "DR-classification": causal(surrogate="classification"),
+        "IPW-softmax": causal(pseudo_outcome="ipw"),
+        "decoupled": DecoupledRouter(cost_sensitivity=cost_sensitivity),
+        "best single": BestSingleModelRouter(
+            cost_sensitivity=cost_sensitivity, random_state=seed
+        ),
+        "random": RandomRouter(random_state=seed),
+        "full-feedback reference": causal(),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--data", default=str(DATA))
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    set_torch_threads(args.threads)
+
+    from skroute.datasets import simulate_logging
+    from skroute.metrics import regret
+
+    X, reward, cost, models, split = load_routerbench(args.data)
+    train, test = split == "train", split == "test"
+    results = {}
+    fit_seconds = {}
+    for seed in range(args.seeds):
+        logs = simulate_logging(
+            X[train], reward[train], cost[train], models=models, random_state=seed
+        )
+        for cost_sensitivity in LAMBDAS:
+            for name, router in routers(cost_sensitivity, seed).items():
+                start = time.perf_counter()
+                if name == "full-feedback reference":
+                    router.fit(
+                        logs.X, logs.action, reward=reward[train], cost=cost[train]
+                    )
+                else:
+                    router.fit(
+                        logs.X,
+                        logs.action,
+                        reward=logs.reward,
+                        cost=logs.cost,
+                        propensity=logs.propensity,
+                    )
+                fit_seconds.setdefault(name, []).append(time.perf_counter() - start)
+                value = regret(
+                    reward[test],
+                    router.predict(X[test]),
+                    cost=cost[test],
+                    cost_sensitivity=cost_sensitivity,
+                    classes=models,
+                )
+                results.setdefault((name, cost_sensitivity), []).append(value)
+        print(f"seed {seed} done", flush=True)
+
+    names = list(routers(0.0, 0))
+    header = ["router"] + [f"λ={value:g}" for value in LAMBDAS] + ["fit s"]
+    rows = []
+    for name in names:
+        cells = []
+        for cost_sensitivity in LAMBDAS:
+            values = np.asarray(results[(name, cost_sensitivity)])
+            cells.append(f"{values.mean():.4f} ± {values.std(ddof=1):.4f}")
+        rows.append([name, *cells, f"{np.median(fit_seconds[name]):.1f}"])
+    print(
+        f"\nRouterBench subset: true test regret (lower is better), cost in USD per "
+        f"1k queries, mean ± std over {args.seeds} seeds; fit s = median fit time"
+    )
+    print_table(header, rows)
+
+
+if __name__ == "__main__":
+    main()
