@@ -102,7 +102,7 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
         X, y = validate_data(
             self, X, y, dtype=[np.float64, np.float32], reset=reset, y_numeric=False
         )
-        classes = getattr(self, "classes", None) if reset else self.classes_
+        classes = self.classes if reset else self.classes_
         classes, action = encode_actions(y, classes)
         reward, cost, propensity, sample_weight = check_logged_outcomes(
             reward,
