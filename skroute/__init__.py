@@ -1,18 +1,29 @@
-"""skroute: learn LLM routing policies from observational logs."""
+"""skroute: learn LLM routing policies from observational logs.
 
-from skroute.routers import (
-    BestSingleModelRouter,
-    CausalRouterClassifier,
-    DecoupledRouter,
-    RandomRouter,
-)
+The routers import torch; they load on first access so that ``skroute.ope``,
+``skroute.metrics``, ``skroute.causal`` and ``skroute.datasets`` import without
+it.
+"""
 
 __version__ = "0.1.0.dev0"
 
-__all__ = [
+_ROUTERS = (
     "BestSingleModelRouter",
     "CausalRouterClassifier",
     "DecoupledRouter",
     "RandomRouter",
-    "__version__",
-]
+)
+
+__all__ = [*_ROUTERS, "__version__"]
+
+
+def __getattr__(name):
+    if name in _ROUTERS:
+        from skroute import routers
+
+        return getattr(routers, name)
+    raise AttributeError(f"module 'skroute' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

@@ -105,3 +105,46 @@ def regret(reward, y_pred, *, cost=None, cost_sensitivity=0.0, classes=None):
     classes = np.arange(u.shape[1]) if classes is None else np.asarray(classes)
     policy = _policy_matrix(y_pred, u.shape[0], classes)
     return float((u.max(axis=1) - (policy * u).sum(axis=1)).mean())
+
+
+def routing_summary(reward, y_pred, *, cost=None, cost_sensitivity=0.0, classes=None):
+    """Where a policy routes and what it gets, under full feedback.
+
+    Parameters
+    ----------
+    reward, y_pred, cost, cost_sensitivity, classes
+        As in :func:`utility`.
+
+    Returns
+    -------
+    dict
+        ``share`` (fraction of queries per model, in ``classes`` order),
+        ``quality`` and ``cost`` (means), ``utility``, ``regret``, and
+        ``oracle_agreement``: the share of queries sent to a model whose
+        utility is the best for that query.
+
+    Examples
+    --------
+    >>> from skroute.metrics import routing_summary
+    >>> summary = routing_summary([[1.0, 0.0], [0.0, 1.0]], [0, 0],
+    ...                           cost=[[1.0, 0.1], [1.0, 0.1]])
+    >>> summary["share"].tolist(), summary["cost"], summary["oracle_agreement"]
+    ([1.0, 0.0], 1.0, 0.5)
+    """
+    u = _utility_matrix(reward, cost, cost_sensitivity)
+    classes = np.arange(u.shape[1]) if classes is None else np.asarray(classes)
+    policy = _policy_matrix(y_pred, u.shape[0], classes)
+    reward = np.asarray(reward, dtype=np.float64)
+    best = u >= u.max(axis=1, keepdims=True) - 1e-12
+    return {
+        "share": policy.mean(axis=0),
+        "quality": float((policy * reward).sum(axis=1).mean()),
+        "cost": (
+            float("nan")
+            if cost is None
+            else float((policy * np.asarray(cost, dtype=np.float64)).sum(axis=1).mean())
+        ),
+        "utility": float((policy * u).sum(axis=1).mean()),
+        "regret": float((u.max(axis=1) - (policy * u).sum(axis=1)).mean()),
+        "oracle_agreement": float((policy * best).sum(axis=1).mean()),
+    }

@@ -7,7 +7,7 @@ from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skroute.causal import cross_fit_pseudo_outcomes
+from skroute.metrics import policy_value
 from skroute.utils import (
     check_action_counts,
     check_logged_outcomes,
@@ -16,16 +16,16 @@ from skroute.utils import (
 
 _LOGGED_ARRAYS = {"reward": True, "cost": True, "propensity": True}
 
-# Nuisance settings used by ``score`` for routers that do not define their own.
-_DEFAULT_NUISANCE = {
-    "propensity_model": None,
-    "reward_model": None,
-    "cost_model": None,
-    "cv": 5,
-    "min_propensity": 0.01,
-    "n_jobs": None,
-    "random_state": None,
-}
+# Router parameters that ``score`` passes on to its nuisance models.
+_NUISANCE_PARAMS = (
+    "propensity_model",
+    "reward_model",
+    "cost_model",
+    "cv",
+    "min_propensity",
+    "n_jobs",
+    "random_state",
+)
 
 
 @dataclass
@@ -114,12 +114,6 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
         )
         return LoggedData(X, action, reward, cost, propensity, sample_weight), classes
 
-    def _nuisance_params(self):
-        return {
-            name: getattr(self, name, value)
-            for name, value in _DEFAULT_NUISANCE.items()
-        }
-
     def score(
         self, X, y, *, reward=None, cost=None, propensity=None, sample_weight=None
     ):
@@ -127,9 +121,10 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
 
         The value is the mean utility ``quality - cost_sensitivity * cost`` of
         the models that ``predict`` chooses, estimated by the doubly robust
-        estimator. Its nuisance models are cross-fitted on the data passed here,
-        never on the rows they score; with full-feedback 2-D ``reward`` the
-        value is exact.
+        estimator (:func:`skroute.metrics.policy_value`). Its nuisance models
+        use this router's settings and are cross-fitted on the data passed
+        here, never on the rows they score; with full-feedback 2-D ``reward``
+        the value is exact.
 
         Parameters
         ----------
@@ -141,31 +136,26 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
         float
         """
         check_is_fitted(self)
-        logs, _ = self._validate_logs(
-            X, y, reward, cost, propensity, sample_weight, reset=False
-        )
-        if logs.full_feedback:
-            reward_matrix, cost_matrix = logs.reward, logs.cost
-        else:
-            estimates = cross_fit_pseudo_outcomes(
-                logs.X,
-                logs.action,
-                logs.reward,
-                logs.cost,
-                logs.propensity,
-                n_classes=self.classes_.size,
-                method="dr",
-                sample_weight=logs.sample_weight,
-                warn_overlap=False,
-                **self._nuisance_params(),
-            )
-            reward_matrix, cost_matrix = estimates.reward, estimates.cost
-        rows = np.arange(logs.X.shape[0])
-        chosen = self._predict_index(logs.X)
-        value = reward_matrix[rows, chosen]
-        if cost_matrix is not None:
-            value = value - self.cost_sensitivity * cost_matrix[rows, chosen]
-        return float(np.average(value, weights=logs.sample_weight))
+        X = self._check_X(X)
+        nuisance = {
+            name: getattr(self, name)
+            for name in _NUISANCE_PARAMS
+            if hasattr(self, name)
+        }
+        return policy_value(
+            self.predict(X),
+            y,
+            reward=reward,
+            cost=cost,
+            propensity=propensity,
+            cost_sensitivity=self.cost_sensitivity,
+            X=X,
+            classes=self.classes_,
+            method="dr",
+            sample_weight=sample_weight,
+            warn=False,
+            **nuisance,
+        ).estimate
 
     def _check_X(self, X):
         check_is_fitted(self)

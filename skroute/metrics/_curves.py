@@ -1,0 +1,164 @@
+"""Cost-quality curves of routers, their upper hull and summary numbers."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CostQualityCurve:
+    """Routers' (mean cost, mean quality) points and their upper convex hull.
+
+    Attributes
+    ----------
+    costs, qualities : ndarray of shape (n_points,)
+        The points, in the order given.
+    hull_costs, hull_qualities : ndarray
+        Vertices of the upper convex hull that are worth their cost: from the
+        cheapest point, increasing in both cost and quality. Any quality on the
+        hull is reachable by mixing the two routers at the ends of its segment.
+    """
+
+    costs: np.ndarray
+    qualities: np.ndarray
+    hull_costs: np.ndarray
+    hull_qualities: np.ndarray
+
+    def quality_at(self, cost):
+        """Best quality reachable at a mean cost (-inf below the cheapest point)."""
+        cost = np.asarray(cost, dtype=np.float64)
+        quality = np.interp(cost, self.hull_costs, self.hull_qualities)
+        return np.where(cost < self.hull_costs[0], -np.inf, quality)
+
+
+def cost_quality_curve(costs, qualities):
+    """Upper convex hull of (mean cost, mean quality) points of routers.
+
+    Parameters
+    ----------
+    costs, qualities : array-like of shape (n_points,)
+        One point per router (or per cost sensitivity of one router); from
+        full feedback (:func:`utility` with ``reward=cost``) or estimated off
+        policy (:func:`policy_value`).
+
+    Returns
+    -------
+    CostQualityCurve
+
+    Examples
+    --------
+    >>> from skroute.metrics import cost_quality_curve
+    >>> curve = cost_quality_curve([1, 2, 3, 4], [0.5, 0.6, 0.9, 0.8])
+    >>> curve.hull_costs.tolist(), curve.hull_qualities.tolist()
+    ([1.0, 3.0], [0.5, 0.9])
+    """
+    costs = np.asarray(costs, dtype=np.float64)
+    qualities = np.asarray(qualities, dtype=np.float64)
+    if costs.ndim != 1 or costs.shape != qualities.shape or costs.size == 0:
+        raise ValueError(
+            "costs and qualities must be 1-D arrays of the same, non-zero length; "
+            f"got {costs.shape} and {qualities.shape}."
+        )
+    if not (np.isfinite(costs).all() and np.isfinite(qualities).all()):
+        raise ValueError("costs and qualities must be finite.")
+    # Sort by cost, best quality first among equal costs; keep the upper hull
+    # (monotone chain), then drop the part past the best quality.
+    order = np.lexsort((-qualities, costs))
+    hull = []
+    for point in zip(costs[order], qualities[order]):
+        if hull and point[0] == hull[-1][0]:
+            continue
+        while len(hull) >= 2:
+            (x1, y1), (x2, y2) = hull[-2], hull[-1]
+            if (x2 - x1) * (point[1] - y1) - (y2 - y1) * (point[0] - x1) >= 0:
+                hull.pop()
+            else:
+                break
+        hull.append(point)
+    hull = np.array(hull)
+    best = int(np.argmax(hull[:, 1]))
+    hull = hull[: best + 1]
+    return CostQualityCurve(costs, qualities, hull[:, 0], hull[:, 1])
+
+
+def normalised_area(curve, *, cheapest, oracle_quality, max_cost=None):
+    """Area under the hull, normalised from the cheapest model (0) to the oracle (1).
+
+    The hull, joined to the cheapest model's point and extended flat past its
+    last vertex, is averaged over costs from the cheapest model's mean cost to
+    ``max_cost`` (the RouterBench AIQ family), then rescaled so that always
+    routing to the cheapest model scores 0 and the oracle's quality scores 1.
+
+    Parameters
+    ----------
+    curve : CostQualityCurve
+    cheapest : (float, float)
+        Mean cost and mean quality of the cheapest model.
+    oracle_quality : float
+        Mean quality of the per-query best model.
+    max_cost : float, default=None
+        Right end of the cost range; the curve's largest cost when None (use
+        the most expensive model's mean cost to compare routers).
+
+    Returns
+    -------
+    float
+    """
+    low_cost, low_quality = cheapest
+    if oracle_quality <= low_quality:
+        raise ValueError("oracle_quality must exceed the cheapest model's quality.")
+    joined = cost_quality_curve(
+        np.append(curve.hull_costs, low_cost),
+        np.append(curve.hull_qualities, low_quality),
+    )
+    high = joined.hull_costs.max() if max_cost is None else float(max_cost)
+    if high <= low_cost:
+        raise ValueError("max_cost must exceed the cheapest model's mean cost.")
+    grid = np.linspace(low_cost, high, 2001)
+    quality = np.interp(grid, joined.hull_costs, joined.hull_qualities)
+    area = np.trapezoid(quality, grid) / (high - low_cost)
+    return float((area - low_quality) / (oracle_quality - low_quality))
+
+
+def quality_gap_recovered(curve, cost, *, weak_quality, strong_quality):
+    """Share of the weak-to-strong quality gap the hull recovers at a mean cost.
+
+    ``(quality_at(cost) - weak) / (strong - weak)``, the RouteLLM PGR family:
+    0 means no better than the weak (cheap) model, 1 as good as the strong one.
+
+    Parameters
+    ----------
+    curve : CostQualityCurve
+    cost : float or array-like
+    weak_quality, strong_quality : float
+
+    Returns
+    -------
+    float or ndarray
+    """
+    if strong_quality <= weak_quality:
+        raise ValueError("strong_quality must exceed weak_quality.")
+    recovered = (curve.quality_at(cost) - weak_quality) / (
+        strong_quality - weak_quality
+    )
+    return float(recovered) if np.ndim(recovered) == 0 else recovered
+
+
+def cost_to_reach(curve, quality):
+    """Smallest mean cost at which the hull reaches a quality (inf if never).
+
+    Parameters
+    ----------
+    curve : CostQualityCurve
+    quality : float
+
+    Returns
+    -------
+    float
+    """
+    costs, qualities = curve.hull_costs, curve.hull_qualities
+    if quality <= qualities[0]:
+        return float(costs[0])
+    if quality > qualities[-1]:
+        return float("inf")
+    return float(np.interp(quality, qualities, costs))

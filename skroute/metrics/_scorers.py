@@ -1,0 +1,199 @@
+"""Scorers for model selection that receive the logged arrays by metadata routing."""
+
+import numpy as np
+from sklearn.utils.metadata_routing import MetadataRequest
+
+from skroute.metrics._full_feedback import regret
+from skroute.metrics._policy_value import policy_value
+from skroute.ope import OPE_METHODS
+
+_RESPONSE_METHODS = ("predict", "predict_proba")
+
+
+class _LoggedArraysScorer:
+    """Base of scorers called as ``scorer(estimator, X, y, reward=..., ...)``."""
+
+    _requested = ("reward", "cost", "propensity")
+
+    def __init__(self, cost_sensitivity, response_method):
+        if response_method not in _RESPONSE_METHODS:
+            raise ValueError(
+                f"response_method must be one of {_RESPONSE_METHODS}; got "
+                f"{response_method!r}."
+            )
+        self.cost_sensitivity = cost_sensitivity
+        self.response_method = response_method
+
+    def get_metadata_routing(self):
+        """The logged arrays this scorer requests for ``score``."""
+        request = MetadataRequest(owner=type(self).__name__)
+        for name in self._requested:
+            request.score.add_request(param=name, alias=True)
+        return request
+
+    def _cost_sensitivity(self, estimator):
+        if self.cost_sensitivity is not None:
+            return self.cost_sensitivity
+        final = getattr(estimator, "_final_estimator", estimator)
+        if not hasattr(final, "cost_sensitivity"):
+            raise ValueError(
+                f"{type(final).__name__} has no cost_sensitivity; pass "
+                "cost_sensitivity= to the scorer factory."
+            )
+        return final.cost_sensitivity
+
+    def _policy(self, estimator, X):
+        return getattr(estimator, self.response_method)(X)
+
+    def __repr__(self):
+        return (
+            f"{type(self).__name__}(cost_sensitivity={self.cost_sensitivity!r}, "
+            f"response_method={self.response_method!r})"
+        )
+
+
+class PolicyValueScorer(_LoggedArraysScorer):
+    """Off-policy estimate of a router's value; see :func:`make_policy_value_scorer`."""
+
+    def __init__(self, method, cost_sensitivity, response_method, nuisance_params):
+        super().__init__(cost_sensitivity, response_method)
+        if method not in OPE_METHODS:
+            raise ValueError(f"method must be one of {OPE_METHODS}; got {method!r}.")
+        self.method = method
+        self.nuisance_params = nuisance_params
+
+    def __call__(self, estimator, X, y, reward=None, cost=None, propensity=None):
+        return policy_value(
+            self._policy(estimator, X),
+            y,
+            reward=reward,
+            cost=cost,
+            propensity=propensity,
+            cost_sensitivity=self._cost_sensitivity(estimator),
+            X=X,
+            classes=estimator.classes_,
+            method=self.method,
+            **self.nuisance_params,
+        ).estimate
+
+
+class RegretScorer(_LoggedArraysScorer):
+    """Negated true regret under full feedback; see :func:`make_regret_scorer`."""
+
+    _requested = ("reward", "cost")
+
+    def __call__(self, estimator, X, y, reward=None, cost=None):
+        reward = None if reward is None else np.asarray(reward)
+        if reward is None or reward.ndim != 2:
+            raise ValueError(
+                "the regret scorer needs full-feedback reward of shape (n_samples, "
+                "n_classes); for logged data use make_policy_value_scorer. With "
+                "metadata routing enabled (sklearn.set_config("
+                "enable_metadata_routing=True)), pass reward= to fit."
+            )
+        return -regret(
+            reward,
+            self._policy(estimator, X),
+            cost=cost,
+            cost_sensitivity=self._cost_sensitivity(estimator),
+            classes=estimator.classes_,
+        )
+
+
+def make_policy_value_scorer(
+    method="dr",
+    cost_sensitivity=None,
+    *,
+    response_method="predict",
+    min_propensity=None,
+    propensity_model=None,
+    reward_model=None,
+    cost_model=None,
+    cv=5,
+    n_jobs=None,
+    random_state=0,
+):
+    """Scorer of a router's estimated value on logged validation folds.
+
+    The scorer requests ``reward``, ``cost`` and ``propensity`` through metadata
+    routing, so ``GridSearchCV(router, grid, scoring=scorer)`` and
+    ``cross_validate(..., scoring={...}, params=...)`` slice them per fold once
+    ``sklearn.set_config(enable_metadata_routing=True)`` is set; ``y`` is the
+    logged model. Higher is better.
+
+    The nuisance models of the estimate are cross-fitted within the scored
+    fold, never fitted on the rows they score and never taken from the router:
+    the score is then the same computation for any router, baseline or
+    Pipeline, and does not trust the model being evaluated.
+
+    Parameters
+    ----------
+    method : {"dm", "ipw", "snipw", "dr", "sndr"}, default="dr"
+    cost_sensitivity : float, default=None
+        ``lambda`` of the utility being scored. None uses each router's own
+        ``cost_sensitivity``; fix it when ``cost_sensitivity`` is itself tuned,
+        so that all candidates are scored on the same utility.
+    response_method : {"predict", "predict_proba"}, default="predict"
+        Score the deployed (argmax) policy, or the stochastic policy of
+        ``predict_proba``.
+    min_propensity, propensity_model, reward_model, cost_model, cv, n_jobs, \
+random_state
+        As in :func:`policy_value`.
+
+    Returns
+    -------
+    PolicyValueScorer
+
+    Examples
+    --------
+    >>> import sklearn
+    >>> from sklearn.model_selection import cross_validate
+    >>> from skroute import DecoupledRouter
+    >>> from skroute.datasets import make_routing_problem, simulate_logging
+    >>> from skroute.metrics import make_policy_value_scorer
+    >>> problem = make_routing_problem(n_samples=1500, random_state=0)
+    >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
+    ...                         models=problem.models, random_state=0)
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     result = cross_validate(
+    ...         DecoupledRouter(cost_sensitivity=0.05), logs.X, logs.action,
+    ...         scoring={"value": make_policy_value_scorer()},
+    ...         params={"reward": logs.reward, "cost": logs.cost,
+    ...                 "propensity": logs.propensity}, cv=3)
+    >>> result["test_value"].shape
+    (3,)
+    """
+    return PolicyValueScorer(
+        method,
+        cost_sensitivity,
+        response_method,
+        {
+            "min_propensity": min_propensity,
+            "propensity_model": propensity_model,
+            "reward_model": reward_model,
+            "cost_model": cost_model,
+            "cv": cv,
+            "n_jobs": n_jobs,
+            "random_state": random_state,
+        },
+    )
+
+
+def make_regret_scorer(cost_sensitivity=None, *, response_method="predict"):
+    """Scorer of a router's negated true regret, for full-feedback data.
+
+    Requests ``reward`` and ``cost`` (2-D, columns in ``classes_`` order) by
+    metadata routing. Returns ``-regret``, so that higher is better as
+    scikit-learn's model selection expects.
+
+    Parameters
+    ----------
+    cost_sensitivity : float, default=None
+        ``lambda``; None uses each router's own ``cost_sensitivity``.
+    response_method : {"predict", "predict_proba"}, default="predict"
+
+    Returns
+    -------
+    RegretScorer
+    """
+    return RegretScorer(cost_sensitivity, response_method)

@@ -1,0 +1,373 @@
+"""Off-policy estimators of a routing policy's value, with standard errors.
+
+Every estimator is written as a sum of weighted ratios ``sum_i a_i / sum_i b_i``
+of per-row terms; their influence terms give the standard error and the normal
+confidence interval, and a multinomial bootstrap resamples the same sums.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+from statistics import NormalDist
+
+import numpy as np
+
+from skroute.ope._pseudo_outcomes import pseudo_outcomes
+
+OPE_METHODS = ("dm", "ipw", "snipw", "dr", "sndr")
+_NEEDS_OUTCOME_MODEL = ("dm", "dr", "sndr")
+_NEEDS_PROPENSITY = ("ipw", "snipw", "dr", "sndr")
+
+# Below this effective sample size of the importance weights, the normal
+# approximation behind the interval is not to be trusted.
+MIN_EFFECTIVE_SAMPLE_SIZE = 30
+
+
+class UnreliableEstimateWarning(UserWarning):
+    """The importance weights leave too few effective rows for a reliable estimate."""
+
+
+@dataclass(frozen=True)
+class PolicyValue:
+    """Estimated value of a policy with its uncertainty.
+
+    Attributes
+    ----------
+    estimate : float
+    standard_error : float
+        From the per-row influence terms.
+    confidence_interval : (float, float)
+        Normal or bootstrap interval at ``confidence_level``.
+    confidence_level : float
+    method : str
+    n_samples : int
+    diagnostics : dict
+        Importance-weight diagnostics (empty for ``"dm"`` and full feedback).
+    """
+
+    estimate: float
+    standard_error: float
+    confidence_interval: tuple
+    confidence_level: float
+    method: str
+    n_samples: int
+    diagnostics: dict = field(default_factory=dict)
+
+    def __float__(self):
+        return self.estimate
+
+
+def policy_matrix(policy, n_samples, n_classes, name="policy"):
+    """Routing probabilities ``pi(t | x_i)`` as an (n_samples, n_classes) matrix.
+
+    Parameters
+    ----------
+    policy : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Integer code of the chosen model per row (a deterministic policy), or
+        routing probabilities whose rows sum to 1.
+    n_samples, n_classes : int
+    name : str
+        Name of the argument in error messages.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+    """
+    policy = np.asarray(policy)
+    if policy.ndim == 2:
+        if policy.shape != (n_samples, n_classes):
+            raise ValueError(
+                f"{name} probabilities must have shape ({n_samples}, {n_classes}); "
+                f"got {policy.shape}."
+            )
+        proba = policy.astype(np.float64)
+        if not np.isfinite(proba).all() or (proba < 0).any() or (proba > 1).any():
+            raise ValueError(f"{name} probabilities must be finite and in [0, 1].")
+        sums = proba.sum(axis=1)
+        bad = np.abs(sums - 1.0) > 1e-6
+        if bad.any():
+            raise ValueError(
+                f"{name} probabilities must sum to 1 in every row; row "
+                f"{np.flatnonzero(bad)[0]} sums to {sums[bad][0]:.6g}. Normalise them "
+                "or pass the chosen model per row."
+            )
+        return proba
+    if policy.shape != (n_samples,):
+        raise ValueError(
+            f"{name} must have shape ({n_samples},) (chosen model per row) or "
+            f"({n_samples}, {n_classes}) (probabilities); got {policy.shape}."
+        )
+    if not np.issubdtype(policy.dtype, np.integer):
+        raise TypeError(
+            f"{name} must hold integer model codes in [0, {n_classes}); got dtype "
+            f"{policy.dtype}. Map labels to codes first."
+        )
+    if ((policy < 0) | (policy >= n_classes)).any():
+        raise ValueError(f"{name} codes must be in [0, {n_classes}).")
+    proba = np.zeros((n_samples, n_classes))
+    proba[np.arange(n_samples), policy] = 1.0
+    return proba
+
+
+def importance_weight_diagnostics(
+    policy, action, propensity, *, min_propensity=None, warn=True
+):
+    """Diagnostics of the importance weights ``pi(t_i | x_i) / p_i``.
+
+    Parameters
+    ----------
+    policy : ndarray of shape (n_samples, n_classes)
+        Routing probabilities of the evaluated policy.
+    action : ndarray of shape (n_samples,)
+        Integer code of the logged model.
+    propensity : ndarray of shape (n_samples,)
+        Logging probability of the logged model (before clipping).
+    min_propensity : float, default=None
+        Clipping level applied to ``propensity``; None for no clipping.
+    warn : bool, default=True
+        Emit an :class:`UnreliableEstimateWarning` when the effective sample
+        size of the weights is below 30.
+
+    Returns
+    -------
+    dict
+        ``effective_sample_size``, ``max_weight``, ``clipped_fraction``,
+        ``n_logged`` (rows per model) and ``n_matched`` (rows whose logged model
+        the policy could choose).
+    """
+    n_classes = policy.shape[1]
+    floor = 0.0 if min_propensity is None else min_propensity
+    clipped = np.maximum(propensity, floor)
+    weight = policy[np.arange(action.shape[0]), action] / clipped
+    total, squares = weight.sum(), (weight**2).sum()
+    diagnostics = {
+        "effective_sample_size": float(total**2 / squares) if squares > 0 else 0.0,
+        "max_weight": float(weight.max()) if weight.size else 0.0,
+        "clipped_fraction": float((propensity < floor).mean()),
+        "n_logged": np.bincount(action, minlength=n_classes),
+        "n_matched": int((weight > 0).sum()),
+    }
+    if warn and diagnostics["effective_sample_size"] < MIN_EFFECTIVE_SAMPLE_SIZE:
+        warnings.warn(
+            f"The importance weights leave an effective sample size of "
+            f"{diagnostics['effective_sample_size']:.1f} rows (of {action.shape[0]}; "
+            f"largest weight {diagnostics['max_weight']:.3g}): the logs say little "
+            "about this policy and its estimate and interval are unreliable. Use "
+            "more logged rows, a logging policy that explores more, or the 'dm' "
+            "estimator with care.",
+            UnreliableEstimateWarning,
+            stacklevel=3,
+        )
+    return diagnostics
+
+
+def _ratio_terms(method, proba, action, outcome, propensity, outcome_estimates):
+    """The (numerator, denominator) per-row terms whose ratios sum to the value."""
+    rows = np.arange(action.shape[0])
+    ones = np.ones(action.shape[0])
+    if method in ("dm", "ipw", "dr"):
+        gamma = pseudo_outcomes(
+            outcome,
+            action,
+            propensity,
+            outcome_estimates if method != "ipw" else np.zeros(proba.shape),
+            method=method,
+        )
+        return [((proba * gamma).sum(axis=1), ones)]
+    weight = proba[rows, action] / propensity
+    if method == "snipw":
+        return [(weight * outcome, weight)]
+    direct = (proba * outcome_estimates).sum(axis=1)
+    residual = outcome - outcome_estimates[rows, action]
+    return [(direct, ones), (weight * residual, weight)]
+
+
+def _value_and_influence(terms, sample_weight):
+    value = 0.0
+    influence = np.zeros(sample_weight.shape[0])
+    for numerator, denominator in terms:
+        scale = np.sum(sample_weight * denominator) / np.sum(sample_weight)
+        if scale <= 0:
+            raise ValueError(
+                "the policy puts no weight on any logged action: a self-normalised "
+                "estimate is undefined. Use 'dr' or 'ipw', or more logs."
+            )
+        ratio = np.sum(sample_weight * numerator) / np.sum(sample_weight * denominator)
+        value += ratio
+        influence += (numerator - ratio * denominator) / scale
+    return value, influence
+
+
+def estimate_policy_value(
+    policy,
+    action,
+    outcome,
+    *,
+    propensity=None,
+    outcome_estimates=None,
+    method="dr",
+    min_propensity=None,
+    sample_weight=None,
+    confidence_level=0.95,
+    interval="normal",
+    n_bootstrap=1000,
+    random_state=None,
+    warn=True,
+):
+    """Off-policy estimate of a policy's mean outcome from logged data.
+
+    Parameters
+    ----------
+    policy : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Chosen model codes (deterministic policy) or routing probabilities.
+    action : array-like of shape (n_samples,)
+        Integer code of the logged model.
+    outcome : array-like of shape (n_samples,)
+        Observed outcome of the logged model: quality, cost, or utility
+        ``quality - lambda * cost``.
+    propensity : array-like of shape (n_samples,), default=None
+        Logging probability of the logged model; required by all but ``"dm"``.
+    outcome_estimates : array-like of shape (n_samples, n_classes), default=None
+        Outcome model ``mu(x_i, t)`` (fitted on other rows); required by
+        ``"dm"``, ``"dr"`` and ``"sndr"``.
+    method : {"dm", "ipw", "snipw", "dr", "sndr"}, default="dr"
+        Direct method, inverse propensity weighting, self-normalised IPW,
+        doubly robust, self-normalised doubly robust.
+    min_propensity : float, default=None
+        Clip propensities below at this value (reported in the diagnostics);
+        None for no clipping.
+    sample_weight : array-like of shape (n_samples,), default=None
+    confidence_level : float, default=0.95
+    interval : {"normal", "bootstrap"}, default="normal"
+        Normal interval from the influence terms, or percentile interval of a
+        multinomial bootstrap.
+    n_bootstrap : int, default=1000
+    random_state : int, Generator or None, default=None
+        Seeds the bootstrap.
+    warn : bool, default=True
+        Warn (:class:`UnreliableEstimateWarning`) when the importance weights
+        leave fewer than 30 effective rows.
+
+    Returns
+    -------
+    PolicyValue
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skroute.ope import estimate_policy_value
+    >>> action = np.array([0, 1, 0, 1])
+    >>> outcome = np.array([1.0, 0.0, 0.0, 1.0])
+    >>> propensity = np.full(4, 0.5)
+    >>> result = estimate_policy_value(np.zeros(4, dtype=int), action, outcome,
+    ...                                propensity=propensity, method="ipw",
+    ...                                warn=False)
+    >>> result.estimate  # (1/0.5 + 0 + 0 + 0) / 4
+    0.5
+    """
+    if method not in OPE_METHODS:
+        raise ValueError(f"method must be one of {OPE_METHODS}; got {method!r}.")
+    if interval not in ("normal", "bootstrap"):
+        raise ValueError(f"interval must be 'normal' or 'bootstrap'; got {interval!r}.")
+    if not 0 < confidence_level < 1:
+        raise ValueError(
+            f"confidence_level must be in (0, 1); got {confidence_level!r}."
+        )
+    action = np.asarray(action)
+    if action.ndim != 1 or not np.issubdtype(action.dtype, np.integer):
+        raise TypeError("action must be a 1-D array of integer model codes.")
+    n_samples = action.shape[0]
+    if n_samples == 0:
+        raise ValueError("no logged rows: action is empty.")
+    outcome = np.asarray(outcome, dtype=np.float64)
+    if outcome.shape != (n_samples,):
+        raise ValueError(
+            f"outcome has shape {outcome.shape} but action has {n_samples} rows; pass "
+            "one observed outcome per logged row."
+        )
+    if not np.isfinite(outcome).all():
+        raise ValueError("outcome contains NaN or infinity; drop those rows.")
+    if outcome_estimates is not None:
+        outcome_estimates = np.asarray(outcome_estimates, dtype=np.float64)
+        if outcome_estimates.ndim != 2 or outcome_estimates.shape[0] != n_samples:
+            raise ValueError(
+                f"outcome_estimates must have shape ({n_samples}, n_classes); got "
+                f"{outcome_estimates.shape}."
+            )
+        n_classes = outcome_estimates.shape[1]
+    elif method in _NEEDS_OUTCOME_MODEL:
+        raise ValueError(
+            f"method {method!r} needs outcome_estimates, the outcome model's "
+            "predictions for every model on every row."
+        )
+    else:
+        n_classes = np.asarray(policy).shape[1] if np.ndim(policy) == 2 else None
+        if n_classes is None:
+            n_classes = int(max(np.max(policy), action.max())) + 1
+    if action.min() < 0 or action.max() >= n_classes:
+        raise ValueError(f"action codes must be in [0, {n_classes}).")
+    proba = policy_matrix(policy, n_samples, n_classes)
+
+    diagnostics = {}
+    if method in _NEEDS_PROPENSITY:
+        if propensity is None:
+            raise ValueError(
+                f"method {method!r} needs propensity, the logging probability of "
+                "each logged model; pass it or estimate it first."
+            )
+        propensity = np.asarray(propensity, dtype=np.float64)
+        if propensity.shape != (n_samples,):
+            raise ValueError(
+                f"propensity must have shape ({n_samples},); got {propensity.shape}."
+            )
+        outside = ~((propensity > 0) & (propensity <= 1))
+        if outside.any():
+            raise ValueError(
+                f"propensity must be in (0, 1]; got {propensity[outside][0]:g} at row "
+                f"{np.flatnonzero(outside)[0]}."
+            )
+        diagnostics = importance_weight_diagnostics(
+            proba, action, propensity, min_propensity=min_propensity, warn=warn
+        )
+        if min_propensity is not None:
+            propensity = np.maximum(propensity, min_propensity)
+
+    weight = (
+        np.ones(n_samples)
+        if sample_weight is None
+        else np.asarray(sample_weight, dtype=np.float64)
+    )
+    if weight.shape != (n_samples,) or (weight < 0).any() or weight.sum() <= 0:
+        raise ValueError(
+            "sample_weight must be non-negative, one per row, with a positive sum."
+        )
+    terms = _ratio_terms(method, proba, action, outcome, propensity, outcome_estimates)
+    value, influence = _value_and_influence(terms, weight)
+    total = weight.sum()
+    standard_error = float(np.sqrt(np.sum(weight**2 * influence**2)) / total)
+    if n_samples > 1:
+        standard_error *= np.sqrt(n_samples / (n_samples - 1))
+    if interval == "normal":
+        z = NormalDist().inv_cdf(0.5 + confidence_level / 2)
+        bounds = (value - z * standard_error, value + z * standard_error)
+    else:
+        rng = np.random.default_rng(random_state)
+        counts = rng.multinomial(
+            n_samples, np.full(n_samples, 1 / n_samples), n_bootstrap
+        )
+        counts = counts * weight
+        replicates = np.zeros(n_bootstrap)
+        for numerator, denominator in terms:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                replicates += (counts @ numerator) / (counts @ denominator)
+        replicates = replicates[np.isfinite(replicates)]
+        tail = (1 - confidence_level) / 2
+        bounds = tuple(np.quantile(replicates, [tail, 1 - tail]))
+    return PolicyValue(
+        estimate=float(value),
+        standard_error=standard_error,
+        confidence_interval=(float(bounds[0]), float(bounds[1])),
+        confidence_level=confidence_level,
+        method=method,
+        n_samples=n_samples,
+        diagnostics=diagnostics,
+    )
