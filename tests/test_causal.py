@@ -234,3 +234,45 @@ def test_shared_ridge_fits_both_targets_like_separate_ridges(logged):
     )
     np.testing.assert_allclose(joint.reward, separate.reward, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(joint.cost, separate.cost, rtol=1e-6, atol=1e-9)
+
+
+def test_cv_splitter_must_partition_the_rows(logged):
+    from sklearn.model_selection import ShuffleSplit
+
+    problem, logs = logged
+    with pytest.raises(ValueError, match="exactly one test fold"):
+        cross_fit_pseudo_outcomes(
+            logs.X,
+            logs.action_index,
+            logs.reward,
+            propensity=logs.propensity,
+            n_classes=6,
+            cv=ShuffleSplit(2, test_size=0.2, random_state=0),
+        )
+
+
+class _RecordingClassifier(LogisticRegression):
+    """Logistic regression that fails if asked about a row it was fitted on."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.seen_ = {row.tobytes() for row in np.asarray(X)}
+        return super().fit(X, y, sample_weight=sample_weight)
+
+    def predict_proba(self, X):
+        leaked = sum(row.tobytes() in self.seen_ for row in np.asarray(X))
+        assert leaked == 0, f"{leaked} rows were in the training fold"
+        return super().predict_proba(X)
+
+
+def test_estimated_propensities_are_cross_fitted(logged):
+    problem, logs = logged
+    gamma = cross_fit_pseudo_outcomes(
+        logs.X,
+        logs.action_index,
+        logs.reward,
+        n_classes=6,
+        propensity_model=_RecordingClassifier(max_iter=300),
+        cv=3,
+        random_state=0,
+    )
+    assert np.isfinite(gamma.propensity).all()

@@ -27,12 +27,15 @@ class RegretNet(NeuralNet):
         # Index the dataset once per batch instead of once per row: the default
         # DataLoader collates rows one by one, which dominates small-network epochs.
         prefix = "iterator_train" if training else "iterator_valid"
-        batch_size = self.get_params_for(prefix).get("batch_size", self.batch_size)
+        options = self.get_params_for(prefix)
+        batch_size = options.pop("batch_size", self.batch_size)
         if batch_size == -1:
             batch_size = len(dataset)
-        rows = RandomSampler(dataset) if training else SequentialSampler(dataset)
+        shuffle = options.pop("shuffle", training)
+        rows = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
         sampler = BatchSampler(rows, batch_size=batch_size, drop_last=False)
-        return DataLoader(dataset, batch_size=None, sampler=sampler)
+        # Other loader options (num_workers, pin_memory, ...) pass through.
+        return DataLoader(dataset, batch_size=None, sampler=sampler, **options)
 
 
 @contextlib.contextmanager

@@ -45,4 +45,11 @@ def make_folds(action, cv, random_state):
         folds = list(splitter.split(np.zeros((action.shape[0], 1)), action))
     if len(folds) < 2:
         raise ValueError(f"cv must produce at least 2 folds; got {len(folds)}.")
+    tested = np.concatenate([test for _, test in folds])
+    if tested.size != action.shape[0] or np.unique(tested).size != tested.size:
+        raise ValueError(
+            "cv must put every row in exactly one test fold (as KFold does), so "
+            "that each row gets one cross-fitted estimate; "
+            f"{type(splitter).__name__} does not."
+        )
     return folds

@@ -18,30 +18,30 @@ class _ConstantOutcome(RegressorMixin, BaseEstimator):
     """Predicts one value; used when an arm has too few rows or a constant target."""
 
     def __init__(self, value=0.0):
-        self.value = float(value)
+        self.value = value
 
     def predict(self, X):
-        return np.full(X.shape[0], self.value)
+        return np.full(X.shape[0], float(self.value))
 
 
 def _fit_arm(model, X, target, sample_weight, fallback):
     """Fit a clone of ``model`` on the rows of one arm."""
-    if target.shape[0] == 0:
+    if target.shape[0] == 0 or sample_weight.sum() <= 0:
         return _ConstantOutcome(fallback)
     if target.shape[0] < 2 or np.ptp(target) == 0:
         return _ConstantOutcome(np.average(target, weights=sample_weight))
     estimator = clone(model)
     fit_params = {}
-    if not np.all(sample_weight == sample_weight[0]):
-        if has_fit_parameter(estimator, "sample_weight"):
-            fit_params["sample_weight"] = sample_weight
-        else:
-            warnings.warn(
-                f"{type(estimator).__name__} does not accept sample_weight; its "
-                "outcome model is fitted without the weights.",
-                UserWarning,
-                stacklevel=4,
-            )
+    # Weights are frequencies (weight 2 = a duplicated row), as in scikit-learn.
+    if has_fit_parameter(estimator, "sample_weight"):
+        fit_params["sample_weight"] = sample_weight
+    elif not np.all(sample_weight == 1):
+        warnings.warn(
+            f"{type(estimator).__name__} does not accept sample_weight; its "
+            "outcome model is fitted without the weights.",
+            UserWarning,
+            stacklevel=4,
+        )
     if is_classifier(estimator):
         if not np.isin(target, (0.0, 1.0)).all():
             raise ValueError(
@@ -113,13 +113,10 @@ def _fit_predict_arm(model, X, target, weight, fallback, X_test):
 
 def _fit_predict_joint(model, X, targets, weight, fallbacks, X_test):
     """Fit one multi-output regressor on several targets of one arm."""
-    if targets.shape[0] == 0:
+    if targets.shape[0] == 0 or weight.sum() <= 0:
         return np.tile(fallbacks, (X_test.shape[0], 1))
     estimator = clone(model)
-    fit_params = {}
-    if not np.all(weight == weight[0]):
-        fit_params["sample_weight"] = weight
-    estimator.fit(X, targets, **fit_params)
+    estimator.fit(X, targets, sample_weight=weight)
     prediction = np.asarray(estimator.predict(X_test), dtype=np.float64)
     return prediction.reshape(-1, len(fallbacks))
 

@@ -4,6 +4,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import has_fit_parameter
 
 
 def default_propensity_model():
@@ -11,9 +12,14 @@ def default_propensity_model():
     return LogisticRegression(C=1.0, max_iter=300)
 
 
-def _fit_predict_fold(model, X_train, action_train, X_test, action_test, n_classes):
+def _fit_predict_fold(
+    model, X_train, action_train, weight_train, X_test, action_test, n_classes
+):
     model = clone(model)
-    model.fit(X_train, action_train)
+    fit_params = {}
+    if weight_train is not None and has_fit_parameter(model, "sample_weight"):
+        fit_params["sample_weight"] = weight_train
+    model.fit(X_train, action_train, **fit_params)
     if not hasattr(model, "predict_proba"):
         raise TypeError(
             f"propensity_model must implement predict_proba; "
@@ -28,7 +34,14 @@ def _fit_predict_fold(model, X_train, action_train, X_test, action_test, n_class
 
 
 def estimate_propensity(
-    X, action, folds, *, n_classes, propensity_model=None, n_jobs=None
+    X,
+    action,
+    folds,
+    *,
+    n_classes,
+    propensity_model=None,
+    sample_weight=None,
+    n_jobs=None,
 ):
     """Cross-fitted estimate of ``e(t_i | x_i)``, the logging probability of each row.
 
@@ -41,6 +54,8 @@ def estimate_propensity(
     n_classes : int
     propensity_model : classifier with ``predict_proba``, default=None
         Defaults to multinomial ``LogisticRegression``.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Passed to the classifier's ``fit`` when it accepts them.
     n_jobs : int, default=None
         Folds fitted in parallel through joblib.
 
@@ -52,7 +67,13 @@ def estimate_propensity(
     model = default_propensity_model() if propensity_model is None else propensity_model
     results = Parallel(n_jobs=n_jobs)(
         delayed(_fit_predict_fold)(
-            model, X[train], action[train], X[test], action[test], n_classes
+            model,
+            X[train],
+            action[train],
+            None if sample_weight is None else sample_weight[train],
+            X[test],
+            action[test],
+            n_classes,
         )
         for train, test in folds
     )

@@ -138,6 +138,7 @@ def cross_fit_pseudo_outcomes(
                 folds,
                 n_classes=n_classes,
                 propensity_model=propensity_model,
+                sample_weight=weight,
                 n_jobs=n_jobs,
             )
         overlap = overlap_diagnostics(

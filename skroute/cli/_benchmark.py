@@ -55,7 +55,10 @@ def run_benchmark(n_samples, seeds, cost_sensitivity, out=sys.stdout, err=sys.st
                 propensity=logs.propensity,
             )
             elapsed = time.perf_counter() - start
-            chosen = np.searchsorted(problem.models, router.predict(problem.X[test]))
+            column = {model: t for t, model in enumerate(problem.models.tolist())}
+            chosen = np.array(
+                [column[model] for model in router.predict(problem.X[test]).tolist()]
+            )
             rows = np.arange(chosen.size)
             results.setdefault(name, []).append(
                 {

@@ -46,8 +46,8 @@ def make_routing_problem(
     Bunch
         ``X`` (n_samples, n_features), ``reward`` (n_samples, n_models) 0/1
         quality, ``expected_reward`` its expectation, ``cost`` (n_samples,
-        n_models), ``models`` (names, cheapest first), ``price`` per model and
-        ``cluster`` per query.
+        n_models), ``models`` (names, cheapest first, sorting in column order),
+        ``price`` per model and ``cluster`` per query.
 
     Examples
     --------
@@ -93,7 +93,10 @@ def make_routing_problem(
         reward=reward,
         expected_reward=expected_reward,
         cost=cost,
-        models=np.array([f"llm-{t}" for t in range(n_models)]),
+        # Zero-padded names sort in column order, the order of classes_.
+        models=np.array(
+            [f"llm-{t:0{len(str(n_models - 1))}d}" for t in range(n_models)]
+        ),
         price=price,
         cluster=cluster,
     )

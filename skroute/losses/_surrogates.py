@@ -5,12 +5,11 @@ from torch import nn
 
 
 def _weighted_mean(per_row, sample_weight):
+    # mean(w * loss), not sum(w * loss) / sum(w): with weights of mean 1 over the
+    # data set, each batch is then an unbiased estimate of the weighted loss.
     if sample_weight is None:
         return per_row.mean()
-    sample_weight = sample_weight.to(per_row.dtype).reshape(-1)
-    return (per_row * sample_weight).sum() / sample_weight.sum().clamp_min(
-        torch.finfo(per_row.dtype).tiny
-    )
+    return (per_row * sample_weight.to(per_row.dtype).reshape(-1)).mean()
 
 
 def regret_gaps(utility):
@@ -32,6 +31,8 @@ def softmax_regret_loss(scores, utility, temperature=1.0, sample_weight=None):
         Utility estimates ``Gamma(lambda)``, e.g. doubly robust pseudo-outcomes.
     temperature : float, default=1.0
     sample_weight : Tensor of shape (n_samples,), default=None
+        Row weights, expected to average 1 over the data set; the loss is
+        ``mean(weight * regret)``.
 
     Returns
     -------
@@ -45,11 +46,13 @@ def softmax_regret_loss(scores, utility, temperature=1.0, sample_weight=None):
 def classification_regret_loss(
     scores, utility, temperature=1.0, gap_weighted=False, sample_weight=None
 ):
-    """Cross-entropy towards ``argmax_t utility[i, t]``, optionally gap-weighted.
+    """Cross-entropy towards the best models of each row, optionally gap-weighted.
 
-    With ``gap_weighted=True`` each row's cross-entropy is multiplied by the
-    gap between its best and second-best utility: rows where the choice matters
-    little count little.
+    The target spreads evenly over the models that tie for the best utility
+    (frequent with 0/1 quality), so ties do not favour the first model. With
+    ``gap_weighted=True`` each row's cross-entropy is multiplied by the gap
+    between its best and second-best utility: rows where the choice matters
+    little count little, and rows with tied best models not at all.
 
     Parameters
     ----------
@@ -64,8 +67,9 @@ def classification_regret_loss(
     Tensor (scalar)
     """
     log_policy = torch.log_softmax(scores / temperature, dim=1)
-    best = utility.argmax(dim=1, keepdim=True)
-    per_row = -log_policy.gather(1, best).squeeze(1)
+    best = (utility >= utility.max(dim=1, keepdim=True).values).to(log_policy.dtype)
+    target = best / best.sum(dim=1, keepdim=True)
+    per_row = -(target * log_policy).sum(dim=1)
     if gap_weighted:
         top_two = utility.topk(2, dim=1).values
         per_row = per_row * (top_two[:, 0] - top_two[:, 1])

@@ -155,6 +155,7 @@ def policy_value(
                 folds,
                 n_classes=classes.size,
                 propensity_model=propensity_model,
+                sample_weight=sample_weight,
                 n_jobs=n_jobs,
             )
             # Estimated propensities can reach 0 on a fold that lacks a model.

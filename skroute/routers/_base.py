@@ -89,7 +89,12 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
             logs, classes = self._validate_logs(
                 X, y, reward, cost, propensity, sample_weight
             )
-            check_action_counts(logs.action, classes, full_feedback=logs.full_feedback)
+            check_action_counts(
+                logs.action,
+                classes,
+                full_feedback=logs.full_feedback,
+                sample_weight=logs.sample_weight,
+            )
             self.classes_ = classes
             self._fit(logs)
         except BaseException:
@@ -123,8 +128,9 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
         the models that ``predict`` chooses, estimated by the doubly robust
         estimator (:func:`skroute.metrics.policy_value`). Its nuisance models
         use this router's settings and are cross-fitted on the data passed
-        here, never on the rows they score; with full-feedback 2-D ``reward``
-        the value is exact.
+        here, never on the rows they score; without a ``random_state`` the
+        folds are seeded with 0, so repeated calls agree. With full-feedback
+        2-D ``reward`` the value is exact.
 
         Parameters
         ----------
@@ -140,7 +146,7 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
         nuisance = {
             name: getattr(self, name)
             for name in _NUISANCE_PARAMS
-            if hasattr(self, name)
+            if getattr(self, name, None) is not None
         }
         return policy_value(
             self.predict(X),
@@ -153,7 +159,6 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
             classes=self.classes_,
             method="dr",
             sample_weight=sample_weight,
-            warn=False,
             **nuisance,
         ).estimate
 

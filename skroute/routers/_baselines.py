@@ -158,7 +158,10 @@ class BestSingleModelRouter(BaseRouter):
         "propensity_model": [None, HasMethods(["fit", "predict_proba"])],
         "reward_model": [None, HasMethods(["fit"])],
         "cost_model": [None, HasMethods(["fit"])],
-        "cv": ["cv_object"],
+        "cv": [
+            Interval(numbers.Integral, 2, None, closed="left"),
+            HasMethods(["split"]),
+        ],
         "min_propensity": [Interval(numbers.Real, 0, 1, closed="right")],
         "n_jobs": [None, numbers.Integral],
         "random_state": ["random_state"],

@@ -1,5 +1,6 @@
 """CausalRouterClassifier: a doubly robust, regret-minimising router."""
 
+import copy
 import numbers
 
 import numpy as np
@@ -131,7 +132,10 @@ class CausalRouterClassifier(BaseRouter):
         "propensity_model": [None, HasMethods(["fit", "predict_proba"])],
         "reward_model": [None, HasMethods(["fit"])],
         "cost_model": [None, HasMethods(["fit"])],
-        "cv": ["cv_object"],
+        "cv": [
+            Interval(numbers.Integral, 2, None, closed="left"),
+            HasMethods(["split"]),
+        ],
         "min_propensity": [Interval(numbers.Real, 0, 1, closed="right")],
         "hidden_layer_sizes": ["array-like"],
         "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -233,10 +237,11 @@ class CausalRouterClassifier(BaseRouter):
         }
         with seeded_torch(int(torch_seed), self.device):
             net.fit(batches, y=None)
-        # Predict in float64: a query's scores then do not depend on the batch it
-        # comes in (float32 matrix products differ in the last bits by batch size).
-        net.module_.double()
         self.net_ = net
+        # Predict with a float64 copy: a query's scores then do not depend on the
+        # batch it comes in (float32 products differ in the last bits by batch
+        # size), and net_ stays the float32 net it was trained as.
+        self._predict_module = copy.deepcopy(net.module_).double().eval()
         self.overlap_ = estimates.overlap
         return self
 
@@ -286,7 +291,7 @@ class CausalRouterClassifier(BaseRouter):
     def _decision_scores(self, X):
         # The trained module is called directly, in large float64 chunks: no
         # per-batch copies through skorch's dataset on the prediction path.
-        module = self.net_.module_.eval()
+        module = self._predict_module
         features = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float64))
         scores = np.empty((X.shape[0], self.classes_.size))
         with torch.no_grad():

@@ -116,12 +116,12 @@ def encode_actions(y, classes=None):
     return classes, order[position].astype(np.intp)
 
 
-def check_action_counts(codes, classes, *, full_feedback):
+def check_action_counts(codes, classes, *, full_feedback, sample_weight=None):
     """Check that the log can support one model per class.
 
     Each model needs at least two logged rows so that its outcome and propensity
-    models can be cross-fitted; in full-feedback mode only the number of
-    candidate models matters.
+    models can be cross-fitted; rows of weight 0 do not count. In full-feedback
+    mode only the number of candidate models matters.
     """
     if classes.size < 2:
         raise ValueError(
@@ -131,9 +131,13 @@ def check_action_counts(codes, classes, *, full_feedback):
     if full_feedback:
         return
     counts = np.bincount(codes, minlength=classes.size)
+    if sample_weight is not None:
+        weighted = np.bincount(codes, weights=sample_weight, minlength=classes.size)
+        counts = np.where(weighted > 0, counts, 0)
     if (counts == 0).any():
         raise ValueError(
-            f"models {classes[counts == 0].tolist()} were never logged in y; their "
+            f"models {classes[counts == 0].tolist()} were never logged in y (or only "
+            "with sample_weight 0); their "
             "outcomes cannot be estimated from these logs. Drop them from classes "
             "or pass full-feedback 2-D reward."
         )
@@ -207,6 +211,10 @@ def check_logged_outcomes(
     sample_weight = _check_sample_weight(
         sample_weight, np.empty((n_samples, 1)), ensure_non_negative=True
     )
+    if not sample_weight.sum() > 0:
+        raise ValueError(
+            "sample_weight must have a positive sum; every row has weight 0."
+        )
     return reward, cost, propensity, sample_weight
 
 

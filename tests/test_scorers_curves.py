@@ -1,0 +1,213 @@
+import numpy as np
+import pytest
+import sklearn
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skroute import CausalRouterClassifier, DecoupledRouter
+from skroute.metrics import (
+    cost_quality_curve,
+    cost_to_reach,
+    make_policy_value_scorer,
+    make_regret_scorer,
+    normalised_area,
+    policy_value,
+    quality_gap_recovered,
+    regret,
+    routing_summary,
+)
+
+LAMBDA = 0.05
+
+
+@pytest.fixture
+def metadata_routing():
+    with sklearn.config_context(enable_metadata_routing=True):
+        yield
+
+
+def _params(logs):
+    return {"reward": logs.reward, "cost": logs.cost, "propensity": logs.propensity}
+
+
+@pytest.mark.parametrize("method", ["ipw", "snipw", "dr", "sndr"])
+def test_policy_value_tracks_the_truth(routing_logs, method):
+    problem, logs, train, _ = routing_logs
+    router = DecoupledRouter(cost_sensitivity=LAMBDA).fit(
+        logs.X, logs.action, **_params(logs)
+    )
+    chosen = router.predict(logs.X)
+    estimate = policy_value(
+        chosen,
+        logs.action,
+        X=logs.X,
+        cost_sensitivity=LAMBDA,
+        method=method,
+        classes=problem.models,
+        **_params(logs),
+    )
+    truth = policy_value(
+        chosen,
+        logs.action,
+        reward=problem.reward[train],
+        cost=problem.cost[train],
+        cost_sensitivity=LAMBDA,
+        classes=problem.models,
+    )
+    assert truth.method == "full_feedback"
+    assert abs(estimate.estimate - truth.estimate) < 4 * estimate.standard_error
+
+
+def test_policy_value_estimates_propensity_when_missing(routing_logs):
+    problem, logs, train, _ = routing_logs
+    chosen = np.full(len(logs.X), problem.models[-1])
+    estimate = policy_value(
+        chosen, logs.action, reward=logs.reward, X=logs.X, classes=problem.models
+    )
+    truth = problem.reward[train][:, -1].mean()
+    assert abs(estimate.estimate - truth) < 4 * estimate.standard_error
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"y_pred": ["nope"] * 4}, "y_pred holds a model that is not among classes"),
+        ({"y": ["a", "b", "z", "a"]}, "not in classes"),
+        ({"propensity": [0.5, 0.0, 0.5, 0.5]}, "propensity must be in (0, 1]"),
+        ({"reward": [1.0, 0.0]}, "reward has 2 rows but X has 4"),
+        ({"X": None, "propensity": None}, "needs X to fit its nuisance models"),
+        ({"y_pred": np.full((4, 2), 0.3)}, "must sum to 1"),
+    ],
+)
+def test_policy_value_bad_input(kwargs, message):
+    arguments = {
+        "y_pred": ["a", "b", "a", "b"],
+        "y": ["a", "b", "b", "a"],
+        "reward": [1.0, 0.0, 1.0, 0.0],
+        "propensity": [0.5, 0.5, 0.5, 0.5],
+        "X": np.zeros((4, 2)),
+        "classes": ["a", "b"],
+        "method": "ipw",
+    }
+    arguments.update(kwargs)
+    with pytest.raises(ValueError) as info:
+        policy_value(arguments.pop("y_pred"), arguments.pop("y"), **arguments)
+    assert message in str(info.value)
+
+
+def test_grid_search_with_dr_scorer_in_a_pipeline(routing_logs, metadata_routing):
+    problem, logs, _, test = routing_logs
+    search = GridSearchCV(
+        make_pipeline(
+            StandardScaler(), CausalRouterClassifier(max_epochs=5, random_state=0)
+        ),
+        {"causalrouterclassifier__cost_sensitivity": [0.0, LAMBDA]},
+        scoring=make_policy_value_scorer(cost_sensitivity=LAMBDA),
+        cv=KFold(3),
+    )
+    search.fit(logs.X, logs.action, **_params(logs))
+    scores = search.cv_results_["mean_test_score"]
+    assert np.isfinite(scores).all() and scores.shape == (2,)
+
+
+def test_cross_validate_with_several_scorers(routing_logs, metadata_routing):
+    _, logs, _, _ = routing_logs
+    result = cross_validate(
+        CausalRouterClassifier(cost_sensitivity=LAMBDA, max_epochs=5, random_state=0),
+        logs.X,
+        logs.action,
+        params=_params(logs),
+        scoring={
+            "dr": make_policy_value_scorer("dr"),
+            "snipw": make_policy_value_scorer("snipw"),
+            "stochastic": make_policy_value_scorer(response_method="predict_proba"),
+        },
+        cv=3,
+    )
+    for name in ("dr", "snipw", "stochastic"):
+        assert np.isfinite(result[f"test_{name}"]).all()
+
+
+def test_scorer_without_routing_explains_how_to_enable_it(routing_logs):
+    _, logs, _, _ = routing_logs
+    router = DecoupledRouter().fit(logs.X, logs.action, reward=logs.reward)
+    with pytest.raises(TypeError, match="enable_metadata_routing=True"):
+        make_policy_value_scorer()(router, logs.X, logs.action)
+
+
+def test_regret_scorer_under_full_feedback(routing_logs, metadata_routing):
+    problem, logs, train, _ = routing_logs
+    scorer = make_regret_scorer(cost_sensitivity=LAMBDA)
+    result = cross_validate(
+        DecoupledRouter(cost_sensitivity=LAMBDA),
+        logs.X,
+        logs.action,
+        params={"reward": problem.reward[train], "cost": problem.cost[train]},
+        scoring={"neg_regret": scorer},
+        cv=3,
+    )
+    assert (result["test_neg_regret"] <= 0).all()
+    router = DecoupledRouter(cost_sensitivity=LAMBDA).fit(
+        logs.X, logs.action, reward=problem.reward[train], cost=problem.cost[train]
+    )
+    expected = regret(
+        problem.reward[train],
+        router.predict(logs.X),
+        cost=problem.cost[train],
+        cost_sensitivity=LAMBDA,
+        classes=router.classes_,
+    )
+    value = scorer(
+        router,
+        logs.X,
+        logs.action,
+        reward=problem.reward[train],
+        cost=problem.cost[train],
+    )
+    assert value == pytest.approx(-expected)
+    with pytest.raises(ValueError, match="needs full-feedback reward"):
+        scorer(router, logs.X, logs.action, reward=logs.reward)
+
+
+def test_scorer_uses_the_routers_cost_sensitivity_by_default(routing_logs):
+    _, logs, _, _ = routing_logs
+    router = DecoupledRouter(cost_sensitivity=0.2).fit(
+        logs.X, logs.action, **_params(logs)
+    )
+    default = make_policy_value_scorer(random_state=0)(
+        router, logs.X, logs.action, **_params(logs)
+    )
+    fixed = make_policy_value_scorer(cost_sensitivity=0.2, random_state=0)(
+        router, logs.X, logs.action, **_params(logs)
+    )
+    assert default == fixed
+
+
+def test_cost_quality_hull_and_summaries():
+    curve = cost_quality_curve([1.0, 2.0, 3.0, 4.0, 2.5], [0.5, 0.6, 0.9, 0.8, 0.4])
+    np.testing.assert_array_equal(curve.hull_costs, [1.0, 3.0])
+    np.testing.assert_array_equal(curve.hull_qualities, [0.5, 0.9])
+    assert curve.quality_at(2.0) == pytest.approx(0.7)
+    assert curve.quality_at(0.5) == -np.inf
+    assert cost_to_reach(curve, 0.7) == pytest.approx(2.0)
+    assert cost_to_reach(curve, 0.95) == np.inf
+    assert quality_gap_recovered(curve, 2.0, weak_quality=0.5, strong_quality=0.9) == (
+        pytest.approx(0.5)
+    )
+    # Hull from (1, 0.5) to (3, 0.9) then flat to 5: mean quality over [1, 5] is
+    # (2 * 0.7 + 2 * 0.9) / 4 = 0.8; normalised between 0.5 and 1.0 gives 0.6.
+    area = normalised_area(curve, cheapest=(1.0, 0.5), oracle_quality=1.0, max_cost=5.0)
+    assert area == pytest.approx(0.6, abs=1e-6)
+
+
+def test_routing_summary_hand_computed():
+    reward = np.array([[1.0, 0.5], [0.0, 1.0], [1.0, 1.0]])
+    cost = np.array([[2.0, 0.0], [1.0, 1.0], [1.0, 0.5]])
+    summary = routing_summary(reward, [0, 1, 1], cost=cost, cost_sensitivity=0.5)
+    np.testing.assert_allclose(summary["share"], [1 / 3, 2 / 3])
+    assert summary["quality"] == pytest.approx(1.0)
+    assert summary["cost"] == pytest.approx(3.5 / 3)
+    # Utilities [[0, .5], [-.5, .5], [.5, .75]]: the second and third routes are best.
+    assert summary["oracle_agreement"] == pytest.approx(2 / 3)
+    assert summary["regret"] == pytest.approx(0.5 / 3)
