@@ -1,10 +1,12 @@
 """Shared base of every router: validation of logs, fit/score contract, predictions."""
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skroute.metrics import policy_value
@@ -15,6 +17,13 @@ from skroute.utils import (
 )
 
 _LOGGED_ARRAYS = {"reward": True, "cost": True, "propensity": True}
+
+# Cross-fitting folds: a number of folds, or a splitter whose test folds
+# partition the rows.
+CV_CONSTRAINT = [
+    Interval(numbers.Integral, 2, None, closed="left"),
+    HasMethods(["split"]),
+]
 
 # Router parameters that ``score`` passes on to its nuisance models.
 _NUISANCE_PARAMS = (

@@ -12,7 +12,7 @@ from skroute.causal import (
     fit_arm_models,
     predict_arm_models,
 )
-from skroute.routers._base import BaseRouter
+from skroute.routers._base import CV_CONSTRAINT, BaseRouter
 
 _COMMON_CONSTRAINTS = {
     "cost_sensitivity": [Interval(numbers.Real, 0, None, closed="left")],
@@ -158,10 +158,7 @@ class BestSingleModelRouter(BaseRouter):
         "propensity_model": [None, HasMethods(["fit", "predict_proba"])],
         "reward_model": [None, HasMethods(["fit"])],
         "cost_model": [None, HasMethods(["fit"])],
-        "cv": [
-            Interval(numbers.Integral, 2, None, closed="left"),
-            HasMethods(["split"]),
-        ],
+        "cv": CV_CONSTRAINT,
         "min_propensity": [Interval(numbers.Real, 0, 1, closed="right")],
         "n_jobs": [None, numbers.Integral],
         "random_state": ["random_state"],

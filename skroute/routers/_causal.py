@@ -1,44 +1,13 @@
 """CausalRouterClassifier: a doubly robust, regret-minimising router."""
 
-import copy
-import numbers
-
 import numpy as np
-import torch
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from skorch.callbacks import EarlyStopping
-from skorch.dataset import ValidSplit
 
-from skroute._net import PolicyNetwork, RegretNet, seeded_torch
-from skroute.causal import PSEUDO_OUTCOME_METHODS, cross_fit_pseudo_outcomes
-from skroute.losses import SURROGATES
-from skroute.routers._base import BaseRouter
-
-_PREDICT_CHUNK = 8192
-
-# Early stopping needs a validation split large enough to rank epochs.
-_MIN_VALIDATION_ROWS = 10
+from skroute._net import PolicyNetwork, RegretNet
+from skroute.routers._neural import NEURAL_ROUTER_CONSTRAINTS, NeuralRouter
+from skroute.utils import check_hidden_layer_sizes
 
 
-def _quiet(*args, **kwargs):
-    """A print sink that drops messages (module level so that nets pickle)."""
-
-
-def _check_hidden_layer_sizes(hidden_layer_sizes):
-    sizes = tuple(hidden_layer_sizes)
-    if not all(
-        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
-        for s in sizes
-    ):
-        raise ValueError(
-            "hidden_layer_sizes must be a tuple of positive ints, e.g. (128,) or "
-            f"(256, 64); got {hidden_layer_sizes!r}."
-        )
-    return tuple(int(s) for s in sizes)
-
-
-class CausalRouterClassifier(BaseRouter):
+class CausalRouterClassifier(NeuralRouter):
     """Router trained end to end to minimise regret, from biased logs.
 
     Cross-fitted nuisance models (propensity of the logging policy, per-model
@@ -125,34 +94,7 @@ class CausalRouterClassifier(BaseRouter):
     (3,)
     """
 
-    _parameter_constraints = {
-        "surrogate": [StrOptions(set(SURROGATES))],
-        "cost_sensitivity": [Interval(numbers.Real, 0, None, closed="left")],
-        "pseudo_outcome": [StrOptions(set(PSEUDO_OUTCOME_METHODS))],
-        "propensity_model": [None, HasMethods(["fit", "predict_proba"])],
-        "reward_model": [None, HasMethods(["fit"])],
-        "cost_model": [None, HasMethods(["fit"])],
-        "cv": [
-            Interval(numbers.Integral, 2, None, closed="left"),
-            HasMethods(["split"]),
-        ],
-        "min_propensity": [Interval(numbers.Real, 0, 1, closed="right")],
-        "hidden_layer_sizes": ["array-like"],
-        "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
-        "gap_weighted": ["boolean"],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
-        "classes": [None, "array-like"],
-        "device": [str],
-        "n_jobs": [None, numbers.Integral],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
+    _parameter_constraints = dict(NEURAL_ROUTER_CONSTRAINTS)
 
     def __init__(
         self,
@@ -206,96 +148,24 @@ class CausalRouterClassifier(BaseRouter):
         self.verbose = verbose
 
     def _fit(self, logs):
-        hidden_layer_sizes = _check_hidden_layer_sizes(self.hidden_layer_sizes)
-        rng = check_random_state(self.random_state)
-        nuisance_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        estimates = cross_fit_pseudo_outcomes(
-            logs.X,
-            logs.action,
-            logs.reward,
-            logs.cost,
-            logs.propensity,
-            n_classes=self.classes_.size,
-            method=self.pseudo_outcome,
-            propensity_model=self.propensity_model,
-            reward_model=self.reward_model,
-            cost_model=self.cost_model,
-            cv=self.cv,
-            min_propensity=self.min_propensity,
-            sample_weight=logs.sample_weight,
-            n_jobs=self.n_jobs,
-            random_state=nuisance_seed,
-        )
-        utility = estimates.utility(self.cost_sensitivity)
-        net = self._build_net(
-            logs.X.shape[0], logs.X.shape[1], hidden_layer_sizes, int(torch_seed)
+        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        nuisance_seed, torch_seed = self._seeds()
+        estimates = self._pseudo_outcomes(logs, nuisance_seed)
+        net = RegretNet(
+            module=PolicyNetwork,
+            module__n_features=logs.X.shape[1],
+            module__n_outputs=self.classes_.size,
+            module__hidden_layer_sizes=hidden_layer_sizes,
+            **self._net_params(logs.X.shape[0], torch_seed),
         )
         batches = {
             "features": logs.X.astype(np.float32, copy=False),
-            "utility": utility.astype(np.float32),
+            "utility": estimates.utility(self.cost_sensitivity).astype(np.float32),
             "sample_weight": logs.sample_weight.astype(np.float32),
         }
-        with seeded_torch(int(torch_seed), self.device):
-            net.fit(batches, y=None)
-        self.net_ = net
-        # Predict with a float64 copy: a query's scores then do not depend on the
-        # batch it comes in (float32 products differ in the last bits by batch
-        # size), and net_ stays the float32 net it was trained as.
-        self._predict_module = copy.deepcopy(net.module_).double().eval()
+        self._train(net, batches, torch_seed)
         self.overlap_ = estimates.overlap
         return self
 
-    def _build_net(self, n_samples, n_features, hidden_layer_sizes, seed):
-        criterion_params = {"criterion__temperature": self.temperature}
-        if self.surrogate == "classification":
-            criterion_params["criterion__gap_weighted"] = self.gap_weighted
-        callbacks = []
-        train_split = None
-        if (
-            self.early_stopping
-            and int(n_samples * self.validation_fraction) >= _MIN_VALIDATION_ROWS
-        ):
-            train_split = ValidSplit(
-                self.validation_fraction, stratified=False, random_state=seed
-            )
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor="valid_loss",
-                        patience=self.n_iter_no_change,
-                        load_best=True,
-                        sink=print if self.verbose else _quiet,
-                    ),
-                )
-            )
-        return RegretNet(
-            module=PolicyNetwork,
-            module__n_features=n_features,
-            module__n_outputs=self.classes_.size,
-            module__hidden_layer_sizes=hidden_layer_sizes,
-            criterion=SURROGATES[self.surrogate],
-            optimizer=torch.optim.AdamW,
-            optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_valid__batch_size=max(self.batch_size, 8192),
-            train_split=train_split,
-            callbacks=callbacks,
-            device=self.device,
-            verbose=self.verbose,
-            **criterion_params,
-        )
-
     def _decision_scores(self, X):
-        # The trained module is called directly, in large float64 chunks: no
-        # per-batch copies through skorch's dataset on the prediction path.
-        module = self._predict_module
-        features = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float64))
-        scores = np.empty((X.shape[0], self.classes_.size))
-        with torch.no_grad():
-            for start in range(0, X.shape[0], _PREDICT_CHUNK):
-                chunk = features[start : start + _PREDICT_CHUNK].to(self.net_.device)
-                scores[start : start + _PREDICT_CHUNK] = module(chunk).cpu().numpy()
-        return scores
+        return self._module_outputs(X).numpy()

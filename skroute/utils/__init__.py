@@ -5,6 +5,7 @@ from skroute.utils._validation import (
     check_action_counts,
     check_cost_sensitivity,
     check_finite,
+    check_hidden_layer_sizes,
     check_logged_outcomes,
     encode_actions,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "check_action_counts",
     "check_cost_sensitivity",
     "check_finite",
+    "check_hidden_layer_sizes",
     "check_logged_outcomes",
     "encode_actions",
 ]

@@ -240,3 +240,20 @@ def _check_outcome(values, name, n_samples, n_classes):
         )
     check_finite(array, name)
     return array
+
+
+def check_hidden_layer_sizes(hidden_layer_sizes):
+    """Return ``hidden_layer_sizes`` as a tuple of positive ints, or raise."""
+    try:
+        sizes = tuple(hidden_layer_sizes)
+    except TypeError:
+        sizes = None
+    if sizes is None or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
+        for s in sizes
+    ):
+        raise ValueError(
+            "hidden_layer_sizes must be a tuple of positive ints, e.g. (128,) or "
+            f"(256, 64), or () for a linear policy; got {hidden_layer_sizes!r}."
+        )
+    return tuple(int(s) for s in sizes)
