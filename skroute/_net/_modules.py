@@ -1,5 +1,6 @@
 """Torch modules of routing policies."""
 
+import torch
 from torch import nn
 
 
@@ -28,3 +29,65 @@ class PolicyNetwork(nn.Module):
     def forward(self, features, **batch_targets):
         # skorch passes every key of the batch dict; only the features are inputs.
         return self.layers(features)
+
+
+class IntervalPolicyNetwork(nn.Module):
+    """Shared trunk with one score head per grid point of cost sensitivities.
+
+    Parameters
+    ----------
+    n_features : int
+    n_outputs : int
+        Number of candidate models.
+    n_endpoints : int
+        Number of grid points ``l_0 < ... < l_K``.
+    hidden_layer_sizes : tuple of int
+        Width of each hidden layer of the shared trunk (ReLU).
+    """
+
+    def __init__(self, n_features, n_outputs, n_endpoints, hidden_layer_sizes=(128,)):
+        super().__init__()
+        layers = []
+        width = n_features
+        for size in hidden_layer_sizes:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            width = size
+        self.trunk = nn.Sequential(*layers)
+        self.heads = nn.Linear(width, n_endpoints * n_outputs)
+        self.n_endpoints = n_endpoints
+        self.n_outputs = n_outputs
+
+    def forward(self, features, **batch_targets):
+        scores = self.heads(self.trunk(features))
+        return scores.reshape(-1, self.n_endpoints, self.n_outputs)
+
+
+def interpolate_scores(endpoint_scores, grid, cost_sensitivity):
+    """Scores at each row's cost sensitivity, interpolated between grid endpoints.
+
+    For ``lambda`` in ``[l_k, l_{k+1}]`` with ``alpha = (lambda - l_k) /
+    (l_{k+1} - l_k)``, the scores are ``(1 - alpha) h_k + alpha h_{k+1}``.
+
+    Parameters
+    ----------
+    endpoint_scores : Tensor of shape (n_samples, n_endpoints, n_outputs)
+    grid : Tensor of shape (n_endpoints,)
+        Increasing grid points.
+    cost_sensitivity : Tensor of shape (n_samples,)
+        Within ``[grid[0], grid[-1]]``.
+
+    Returns
+    -------
+    Tensor of shape (n_samples, n_outputs)
+    """
+    grid = grid.to(endpoint_scores.dtype)
+    cost_sensitivity = cost_sensitivity.to(endpoint_scores.dtype)
+    last = grid.shape[0] - 2
+    interval = torch.searchsorted(grid, cost_sensitivity, right=True) - 1
+    interval = interval.clamp(0, last)
+    left, right = grid[interval], grid[interval + 1]
+    alpha = ((cost_sensitivity - left) / (right - left)).unsqueeze(1)
+    rows = torch.arange(endpoint_scores.shape[0], device=endpoint_scores.device)
+    return (1 - alpha) * endpoint_scores[rows, interval] + alpha * endpoint_scores[
+        rows, interval + 1
+    ]

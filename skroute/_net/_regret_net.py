@@ -7,6 +7,8 @@ from skorch import NeuralNet
 from skorch.utils import to_tensor
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
+from skroute._net._modules import interpolate_scores
+
 
 class RegretNet(NeuralNet):
     """skorch ``NeuralNet`` whose loss is a regret surrogate on batched utilities.
@@ -47,3 +49,49 @@ def seeded_torch(seed, device):
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
+
+
+class IntervalRegretNet(RegretNet):
+    """skorch net of the interval router: one loss over a range of cost sensitivities.
+
+    ``fit`` takes ``{"features", "reward", "cost", "sample_weight"}`` where
+    ``reward`` and ``cost`` are the pseudo-outcome matrices. In training, each
+    row of a batch draws its own ``lambda`` uniformly over the grid's range and
+    the surrogate is applied to the interpolated scores against
+    ``reward - lambda * cost``; the validation loss averages the surrogate over
+    the fixed grid points and their midpoints, so early stopping compares
+    epochs on the same footing.
+
+    Parameters
+    ----------
+    cost_grid : array-like of shape (n_endpoints,)
+        Increasing grid of cost sensitivities.
+    *args, **kwargs
+        As for :class:`skorch.NeuralNet`.
+    """
+
+    def __init__(self, *args, cost_grid, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cost_grid = cost_grid
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        reward = to_tensor(X["reward"], device=self.device)
+        cost = to_tensor(X["cost"], device=self.device)
+        sample_weight = to_tensor(X["sample_weight"], device=self.device)
+        grid = torch.as_tensor(self.cost_grid, dtype=y_pred.dtype, device=y_pred.device)
+        n_rows = y_pred.shape[0]
+        if training:
+            draws = torch.rand(n_rows, dtype=y_pred.dtype, device=y_pred.device)
+            settings = [grid[0] + draws * (grid[-1] - grid[0])]
+        else:
+            midpoints = (grid[:-1] + grid[1:]) / 2
+            settings = [value.expand(n_rows) for value in torch.cat([grid, midpoints])]
+        losses = [
+            self.criterion_(
+                interpolate_scores(y_pred, grid, setting),
+                reward - setting.unsqueeze(1) * cost,
+                sample_weight,
+            )
+            for setting in settings
+        ]
+        return torch.stack(losses).mean()

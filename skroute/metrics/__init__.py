@@ -8,7 +8,7 @@ from skroute.metrics._curves import (
     quality_gap_recovered,
 )
 from skroute.metrics._full_feedback import regret, routing_summary, utility
-from skroute.metrics._policy_value import policy_value
+from skroute.metrics._policy_value import cost_quality_values, policy_value
 from skroute.metrics._scorers import (
     PolicyValueScorer,
     RegretScorer,
@@ -21,6 +21,7 @@ __all__ = [
     "PolicyValueScorer",
     "RegretScorer",
     "cost_quality_curve",
+    "cost_quality_values",
     "cost_to_reach",
     "make_policy_value_scorer",
     "make_regret_scorer",

@@ -104,89 +104,231 @@ def policy_value(
     True
     """
     cost_sensitivity = check_cost_sensitivity(cost_sensitivity)
-    y = np.asarray(y)
-    classes, action = encode_actions(y, classes)
-    reward, cost, propensity, sample_weight = check_logged_outcomes(
-        reward,
-        cost,
-        propensity,
-        sample_weight,
-        n_samples=y.shape[0],
-        n_classes=classes.size,
-    )
-    policy = policy_matrix(
-        _policy_codes(y_pred, classes), y.shape[0], classes.size, name="y_pred"
-    )
-    outcome = reward if cost is None else reward - cost_sensitivity * cost
-    if reward.ndim == 2:
-        per_row = (policy * outcome).sum(axis=1)
-        value = float(np.average(per_row, weights=sample_weight))
-        spread = (
-            np.sqrt(np.cov(per_row, aweights=sample_weight))
-            if per_row.size > 1
-            else 0.0
-        )
-        standard_error = float(spread / np.sqrt(per_row.size))
-        return PolicyValue(
-            estimate=value,
-            standard_error=standard_error,
-            confidence_interval=(value, value),
-            confidence_level=confidence_level,
-            method="full_feedback",
-            n_samples=per_row.size,
-        )
-
-    needs_outcomes = method in ("dm", "dr", "sndr")
-    if (needs_outcomes or propensity is None) and X is None:
-        raise ValueError(
-            f"method {method!r} needs X to fit its nuisance models"
-            + ("" if needs_outcomes else " (propensity was not given)")
-            + "; pass the query features X."
-        )
-    outcome_estimates = None
-    if needs_outcomes or (propensity is None and method != "dm"):
-        X = np.asarray(X)
-        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-        folds = make_folds(action, cv, seed)
-        if propensity is None and method != "dm":
-            propensity = estimate_propensity(
-                X,
-                action,
-                folds,
-                n_classes=classes.size,
-                propensity_model=propensity_model,
-                sample_weight=sample_weight,
-                n_jobs=n_jobs,
-            )
-            # Estimated propensities can reach 0 on a fold that lacks a model.
-            propensity = np.clip(propensity, np.finfo(float).tiny, 1.0)
-        if needs_outcomes:
-            targets = [reward] if cost is None else [reward, cost]
-            estimates = cross_fit_outcomes(
-                X,
-                action,
-                targets,
-                folds,
-                n_classes=classes.size,
-                models=[reward_model, cost_model][: len(targets)],
-                sample_weight=sample_weight,
-                n_jobs=n_jobs,
-            )
-            outcome_estimates = estimates[0]
-            if cost is not None:
-                outcome_estimates = estimates[0] - cost_sensitivity * estimates[1]
-    return estimate_policy_value(
-        policy,
-        action,
-        outcome,
+    evaluation = _LoggedEvaluation(
+        y,
+        reward=reward,
+        cost=cost,
         propensity=propensity,
-        outcome_estimates=outcome_estimates,
+        X=X,
+        classes=classes,
         method=method,
-        min_propensity=min_propensity,
+        propensity_model=propensity_model,
+        reward_model=reward_model,
+        cost_model=cost_model,
+        cv=cv,
+        n_jobs=n_jobs,
+        random_state=random_state,
         sample_weight=sample_weight,
+    )
+    return evaluation.value(
+        y_pred,
+        cost_weight=-cost_sensitivity,
+        min_propensity=min_propensity,
         confidence_level=confidence_level,
         interval=interval,
         n_bootstrap=n_bootstrap,
-        random_state=random_state,
         warn=warn,
     )
+
+
+def cost_quality_values(
+    y_preds,
+    y,
+    *,
+    reward,
+    cost,
+    propensity=None,
+    X=None,
+    classes=None,
+    method="dr",
+    min_propensity=None,
+    propensity_model=None,
+    reward_model=None,
+    cost_model=None,
+    cv=5,
+    n_jobs=None,
+    random_state=0,
+    warn=True,
+):
+    """Mean quality and mean cost of several policies, with one nuisance fit.
+
+    Parameters
+    ----------
+    y_preds : list of array-like
+        One policy per entry: chosen labels or routing probabilities, as
+        ``y_pred`` in :func:`policy_value`.
+    y, reward, cost, propensity, X, classes, method, min_propensity
+        As in :func:`policy_value`; ``cost`` is required.
+    propensity_model, reward_model, cost_model, cv, n_jobs, random_state, warn
+        As in :func:`policy_value`.
+
+    Returns
+    -------
+    qualities, costs : list of PolicyValue
+        One estimate of each per policy, in the order of ``y_preds``.
+    """
+    if cost is None:
+        raise ValueError("cost is required to estimate mean costs; pass cost=.")
+    evaluation = _LoggedEvaluation(
+        y,
+        reward=reward,
+        cost=cost,
+        propensity=propensity,
+        X=X,
+        classes=classes,
+        method=method,
+        propensity_model=propensity_model,
+        reward_model=reward_model,
+        cost_model=cost_model,
+        cv=cv,
+        n_jobs=n_jobs,
+        random_state=random_state,
+        sample_weight=None,
+    )
+    options = {"min_propensity": min_propensity, "warn": warn}
+    qualities = [evaluation.value(p, cost_weight=0.0, **options) for p in y_preds]
+    costs = [
+        evaluation.value(p, reward_weight=0.0, cost_weight=1.0, **options)
+        for p in y_preds
+    ]
+    return qualities, costs
+
+
+class _LoggedEvaluation:
+    """Validated logs and their cross-fitted nuisances, fitted once for many policies.
+
+    ``value`` estimates the mean of ``reward_weight * reward + cost_weight *
+    cost`` under a policy.
+    """
+
+    def __init__(
+        self,
+        y,
+        *,
+        reward,
+        cost,
+        propensity,
+        X,
+        classes,
+        method,
+        propensity_model,
+        reward_model,
+        cost_model,
+        cv,
+        n_jobs,
+        random_state,
+        sample_weight,
+    ):
+        y = np.asarray(y)
+        self.classes, self.action = encode_actions(y, classes)
+        self.reward, self.cost, self.propensity, self.sample_weight = (
+            check_logged_outcomes(
+                reward,
+                cost,
+                propensity,
+                sample_weight,
+                n_samples=y.shape[0],
+                n_classes=self.classes.size,
+            )
+        )
+        self.method = method
+        self.random_state = random_state
+        self.outcome_estimates = None
+        if self.reward.ndim == 2:
+            return
+        needs_outcomes = method in ("dm", "dr", "sndr")
+        needs_propensity = self.propensity is None and method != "dm"
+        if (needs_outcomes or needs_propensity) and X is None:
+            raise ValueError(
+                f"method {method!r} needs X to fit its nuisance models"
+                + ("" if needs_outcomes else " (propensity was not given)")
+                + "; pass the query features X."
+            )
+        if not (needs_outcomes or needs_propensity):
+            return
+        X = np.asarray(X)
+        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+        folds = make_folds(self.action, cv, seed)
+        if needs_propensity:
+            propensity = estimate_propensity(
+                X,
+                self.action,
+                folds,
+                n_classes=self.classes.size,
+                propensity_model=propensity_model,
+                sample_weight=self.sample_weight,
+                n_jobs=n_jobs,
+            )
+            # Estimated propensities can reach 0 on a fold that lacks a model.
+            self.propensity = np.clip(propensity, np.finfo(float).tiny, 1.0)
+        if needs_outcomes:
+            targets = [self.reward] if self.cost is None else [self.reward, self.cost]
+            self.outcome_estimates = cross_fit_outcomes(
+                X,
+                self.action,
+                targets,
+                folds,
+                n_classes=self.classes.size,
+                models=[reward_model, cost_model][: len(targets)],
+                sample_weight=self.sample_weight,
+                n_jobs=n_jobs,
+            )
+
+    def _combine(self, values, reward_weight, cost_weight):
+        combined = reward_weight * values[0]
+        if len(values) > 1 and cost_weight != 0:
+            combined = combined + cost_weight * values[1]
+        return combined
+
+    def value(
+        self,
+        y_pred,
+        *,
+        reward_weight=1.0,
+        cost_weight=0.0,
+        min_propensity=None,
+        confidence_level=0.95,
+        interval="normal",
+        n_bootstrap=1000,
+        warn=True,
+    ):
+        n_samples = self.action.shape[0]
+        policy = policy_matrix(
+            _policy_codes(y_pred, self.classes), n_samples, self.classes.size, "y_pred"
+        )
+        outcomes = [self.reward] if self.cost is None else [self.reward, self.cost]
+        outcome = self._combine(outcomes, reward_weight, cost_weight)
+        if self.reward.ndim == 2:
+            per_row = (policy * outcome).sum(axis=1)
+            value = float(np.average(per_row, weights=self.sample_weight))
+            spread = 0.0
+            if per_row.size > 1:
+                spread = np.sqrt(np.cov(per_row, aweights=self.sample_weight))
+            return PolicyValue(
+                estimate=value,
+                standard_error=float(spread / np.sqrt(per_row.size)),
+                confidence_interval=(value, value),
+                confidence_level=confidence_level,
+                method="full_feedback",
+                n_samples=per_row.size,
+            )
+        estimates = self.outcome_estimates
+        return estimate_policy_value(
+            policy,
+            self.action,
+            outcome,
+            propensity=self.propensity,
+            outcome_estimates=(
+                None
+                if estimates is None
+                else self._combine(estimates, reward_weight, cost_weight)
+            ),
+            method=self.method,
+            min_propensity=min_propensity,
+            sample_weight=self.sample_weight,
+            confidence_level=confidence_level,
+            interval=interval,
+            n_bootstrap=n_bootstrap,
+            random_state=self.random_state,
+            warn=warn,
+        )
