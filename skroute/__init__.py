@@ -11,6 +11,7 @@ _ROUTERS = (
     "BestSingleModelRouter",
     "CausalRouterClassifier",
     "DecoupledRouter",
+    "IntervalCostRouter",
     "RandomRouter",
 )
 

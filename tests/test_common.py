@@ -16,6 +16,7 @@ from skroute import (
     BestSingleModelRouter,
     CausalRouterClassifier,
     DecoupledRouter,
+    IntervalCostRouter,
     RandomRouter,
 )
 
@@ -55,6 +56,10 @@ class CheckedCausalRouter(_LabelRewards, CausalRouterClassifier):
     pass
 
 
+class CheckedIntervalRouter(_LabelRewards, IntervalCostRouter):
+    pass
+
+
 class CheckedDecoupledRouter(_LabelRewards, DecoupledRouter):
     pass
 
@@ -69,6 +74,7 @@ class CheckedRandomRouter(_LabelRewards, RandomRouter):
 
 ROUTERS = [
     CheckedCausalRouter(max_epochs=30, lr=1e-2, random_state=0),
+    CheckedIntervalRouter(n_intervals=2, max_epochs=30, lr=1e-2, random_state=0),
     CheckedDecoupledRouter(),
     CheckedBestSingleModelRouter(cv=2, random_state=0),
     CheckedRandomRouter(random_state=0),

@@ -70,9 +70,10 @@ class IntervalRegretNet(RegretNet):
         As for :class:`skorch.NeuralNet`.
     """
 
-    def __init__(self, *args, cost_grid, **kwargs):
+    def __init__(self, *args, cost_grid, regret_scale=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.cost_grid = cost_grid
+        self.regret_scale = regret_scale
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         reward = to_tensor(X["reward"], device=self.device)
@@ -81,17 +82,46 @@ class IntervalRegretNet(RegretNet):
         grid = torch.as_tensor(self.cost_grid, dtype=y_pred.dtype, device=y_pred.device)
         n_rows = y_pred.shape[0]
         if training:
-            draws = torch.rand(n_rows, dtype=y_pred.dtype, device=y_pred.device)
-            settings = [grid[0] + draws * (grid[-1] - grid[0])]
+            # Each grid interval gets the same share of draws, then a uniform
+            # position inside it: a finer grid where it matters gets more draws.
+            interval = torch.randint(grid.shape[0] - 1, (n_rows,), device=y_pred.device)
+            position = torch.rand(n_rows, dtype=y_pred.dtype, device=y_pred.device)
+            left, right = grid[interval], grid[interval + 1]
+            settings = [left + position * (right - left)]
         else:
             midpoints = (grid[:-1] + grid[1:]) / 2
-            settings = [value.expand(n_rows) for value in torch.cat([grid, midpoints])]
-        losses = [
-            self.criterion_(
-                interpolate_scores(y_pred, grid, setting),
-                reward - setting.unsqueeze(1) * cost,
-                sample_weight,
+            settings = [
+                torch.full(
+                    (n_rows,), float(value), dtype=y_pred.dtype, device=y_pred.device
+                )
+                for value in torch.cat([grid, midpoints])
+            ]
+        scale = None
+        if self.regret_scale is not None:
+            scale = torch.as_tensor(
+                self.regret_scale, dtype=y_pred.dtype, device=y_pred.device
             )
-            for setting in settings
-        ]
+        losses = []
+        for setting in settings:
+            weight = sample_weight
+            if scale is not None:
+                # Rows weigh 1 / (typical regret at their lambda): every cost
+                # sensitivity counts alike, not only those with large regrets.
+                weight = weight / _interp(setting, grid, scale)
+            losses.append(
+                self.criterion_(
+                    interpolate_scores(y_pred, grid, setting),
+                    reward - setting.unsqueeze(1) * cost,
+                    weight,
+                )
+            )
         return torch.stack(losses).mean()
+
+
+def _interp(x, xp, fp):
+    """Linear interpolation of ``fp`` at ``x`` (torch), within ``xp``'s range."""
+    index = (torch.searchsorted(xp, x.contiguous(), right=True) - 1).clamp(
+        0, xp.shape[0] - 2
+    )
+    alpha = (x - xp[index]) / (xp[index + 1] - xp[index])
+    return (1 - alpha) * fp[index] + alpha * fp[index + 1]

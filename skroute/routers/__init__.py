@@ -6,10 +6,13 @@ from skroute.routers._baselines import (
     RandomRouter,
 )
 from skroute.routers._causal import CausalRouterClassifier
+from skroute.routers._interval import IntervalCostRouter, RoutingPath
 
 __all__ = [
     "BestSingleModelRouter",
     "CausalRouterClassifier",
     "DecoupledRouter",
+    "IntervalCostRouter",
     "RandomRouter",
+    "RoutingPath",
 ]
