@@ -140,10 +140,10 @@ def main():
             )
         print(f"seed {seed} done", flush=True)
 
+    grid_text = f"{args.uniform_grid} equal intervals" if args.uniform_grid else GRID
     print(
         f"\nRouterBench subset, {args.seeds} seeds: true test regret of one "
-        f"IntervalCostRouter over {COST_RANGE} (grid "
-        f"{f'{args.uniform_grid} equal intervals' if args.uniform_grid else GRID}) vs a "
+        f"IntervalCostRouter over {COST_RANGE} (grid {grid_text}) vs a "
         "CausalRouterClassifier per lambda"
     )
     rows = []
@@ -157,7 +157,8 @@ def main():
         )
     print_table(["λ", "interval router", "separate routers", "ratio"], rows)
     print(
-        f"\nfit time, median over seeds: interval {np.median(times['interval']):.1f} s, "
+        "\nfit time, median over seeds: interval "
+        f"{np.median(times['interval']):.1f} s, "
         f"{len(LAMBDAS)} separate routers together "
         f"{np.median(times['separate']):.1f} s"
     )
