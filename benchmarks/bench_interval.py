@@ -20,20 +20,18 @@ from bench_routerbench import DATA, load_routerbench
 
 LAMBDAS = (0.0, 0.01, 0.02, 0.035, 0.05, 0.125, 0.2)
 COST_RANGE = (0.0, 0.2)
-# Grid points where the decisions change: denser at small lambda, including the
-# lambdas of interest.
-GRID = (0.0, 0.005, 0.01, 0.02, 0.035, 0.05, 0.08, 0.125, 0.2)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--data", default=str(DATA))
+    parser.add_argument("--n-intervals", type=int, default=8)
     parser.add_argument(
-        "--uniform-grid",
-        type=int,
-        default=0,
-        help="use this many equal intervals instead of the default grid",
+        "--spacing", default="geometric", choices=["geometric", "linear"]
+    )
+    parser.add_argument(
+        "--heads", default="independent", choices=["independent", "affine"]
     )
     args = parser.parse_args()
     set_torch_threads(1)
@@ -62,8 +60,9 @@ def main():
         start = time.perf_counter()
         interval = IntervalCostRouter(
             cost_range=COST_RANGE,
-            n_intervals=max(args.uniform_grid, 1),
-            grid=None if args.uniform_grid else GRID,
+            n_intervals=args.n_intervals,
+            spacing=args.spacing,
+            heads=args.heads,
             classes=models,
             random_state=seed,
         ).fit(logs.X, logs.action, **logged)
@@ -140,7 +139,10 @@ def main():
             )
         print(f"seed {seed} done", flush=True)
 
-    grid_text = f"{args.uniform_grid} equal intervals" if args.uniform_grid else GRID
+    grid_text = (
+        f"{args.n_intervals} {args.spacing} intervals, {args.heads} heads: "
+        f"{np.round(interval.cost_grid_, 4).tolist()}"
+    )
     print(
         f"\nRouterBench subset, {args.seeds} seeds: true test regret of one "
         f"IntervalCostRouter over {COST_RANGE} (grid {grid_text}) vs a "

@@ -77,16 +77,17 @@ def test_routing_path_agrees_with_predict(routing_logs, fitted_interval):
         assert len(path.models) == len(path.breakpoints) + 1
 
 
-def test_chosen_cost_score_does_not_rise_with_cost_sensitivity(
-    routing_logs, fitted_interval
-):
+def test_affine_heads_route_to_lower_cost_scores_as_lambda_rises(routing_logs):
     # By construction the scores are q(x) - position * c(x): along lambda the
     # upper envelope can only move to models with a lower learned cost c(x).
     import torch
 
-    problem, _, _, test = routing_logs
+    problem, logs, _, test = routing_logs
+    router = IntervalCostRouter(
+        cost_range=RANGE, n_intervals=4, heads="affine", random_state=0
+    ).fit(logs.X, logs.action, **_logged(logs))
     X = problem.X[test]
-    module = fitted_interval._predict_module
+    module = router._predict_module
     with torch.no_grad():
         cost_score = module.cost(module.trunk(torch.as_tensor(X))).numpy()
     column = {model: t for t, model in enumerate(problem.models.tolist())}
@@ -94,7 +95,7 @@ def test_chosen_cost_score_does_not_rise_with_cost_sensitivity(
         [
             cost_score[
                 np.arange(len(X)),
-                [column[m] for m in fitted_interval.predict(X, cost_sensitivity=value)],
+                [column[m] for m in router.predict(X, cost_sensitivity=value)],
             ]
             for value in np.linspace(*RANGE, 81)
         ]
@@ -104,7 +105,7 @@ def test_chosen_cost_score_does_not_rise_with_cost_sensitivity(
     true_cost = [
         problem.cost[test][
             np.arange(len(X)),
-            [column[m] for m in fitted_interval.predict(X, cost_sensitivity=value)],
+            [column[m] for m in router.predict(X, cost_sensitivity=value)],
         ].mean()
         for value in RANGE
     ]
@@ -135,6 +136,15 @@ def test_one_interval_router_competes_with_a_router_per_lambda(routing_logs):
         )
         # Same data and seed; a loose factor, the benchmark measures the ratio.
         assert interval_regret <= 1.5 * true_regret(single.predict(problem.X[test]))
+
+
+def test_geometric_and_linear_grids():
+    geometric = IntervalCostRouter(cost_range=(0.0, 0.2), n_intervals=4)._cost_grid()
+    np.testing.assert_allclose(geometric, [0.0, 0.025, 0.05, 0.1, 0.2])
+    positive = IntervalCostRouter(cost_range=(0.01, 1.0), n_intervals=2)._cost_grid()
+    np.testing.assert_allclose(positive, [0.01, 0.1, 1.0])
+    linear = IntervalCostRouter(cost_range=(0.0, 0.2), n_intervals=4, spacing="linear")
+    np.testing.assert_allclose(linear._cost_grid(), [0.0, 0.05, 0.1, 0.15, 0.2])
 
 
 def test_budget_calibration_meets_the_estimated_budget(routing_logs, fitted_interval):

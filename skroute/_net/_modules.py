@@ -34,15 +34,6 @@ class PolicyNetwork(nn.Module):
 class IntervalPolicyNetwork(nn.Module):
     """Shared trunk with one score head per grid point of cost sensitivities.
 
-    The endpoint scores are ``h_k(x) = q(x) - s_k c(x) + r_k(x)`` with
-    ``s_k = (l_k - l_0) / (l_K - l_0)`` the grid point's position in the range:
-    a quality head ``q``, a cost head ``c``, and (with ``residual_heads``) a
-    free head per grid point, initialised at zero. True utilities have exactly
-    this affine form, so the shared heads carry what all cost sensitivities
-    have in common and every grid point learns from every row; positions in
-    [0, 1] keep the cost head's gradients on the scale of the quality head's,
-    whatever the units of cost.
-
     Parameters
     ----------
     n_features : int
@@ -52,7 +43,11 @@ class IntervalPolicyNetwork(nn.Module):
         The grid points ``l_0 < ... < l_K``.
     hidden_layer_sizes : tuple of int
         Width of each hidden layer of the shared trunk (ReLU).
-    residual_heads : bool, default=False
+    heads : {"independent", "affine"}, default="independent"
+        ``"independent"``: a free score head per grid point. ``"affine"``:
+        ``h_k(x) = q(x) - s_k c(x)`` with ``s_k`` the position of ``l_k`` in the
+        range, the form of true utilities; along the range a query's route can
+        then only move to models with a lower learned cost ``c(x)``.
     """
 
     def __init__(
@@ -61,7 +56,7 @@ class IntervalPolicyNetwork(nn.Module):
         n_outputs,
         grid,
         hidden_layer_sizes=(128,),
-        residual_heads=False,
+        heads="independent",
     ):
         super().__init__()
         layers = []
@@ -70,25 +65,25 @@ class IntervalPolicyNetwork(nn.Module):
             layers += [nn.Linear(width, size), nn.ReLU()]
             width = size
         self.trunk = nn.Sequential(*layers)
-        self.quality = nn.Linear(width, n_outputs)
-        self.cost = nn.Linear(width, n_outputs)
         grid = torch.as_tensor(grid, dtype=torch.float32)
-        self.register_buffer("position", (grid - grid[0]) / (grid[-1] - grid[0]))
-        self.residuals = None
-        if residual_heads:
-            self.residuals = nn.Linear(width, len(grid) * n_outputs)
-            nn.init.zeros_(self.residuals.weight)
-            nn.init.zeros_(self.residuals.bias)
+        self.n_endpoints, self.n_outputs = grid.shape[0], n_outputs
+        self.heads = heads
+        if heads == "affine":
+            self.quality = nn.Linear(width, n_outputs)
+            self.cost = nn.Linear(width, n_outputs)
+            # Positions in [0, 1] keep the cost head's gradients on the scale of
+            # the quality head's, whatever the units of cost.
+            self.register_buffer("position", (grid - grid[0]) / (grid[-1] - grid[0]))
+        else:
+            self.endpoints = nn.Linear(width, self.n_endpoints * n_outputs)
 
     def forward(self, features, **batch_targets):
         hidden = self.trunk(features)
-        position = self.position.to(hidden.dtype)[None, :, None]
-        scores = self.quality(hidden).unsqueeze(1) - position * self.cost(
-            hidden
-        ).unsqueeze(1)
-        if self.residuals is not None:
-            scores = scores + self.residuals(hidden).reshape(scores.shape)
-        return scores
+        if self.heads == "affine":
+            position = self.position.to(hidden.dtype)[None, :, None]
+            quality = self.quality(hidden).unsqueeze(1)
+            return quality - position * self.cost(hidden).unsqueeze(1)
+        return self.endpoints(hidden).reshape(-1, self.n_endpoints, self.n_outputs)
 
 
 def interpolate_scores(endpoint_scores, grid, cost_sensitivity):

@@ -77,19 +77,34 @@ class IntervalCostRouter(NeuralRouter):
     ``cost_range``; the scores at ``lambda`` interpolate linearly between the
     two enclosing grid points, which is exact when the heads are utilities,
     since utility is affine in ``lambda``. Training draws ``lambda`` per row
-    across the range and applies the regret surrogate to the interpolated
-    scores against ``Gamma_a - lambda * Gamma_c``: the nuisances are fitted
-    once for all ``lambda``.
+    (each grid interval equally often, uniformly inside it) and applies the
+    regret surrogate to the interpolated scores against ``Gamma_a - lambda *
+    Gamma_c``, each row weighted by the inverse of the typical regret at its
+    ``lambda``: the nuisances are fitted once for all ``lambda``.
 
     Parameters
     ----------
     cost_range : (float, float), default=(0.0, 1.0)
         ``(lambda_min, lambda_max)``, with ``0 <= lambda_min < lambda_max``.
-    n_intervals : int, default=10
-        Number of equal intervals of the grid over ``cost_range``.
+    n_intervals : int, default=8
+        Number of intervals of the grid over ``cost_range``.
+    spacing : {"geometric", "linear"}, default="geometric"
+        ``"geometric"``: interval widths double towards ``lambda_max`` (from
+        ``lambda_min`` = 0, the first interval is ``lambda_max / 2**(K-1)``
+        wide), since routes change most at small cost sensitivities when
+        prices span orders of magnitude; ``"linear"``: equal intervals.
     grid : array-like of shape (n_points,), default=None
-        An explicit increasing grid; it replaces ``cost_range`` and
-        ``n_intervals``, and the range is ``[grid[0], grid[-1]]``.
+        An explicit increasing grid; it replaces ``cost_range``,
+        ``n_intervals`` and ``spacing``, and the range is
+        ``[grid[0], grid[-1]]``. Put points where routes change.
+    heads : {"independent", "affine"}, default="independent"
+        ``"independent"``: a free score head per grid point, each trained by
+        the cost sensitivities next to it. ``"affine"``: endpoint scores
+        ``q(x) - s_k c(x)`` (``s_k`` the grid point's position in the range),
+        the form of true utilities, so that along the range a query's route
+        only moves to models with a lower learned cost ``c(x)``; it shares
+        more between cost sensitivities but, on the RouterBench benchmark,
+        routes almost the same at every cost sensitivity.
     cost_sensitivity : float, default=0.0
         The ``lambda`` used when ``predict`` gets none (and by ``score`` and
         scorers); it must lie in the range.
@@ -136,14 +151,18 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
         "n_intervals": [Interval(numbers.Integral, 1, None, closed="left")],
         "grid": [None, "array-like"],
         "out_of_range": [StrOptions({"error", "clip"})],
+        "spacing": [StrOptions({"linear", "geometric"})],
+        "heads": [StrOptions({"independent", "affine"})],
     }
 
     def __init__(
         self,
         cost_range=(0.0, 1.0),
-        n_intervals=10,
+        n_intervals=8,
         *,
+        spacing="geometric",
         grid=None,
+        heads="independent",
         cost_sensitivity=0.0,
         out_of_range="error",
         surrogate="softmax",
@@ -171,7 +190,9 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
     ):
         self.cost_range = cost_range
         self.n_intervals = n_intervals
+        self.spacing = spacing
         self.grid = grid
+        self.heads = heads
         self.cost_sensitivity = cost_sensitivity
         self.out_of_range = out_of_range
         self.surrogate = surrogate
@@ -222,7 +243,13 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
                 "cost_range must be (lambda_min, lambda_max) with 0 <= lambda_min < "
                 f"lambda_max; got {self.cost_range!r}."
             )
-        return np.linspace(bounds[0], bounds[1], self.n_intervals + 1)
+        if self.spacing == "linear":
+            return np.linspace(bounds[0], bounds[1], self.n_intervals + 1)
+        if bounds[0] > 0:
+            return np.geomspace(bounds[0], bounds[1], self.n_intervals + 1)
+        # From 0: halve the interval width down from the top of the range.
+        steps = bounds[1] * 0.5 ** np.arange(self.n_intervals - 1, -1, -1)
+        return np.concatenate([[0.0], steps])
 
     def _fit(self, logs):
         grid = self._cost_grid()
@@ -248,6 +275,7 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
             module__n_features=logs.X.shape[1],
             module__n_outputs=self.classes_.size,
             module__grid=grid,
+            module__heads=self.heads,
             module__hidden_layer_sizes=hidden_layer_sizes,
             cost_grid=grid,
             regret_scale=scale,
@@ -486,9 +514,15 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
 
         The router's mean cost is estimated off policy (doubly robust, from the
         logs given) on ``n_points`` values of ``lambda`` across the range; the
-        smallest ``lambda`` whose estimate is within the budget is returned,
-        with the estimated quality there. Set it with
+        ``lambda`` whose estimate comes closest to the budget without exceeding
+        it is returned (the smallest such ``lambda`` on ties), with the
+        estimated quality there. The step where the estimate first falls
+        within the budget is searched again on ``n_points`` finer values. Set it with
         ``router.set_params(cost_sensitivity=result.cost_sensitivity)``.
+
+        The mean cost is a step function of ``lambda`` and can jump where many
+        queries change model at once: a budget inside such a jump is met only
+        up to the jump (``estimated_cost`` says how closely).
 
         Parameters
         ----------
@@ -508,16 +542,9 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
             isinstance(budget, numbers.Real) and np.isfinite(budget) and budget > 0
         ):
             raise ValueError(f"budget must be a positive number; got {budget!r}.")
-        path = self.cost_quality_path(
-            X,
-            y,
-            reward=reward,
-            cost=cost,
-            propensity=propensity,
-            cost_sensitivities=np.linspace(
-                self.cost_grid_[0], self.cost_grid_[-1], n_points
-            ),
-        )
+        logged = {"reward": reward, "cost": cost, "propensity": propensity}
+        grid = np.linspace(self.cost_grid_[0], self.cost_grid_[-1], n_points)
+        path = self.cost_quality_path(X, y, cost_sensitivities=grid, **logged)
         within = np.flatnonzero(path.cost <= budget)
         if within.size == 0:
             raise ValueError(
@@ -526,7 +553,18 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
                 f"estimated mean cost is {path.cost.min():.4g}. Refit with a wider "
                 "cost_range or raise the budget."
             )
-        chosen = within[0]
+        if within[0] > 0:
+            # Many queries can switch within one step of the grid: look again
+            # between the last point above the budget and the first below it.
+            finer = np.linspace(grid[within[0] - 1], grid[within[0]], n_points)
+            refined = self.cost_quality_path(X, y, cost_sensitivities=finer, **logged)
+            path = Bunch(
+                **{key: np.concatenate([path[key], refined[key]]) for key in path}
+            )
+            within = np.flatnonzero(path.cost <= budget)
+        # Closest to the budget from below; on ties, the smallest lambda.
+        order = np.lexsort((path.cost_sensitivity[within], -path.cost[within]))
+        chosen = within[order[0]]
         return Bunch(
             cost_sensitivity=float(path.cost_sensitivity[chosen]),
             estimated_cost=float(path.cost[chosen]),
