@@ -90,7 +90,7 @@ def test_affine_heads_route_to_lower_cost_scores_as_lambda_rises(routing_logs):
     module = router._predict_module
     with torch.no_grad():
         cost_score = module.cost(module.trunk(torch.as_tensor(X))).numpy()
-    column = {model: t for t, model in enumerate(problem.models.tolist())}
+    column = {model: t for t, model in enumerate(router.classes_.tolist())}
     chosen = np.array(
         [
             cost_score[
@@ -157,6 +157,9 @@ def test_budget_calibration_meets_the_estimated_budget(routing_logs, fitted_inte
     )
     assert result.estimated_cost <= budget
     assert RANGE[0] <= result.cost_sensitivity <= RANGE[1]
+    # No point of the path lies between the chosen estimate and the budget.
+    between = (path.cost > result.estimated_cost) & (path.cost <= budget)
+    assert not between.any()
     with pytest.raises(ValueError, match="meets the budget"):
         fitted_interval.cost_sensitivity_for_budget(
             logs.X, logs.action, **_logged(logs), budget=1e-9

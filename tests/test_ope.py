@@ -129,8 +129,8 @@ def simulation():
     return policy, truth, mu, draws
 
 
-@pytest.mark.parametrize("method", ["ipw", "dr"])
-def test_ipw_and_dr_are_unbiased(simulation, method):
+@pytest.mark.parametrize("method", ["ipw", "snipw", "dr", "sndr"])
+def test_estimates_are_unbiased_with_calibrated_intervals(simulation, method):
     policy, truth, mu, draws = simulation
     results = [
         estimate_policy_value(
@@ -252,3 +252,56 @@ def test_evaluation_modules_import_without_torch():
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_degenerate_estimates_report_no_standard_error():
+    # One row carries the self-normalised estimate: no spread to estimate.
+    action = np.array([0] + [1] * 39)
+    propensity = np.full(40, 0.5)
+    result = estimate_policy_value(
+        np.zeros(40, int),
+        action,
+        np.ones(40),
+        propensity=propensity,
+        method="snipw",
+        warn=False,
+    )
+    assert result.estimate == 1.0
+    assert np.isnan(result.standard_error)
+    assert np.isnan(result.confidence_interval).all()
+    boot = estimate_policy_value(
+        np.zeros(40, int),
+        action,
+        np.ones(40),
+        propensity=propensity,
+        method="snipw",
+        interval="bootstrap",
+        random_state=0,
+        warn=False,
+    )
+    assert np.isnan(boot.confidence_interval).all()
+    assert boot.diagnostics["bootstrap_dropped"] > 0
+    single = estimate_policy_value(
+        np.zeros(1, int),
+        np.zeros(1, int),
+        np.ones(1),
+        propensity=np.ones(1),
+        method="ipw",
+        warn=False,
+    )
+    assert np.isnan(single.standard_error)
+
+
+def test_sample_weight_enters_the_estimate_and_the_diagnostics():
+    weight = np.array([1.0, 0.0, 0.0, 0.0])
+    result = estimate_policy_value(
+        ALWAYS_FIRST,
+        ACTION,
+        OUTCOME,
+        propensity=PROPENSITY,
+        method="snipw",
+        sample_weight=weight,
+        warn=False,
+    )
+    assert result.estimate == pytest.approx(1.0)  # only row 0 counts
+    assert result.diagnostics["effective_sample_size"] == pytest.approx(1.0)

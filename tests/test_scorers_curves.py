@@ -132,8 +132,36 @@ def test_cross_validate_with_several_scorers(routing_logs, metadata_routing):
 def test_scorer_without_routing_explains_how_to_enable_it(routing_logs):
     _, logs, _, _ = routing_logs
     router = DecoupledRouter().fit(logs.X, logs.action, reward=logs.reward)
-    with pytest.raises(TypeError, match="enable_metadata_routing=True"):
+    with (
+        pytest.warns(UserWarning, match="enable metadata routing"),
+        pytest.raises(TypeError, match="enable_metadata_routing=True"),
+    ):
         make_policy_value_scorer()(router, logs.X, logs.action)
+
+
+def test_grid_search_without_routing_warns_instead_of_failing_silently(routing_logs):
+    _, logs, _, _ = routing_logs
+    search = GridSearchCV(
+        DecoupledRouter(),
+        {"cost_sensitivity": [0.0, 0.1]},
+        scoring=make_policy_value_scorer(cost_sensitivity=0.1),
+        cv=2,
+    )
+    with pytest.warns(UserWarning, match="enable metadata routing"):
+        search.fit(logs.X, logs.action, **_params(logs))
+
+
+def test_lambda_without_cost_is_an_error(routing_logs):
+    _, logs, _, _ = routing_logs
+    with pytest.raises(ValueError, match="needs cost"):
+        policy_value(
+            logs.action,
+            logs.action,
+            reward=logs.reward,
+            propensity=logs.propensity,
+            cost_sensitivity=0.1,
+            method="ipw",
+        )
 
 
 def test_regret_scorer_under_full_feedback(routing_logs, metadata_routing):
@@ -168,6 +196,18 @@ def test_regret_scorer_under_full_feedback(routing_logs, metadata_routing):
     assert value == pytest.approx(-expected)
     with pytest.raises(ValueError, match="needs full-feedback reward"):
         scorer(router, logs.X, logs.action, reward=logs.reward)
+
+
+def test_scorer_reads_cost_sensitivity_from_a_pipelines_router(routing_logs):
+    _, logs, _, _ = routing_logs
+    pipe = make_pipeline(StandardScaler(), DecoupledRouter(cost_sensitivity=0.2))
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe.fit(logs.X, logs.action, **_params(logs))
+    default = make_policy_value_scorer()(pipe, logs.X, logs.action, **_params(logs))
+    fixed = make_policy_value_scorer(cost_sensitivity=0.2)(
+        pipe, logs.X, logs.action, **_params(logs)
+    )
+    assert default == fixed
 
 
 def test_scorer_uses_the_routers_cost_sensitivity_by_default(routing_logs):

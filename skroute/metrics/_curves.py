@@ -114,9 +114,14 @@ def normalised_area(curve, *, cheapest, oracle_quality, max_cost=None):
     high = joined.hull_costs.max() if max_cost is None else float(max_cost)
     if high <= low_cost:
         raise ValueError("max_cost must exceed the cheapest model's mean cost.")
-    grid = np.linspace(low_cost, high, 2001)
-    quality = np.interp(grid, joined.hull_costs, joined.hull_qualities)
-    area = np.trapezoid(quality, grid) / (high - low_cost)
+    # The hull is piecewise linear: the trapezoid rule on its vertices (and the
+    # ends of the range) is exact.
+    inner = joined.hull_costs[
+        (joined.hull_costs > low_cost) & (joined.hull_costs < high)
+    ]
+    points = np.concatenate([[low_cost], inner, [high]])
+    quality = np.interp(points, joined.hull_costs, joined.hull_qualities)
+    area = np.trapezoid(quality, points) / (high - low_cost)
     return float((area - low_quality) / (oracle_quality - low_quality))
 
 

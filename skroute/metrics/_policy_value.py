@@ -1,5 +1,7 @@
 """Value of a routing policy: off policy from logs, or exact under full feedback."""
 
+from statistics import NormalDist
+
 import numpy as np
 from sklearn.utils import check_random_state
 
@@ -104,6 +106,11 @@ def policy_value(
     True
     """
     cost_sensitivity = check_cost_sensitivity(cost_sensitivity)
+    if cost is None and cost_sensitivity > 0:
+        raise ValueError(
+            f"cost_sensitivity={cost_sensitivity:g} needs cost: pass cost=, or "
+            "cost_sensitivity=0 to estimate quality alone."
+        )
     evaluation = _LoggedEvaluation(
         y,
         reward=reward,
@@ -304,10 +311,17 @@ class _LoggedEvaluation:
             spread = 0.0
             if per_row.size > 1:
                 spread = np.sqrt(np.cov(per_row, aweights=self.sample_weight))
+            standard_error = float(spread / np.sqrt(per_row.size))
+            z = NormalDist().inv_cdf(0.5 + confidence_level / 2)
             return PolicyValue(
                 estimate=value,
-                standard_error=float(spread / np.sqrt(per_row.size)),
-                confidence_interval=(value, value),
+                standard_error=standard_error,
+                # Exact on these rows; the interval is for the population they
+                # were drawn from.
+                confidence_interval=(
+                    value - z * standard_error,
+                    value + z * standard_error,
+                ),
                 confidence_level=confidence_level,
                 method="full_feedback",
                 n_samples=per_row.size,

@@ -1,7 +1,9 @@
 """Scorers for model selection that receive the logged arrays by metadata routing."""
 
+import warnings
+
 import numpy as np
-from sklearn.utils.metadata_routing import MetadataRequest
+from sklearn.utils.metadata_routing import MetadataRequest, _routing_enabled
 
 from skroute.metrics._full_feedback import regret
 from skroute.metrics._policy_value import policy_value
@@ -10,10 +12,24 @@ from skroute.ope import OPE_METHODS
 _RESPONSE_METHODS = ("predict", "predict_proba")
 
 
+def _warn_without_routing(reward):
+    # Model-selection tools turn a scorer's error into a NaN score by default;
+    # the warning keeps the cause visible.
+    if reward is None and not _routing_enabled():
+        warnings.warn(
+            "The scorer received no reward: enable metadata routing with "
+            "sklearn.set_config(enable_metadata_routing=True) so that reward, cost "
+            "and propensity reach it (pass error_score='raise' to GridSearchCV or "
+            "cross_validate to stop at the first failed score).",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 class _LoggedArraysScorer:
     """Base of scorers called as ``scorer(estimator, X, y, reward=..., ...)``."""
 
-    _requested = ("reward", "cost", "propensity")
+    _requested = ("reward", "cost", "propensity", "sample_weight")
 
     def __init__(self, cost_sensitivity, response_method):
         if response_method not in _RESPONSE_METHODS:
@@ -31,9 +47,11 @@ class _LoggedArraysScorer:
             request.score.add_request(param=name, alias=True)
         return request
 
-    def _cost_sensitivity(self, estimator):
+    def _cost_sensitivity(self, estimator, cost):
         if self.cost_sensitivity is not None:
             return self.cost_sensitivity
+        if cost is None:
+            return 0.0  # without cost, a router's lambda plays no part
         final = getattr(estimator, "_final_estimator", estimator)
         if not hasattr(final, "cost_sensitivity"):
             raise ValueError(
@@ -62,17 +80,28 @@ class PolicyValueScorer(_LoggedArraysScorer):
         self.method = method
         self.nuisance_params = nuisance_params
 
-    def __call__(self, estimator, X, y, reward=None, cost=None, propensity=None):
+    def __call__(
+        self,
+        estimator,
+        X,
+        y,
+        reward=None,
+        cost=None,
+        propensity=None,
+        sample_weight=None,
+    ):
+        _warn_without_routing(reward)
         return policy_value(
             self._policy(estimator, X),
             y,
             reward=reward,
             cost=cost,
             propensity=propensity,
-            cost_sensitivity=self._cost_sensitivity(estimator),
+            cost_sensitivity=self._cost_sensitivity(estimator, cost),
             X=X,
             classes=estimator.classes_,
             method=self.method,
+            sample_weight=sample_weight,
             **self.nuisance_params,
         ).estimate
 
@@ -83,6 +112,7 @@ class RegretScorer(_LoggedArraysScorer):
     _requested = ("reward", "cost")
 
     def __call__(self, estimator, X, y, reward=None, cost=None):
+        _warn_without_routing(reward)
         reward = None if reward is None else np.asarray(reward)
         if reward is None or reward.ndim != 2:
             raise ValueError(
@@ -95,7 +125,7 @@ class RegretScorer(_LoggedArraysScorer):
             reward,
             self._policy(estimator, X),
             cost=cost,
-            cost_sensitivity=self._cost_sensitivity(estimator),
+            cost_sensitivity=self._cost_sensitivity(estimator, cost),
             classes=estimator.classes_,
         )
 

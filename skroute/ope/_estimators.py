@@ -109,7 +109,7 @@ def policy_matrix(policy, n_samples, n_classes, name="policy"):
 
 
 def importance_weight_diagnostics(
-    policy, action, propensity, *, min_propensity=None, warn=True
+    policy, action, propensity, *, min_propensity=None, sample_weight=None, warn=True
 ):
     """Diagnostics of the importance weights ``pi(t_i | x_i) / p_i``.
 
@@ -123,6 +123,8 @@ def importance_weight_diagnostics(
         Logging probability of the logged model (before clipping).
     min_propensity : float, default=None
         Clipping level applied to ``propensity``; None for no clipping.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Row weights, multiplied into the importance weights.
     warn : bool, default=True
         Emit an :class:`UnreliableEstimateWarning` when the effective sample
         size of the weights is below 30.
@@ -138,6 +140,8 @@ def importance_weight_diagnostics(
     floor = 0.0 if min_propensity is None else min_propensity
     clipped = np.maximum(propensity, floor)
     weight = policy[np.arange(action.shape[0]), action] / clipped
+    if sample_weight is not None:
+        weight = weight * sample_weight
     total, squares = weight.sum(), (weight**2).sum()
     diagnostics = {
         "effective_sample_size": float(total**2 / squares) if squares > 0 else 0.0,
@@ -195,6 +199,31 @@ def _value_and_influence(terms, sample_weight):
         value += ratio
         influence += (numerator - ratio * denominator) / scale
     return value, influence
+
+
+def _bootstrap(terms, weight, n_bootstrap, random_state):
+    """Multinomial bootstrap of the estimate, in chunks of bounded memory.
+
+    Replicates whose self-normalising denominator is 0 (no row of the policy
+    drawn) are undefined and dropped; the caller reports how many.
+    """
+    rng = np.random.default_rng(random_state)
+    n_samples = weight.shape[0]
+    per_chunk = max(1, int(2e7 // n_samples))
+    replicates = []
+    for start in range(0, n_bootstrap, per_chunk):
+        size = min(per_chunk, n_bootstrap - start)
+        rows = rng.integers(n_samples, size=(size, n_samples))
+        counts = np.zeros((size, n_samples))
+        np.add.at(counts, (np.arange(size)[:, None], rows), 1.0)
+        counts *= weight
+        values = np.zeros(size)
+        for numerator, denominator in terms:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                values += (counts @ numerator) / (counts @ denominator)
+        replicates.append(values)
+    replicates = np.concatenate(replicates)
+    return replicates[np.isfinite(replicates)]
 
 
 def estimate_policy_value(
@@ -310,6 +339,17 @@ def estimate_policy_value(
         raise ValueError(f"action codes must be in [0, {n_classes}).")
     proba = policy_matrix(policy, n_samples, n_classes)
 
+    weight = (
+        np.ones(n_samples)
+        if sample_weight is None
+        else np.asarray(sample_weight, dtype=np.float64)
+    )
+    if weight.shape != (n_samples,) or (weight < 0).any() or weight.sum() <= 0:
+        raise ValueError(
+            "sample_weight must be non-negative, one per row, with a positive sum."
+        )
+    if sample_weight is not None:
+        sample_weight = weight
     diagnostics = {}
     if method in _NEEDS_PROPENSITY:
         if propensity is None:
@@ -329,42 +369,39 @@ def estimate_policy_value(
                 f"{np.flatnonzero(outside)[0]}."
             )
         diagnostics = importance_weight_diagnostics(
-            proba, action, propensity, min_propensity=min_propensity, warn=warn
+            proba,
+            action,
+            propensity,
+            min_propensity=min_propensity,
+            sample_weight=sample_weight,
+            warn=warn,
         )
         if min_propensity is not None:
             propensity = np.maximum(propensity, min_propensity)
 
-    weight = (
-        np.ones(n_samples)
-        if sample_weight is None
-        else np.asarray(sample_weight, dtype=np.float64)
-    )
-    if weight.shape != (n_samples,) or (weight < 0).any() or weight.sum() <= 0:
-        raise ValueError(
-            "sample_weight must be non-negative, one per row, with a positive sum."
-        )
     terms = _ratio_terms(method, proba, action, outcome, propensity, outcome_estimates)
     value, influence = _value_and_influence(terms, weight)
     total = weight.sum()
     standard_error = float(np.sqrt(np.sum(weight**2 * influence**2)) / total)
-    if n_samples > 1:
+    # A standard error needs two rows that carry the estimate: for the
+    # self-normalised estimators, two rows whose logged model the policy uses.
+    carrying = weight > 0
+    if method in ("snipw", "sndr"):
+        carrying &= proba[np.arange(n_samples), action] > 0
+    if carrying.sum() < 2:
+        standard_error = float("nan")
+    elif n_samples > 1:
         standard_error *= np.sqrt(n_samples / (n_samples - 1))
     if interval == "normal":
         z = NormalDist().inv_cdf(0.5 + confidence_level / 2)
         bounds = (value - z * standard_error, value + z * standard_error)
     else:
-        rng = np.random.default_rng(random_state)
-        counts = rng.multinomial(
-            n_samples, np.full(n_samples, 1 / n_samples), n_bootstrap
-        )
-        counts = counts * weight
-        replicates = np.zeros(n_bootstrap)
-        for numerator, denominator in terms:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                replicates += (counts @ numerator) / (counts @ denominator)
-        replicates = replicates[np.isfinite(replicates)]
+        replicates = _bootstrap(terms, weight, n_bootstrap, random_state)
+        diagnostics["bootstrap_dropped"] = int(n_bootstrap - replicates.size)
         tail = (1 - confidence_level) / 2
-        bounds = tuple(np.quantile(replicates, [tail, 1 - tail]))
+        bounds = (float("nan"), float("nan"))
+        if replicates.size >= 2 and not np.isnan(standard_error):
+            bounds = tuple(np.quantile(replicates, [tail, 1 - tail]))
     return PolicyValue(
         estimate=float(value),
         standard_error=standard_error,

@@ -163,7 +163,8 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
             reward=reward,
             cost=cost,
             propensity=propensity,
-            cost_sensitivity=self.cost_sensitivity,
+            # Without cost the router's lambda plays no part.
+            cost_sensitivity=self.cost_sensitivity if cost is not None else 0.0,
             X=X,
             classes=self.classes_,
             method="dr",

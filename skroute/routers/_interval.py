@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skroute._net import IntervalPolicyNetwork, IntervalRegretNet, interpolate_scores
-from skroute.metrics import cost_quality_values
+from skroute.metrics._policy_value import _LoggedEvaluation
 from skroute.routers._neural import NEURAL_ROUTER_CONSTRAINTS, NeuralRouter
 from skroute.utils import check_hidden_layer_sizes
 
@@ -470,24 +470,14 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
             cost_sensitivities = np.linspace(
                 self.cost_grid_[0], self.cost_grid_[-1], 101
             )
-        cost_sensitivities = np.asarray(cost_sensitivities, dtype=np.float64)
-        routes = [
-            self.predict(X, cost_sensitivity=float(value))
-            for value in cost_sensitivities
-        ]
-        nuisance = {
-            name: getattr(self, name)
-            for name in (
-                "propensity_model",
-                "reward_model",
-                "cost_model",
-                "cv",
-                "min_propensity",
-                "n_jobs",
-            )
-        }
-        qualities, costs = cost_quality_values(
-            routes,
+        evaluation = self._logged_evaluation(X, y, reward, cost, propensity, method)
+        return self._path(evaluation, X, cost_sensitivities)
+
+    def _logged_evaluation(self, X, y, reward, cost, propensity, method):
+        """Logs and their nuisances, fitted once with this router's settings."""
+        if cost is None:
+            raise ValueError("cost is required to estimate mean costs; pass cost=.")
+        return _LoggedEvaluation(
             y,
             reward=reward,
             cost=cost,
@@ -495,10 +485,26 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
             X=X,
             classes=self.classes_,
             method=method,
+            propensity_model=self.propensity_model,
+            reward_model=self.reward_model,
+            cost_model=self.cost_model,
+            cv=self.cv,
+            n_jobs=self.n_jobs,
             random_state=0 if self.random_state is None else self.random_state,
-            warn=False,
-            **nuisance,
+            sample_weight=None,
         )
+
+    def _path(self, evaluation, X, cost_sensitivities):
+        cost_sensitivities = np.asarray(cost_sensitivities, dtype=np.float64)
+        routes = [
+            self.predict(X, cost_sensitivity=float(v)) for v in cost_sensitivities
+        ]
+        options = {"min_propensity": self.min_propensity, "warn": False}
+        qualities = [evaluation.value(r, cost_weight=0.0, **options) for r in routes]
+        costs = [
+            evaluation.value(r, reward_weight=0.0, cost_weight=1.0, **options)
+            for r in routes
+        ]
         return Bunch(
             cost_sensitivity=cost_sensitivities,
             quality=np.array([value.estimate for value in qualities]),
@@ -542,9 +548,11 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
             isinstance(budget, numbers.Real) and np.isfinite(budget) and budget > 0
         ):
             raise ValueError(f"budget must be a positive number; got {budget!r}.")
-        logged = {"reward": reward, "cost": cost, "propensity": propensity}
+        check_is_fitted(self)
+        X = self._check_X(X)
+        evaluation = self._logged_evaluation(X, y, reward, cost, propensity, "dr")
         grid = np.linspace(self.cost_grid_[0], self.cost_grid_[-1], n_points)
-        path = self.cost_quality_path(X, y, cost_sensitivities=grid, **logged)
+        path = self._path(evaluation, X, grid)
         within = np.flatnonzero(path.cost <= budget)
         if within.size == 0:
             raise ValueError(
@@ -557,7 +565,7 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
             # Many queries can switch within one step of the grid: look again
             # between the last point above the budget and the first below it.
             finer = np.linspace(grid[within[0] - 1], grid[within[0]], n_points)
-            refined = self.cost_quality_path(X, y, cost_sensitivities=finer, **logged)
+            refined = self._path(evaluation, X, finer)
             path = Bunch(
                 **{key: np.concatenate([path[key], refined[key]]) for key in path}
             )
