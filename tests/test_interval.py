@@ -87,9 +87,10 @@ def test_affine_heads_route_to_lower_cost_scores_as_lambda_rises(routing_logs):
         cost_range=RANGE, n_intervals=4, heads="affine", random_state=0
     ).fit(logs.X, logs.action, **_logged(logs))
     X = problem.X[test]
-    module = router._predict_module
+    module = router.net_.module_
     with torch.no_grad():
-        cost_score = module.cost(module.trunk(torch.as_tensor(X))).numpy()
+        features = torch.as_tensor(X, dtype=torch.float32)
+        cost_score = module.cost(module.trunk(features)).numpy()
     column = {model: t for t, model in enumerate(router.classes_.tolist())}
     chosen = np.array(
         [

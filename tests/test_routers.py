@@ -356,3 +356,17 @@ def test_generated_model_names_sort_in_column_order():
 
     problem = make_routing_problem(n_samples=50, n_models=12, random_state=0)
     assert problem.models.tolist() == sorted(problem.models.tolist())
+
+
+def test_scores_do_not_depend_on_the_batch(routing_logs, fitted_causal):
+    problem, _, _, test = routing_logs
+    X = problem.X[test]
+    whole = fitted_causal.decision_function(X)
+    order = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_array_equal(
+        fitted_causal.decision_function(X[order]), whole[order]
+    )
+    for row in (0, 17, 999):
+        np.testing.assert_array_equal(
+            fitted_causal.decision_function(X[row : row + 1])[0], whole[row]
+        )

@@ -1,6 +1,5 @@
 """Shared machinery of the routers that train a torch policy through skorch."""
 
-import copy
 import numbers
 
 import numpy as np
@@ -17,7 +16,11 @@ from skroute.routers._base import CV_CONSTRAINT, BaseRouter
 
 # Early stopping needs a validation split large enough to rank epochs.
 _MIN_VALIDATION_ROWS = 10
-_PREDICT_CHUNK = 8192
+# Prediction runs the float32 module on blocks of exactly this many rows (the
+# last one zero-padded): every row then goes through the same matrix-product
+# path whatever the number of rows passed, so a query's scores do not depend
+# on the batch it comes in.
+_PREDICT_BLOCK = 2048
 
 NEURAL_ROUTER_CONSTRAINTS = {
     "surrogate": [StrOptions(set(SURROGATES))],
@@ -122,24 +125,22 @@ class NeuralRouter(BaseRouter):
         with seeded_torch(seed, self.device):
             net.fit(batches, y=None)
         self.net_ = net
-        # Predict with a float64 copy: a query's scores then do not depend on the
-        # batch it comes in (float32 products differ in the last bits by batch
-        # size), and net_ stays the float32 net it was trained as.
-        self._predict_module = copy.deepcopy(net.module_).double().eval()
 
     def _module_outputs(self, X):
         """Outputs of the trained module on ``X`` (float64, CPU tensor)."""
-        # The module is called directly in large chunks: no per-batch copies
-        # through skorch's dataset on the prediction path.
-        features = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float64))
+        # The module is called directly: no per-batch copies through skorch's
+        # dataset on the prediction path.
+        module = self.net_.module_.eval()
         device = self.net_.device
-        with torch.no_grad():
-            chunks = [
-                self._predict_module(
-                    features[start : start + _PREDICT_CHUNK].to(device)
-                ).cpu()
-                for start in range(0, X.shape[0], _PREDICT_CHUNK)
-            ]
-        if not chunks:
+        n_samples = X.shape[0]
+        outputs = []
+        with torch.inference_mode():
+            for start in range(0, n_samples, _PREDICT_BLOCK):
+                block = np.zeros((_PREDICT_BLOCK, X.shape[1]), dtype=np.float32)
+                rows = min(_PREDICT_BLOCK, n_samples - start)
+                block[:rows] = X[start : start + rows]
+                scores = module(torch.from_numpy(block).to(device))
+                outputs.append(scores[:rows].cpu().to(torch.float64))
+        if not outputs:
             return torch.empty((0, self.classes_.size), dtype=torch.float64)
-        return torch.cat(chunks)
+        return torch.cat(outputs)
