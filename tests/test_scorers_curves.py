@@ -251,3 +251,26 @@ def test_routing_summary_hand_computed():
     # Utilities [[0, .5], [-.5, .5], [.5, .75]]: the second and third routes are best.
     assert summary["oracle_agreement"] == pytest.approx(2 / 3)
     assert summary["regret"] == pytest.approx(0.5 / 3)
+
+
+def test_cost_quality_values_of_several_policies(routing_logs):
+    from skroute.metrics import cost_quality_values
+
+    problem, logs, train, _ = routing_logs
+    policies = [np.full(len(logs.X), model) for model in problem.models[[0, -1]]]
+    qualities, costs = cost_quality_values(
+        policies, logs.action, X=logs.X, classes=problem.models, **_params(logs)
+    )
+    for column, quality, cost in zip((0, -1), qualities, costs):
+        true_quality = problem.reward[train][:, column].mean()
+        true_cost = problem.cost[train][:, column].mean()
+        assert abs(quality.estimate - true_quality) < 4 * quality.standard_error
+        assert abs(cost.estimate - true_cost) < 4 * cost.standard_error
+    exact_quality, exact_cost = cost_quality_values(
+        policies,
+        logs.action,
+        reward=problem.reward[train],
+        cost=problem.cost[train],
+        classes=problem.models,
+    )
+    assert exact_cost[1].estimate == pytest.approx(problem.cost[train][:, -1].mean())

@@ -192,13 +192,7 @@ def cost_quality_values(
         random_state=random_state,
         sample_weight=None,
     )
-    options = {"min_propensity": min_propensity, "warn": warn}
-    qualities = [evaluation.value(p, cost_weight=0.0, **options) for p in y_preds]
-    costs = [
-        evaluation.value(p, reward_weight=0.0, cost_weight=1.0, **options)
-        for p in y_preds
-    ]
-    return qualities, costs
+    return evaluation.cost_quality(y_preds, min_propensity=min_propensity, warn=warn)
 
 
 class _LoggedEvaluation:
@@ -280,6 +274,16 @@ class _LoggedEvaluation:
                 sample_weight=self.sample_weight,
                 n_jobs=n_jobs,
             )
+
+    def cost_quality(self, y_preds, *, min_propensity=None, warn=True):
+        """Mean quality and mean cost of each policy in ``y_preds``."""
+        options = {"min_propensity": min_propensity, "warn": warn}
+        qualities = [self.value(p, cost_weight=0.0, **options) for p in y_preds]
+        costs = [
+            self.value(p, reward_weight=0.0, cost_weight=1.0, **options)
+            for p in y_preds
+        ]
+        return qualities, costs
 
     def _combine(self, values, reward_weight, cost_weight):
         combined = reward_weight * values[0]

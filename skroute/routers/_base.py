@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skroute.causal import cross_fit_pseudo_outcomes
 from skroute.metrics import policy_value
 from skroute.utils import (
     check_action_counts,
@@ -227,3 +228,31 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
 
     def _policy_proba(self, scores):
         return softmax(scores / self.temperature, axis=1)
+
+
+class NuisanceMixin:
+    """Cross-fitted pseudo-outcomes with the router's nuisance settings.
+
+    For routers with ``pseudo_outcome``, ``propensity_model``,
+    ``reward_model``, ``cost_model``, ``cv``, ``min_propensity`` and
+    ``n_jobs`` parameters.
+    """
+
+    def _pseudo_outcomes(self, logs, seed):
+        return cross_fit_pseudo_outcomes(
+            logs.X,
+            logs.action,
+            logs.reward,
+            logs.cost,
+            logs.propensity,
+            n_classes=self.classes_.size,
+            method=self.pseudo_outcome,
+            propensity_model=self.propensity_model,
+            reward_model=self.reward_model,
+            cost_model=self.cost_model,
+            cv=self.cv,
+            min_propensity=self.min_propensity,
+            sample_weight=logs.sample_weight,
+            n_jobs=self.n_jobs,
+            random_state=seed,
+        )

@@ -8,11 +8,10 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from skroute.causal import (
     PSEUDO_OUTCOME_METHODS,
-    cross_fit_pseudo_outcomes,
     fit_arm_models,
     predict_arm_models,
 )
-from skroute.routers._base import CV_CONSTRAINT, BaseRouter
+from skroute.routers._base import CV_CONSTRAINT, BaseRouter, NuisanceMixin
 
 _COMMON_CONSTRAINTS = {
     "cost_sensitivity": [Interval(numbers.Real, 0, None, closed="left")],
@@ -114,7 +113,7 @@ class DecoupledRouter(BaseRouter):
         return _one_hot(np.argmax(scores, axis=1), scores.shape[1])
 
 
-class BestSingleModelRouter(BaseRouter):
+class BestSingleModelRouter(NuisanceMixin, BaseRouter):
     """Routes every query to the one model with the best estimated utility.
 
     The value of each model, ``mean_i Gamma_i(t; lambda)``, is estimated off
@@ -190,23 +189,7 @@ class BestSingleModelRouter(BaseRouter):
         self.random_state = random_state
 
     def _fit(self, logs):
-        estimates = cross_fit_pseudo_outcomes(
-            logs.X,
-            logs.action,
-            logs.reward,
-            logs.cost,
-            logs.propensity,
-            n_classes=self.classes_.size,
-            method=self.pseudo_outcome,
-            propensity_model=self.propensity_model,
-            reward_model=self.reward_model,
-            cost_model=self.cost_model,
-            cv=self.cv,
-            min_propensity=self.min_propensity,
-            sample_weight=logs.sample_weight,
-            n_jobs=self.n_jobs,
-            random_state=self.random_state,
-        )
+        estimates = self._pseudo_outcomes(logs, self.random_state)
         utility = estimates.utility(self.cost_sensitivity)
         self.model_values_ = np.average(utility, axis=0, weights=logs.sample_weight)
         self.best_model_ = self.classes_[np.argmax(self.model_values_)]

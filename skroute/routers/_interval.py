@@ -499,12 +499,9 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
         routes = [
             self.predict(X, cost_sensitivity=float(v)) for v in cost_sensitivities
         ]
-        options = {"min_propensity": self.min_propensity, "warn": False}
-        qualities = [evaluation.value(r, cost_weight=0.0, **options) for r in routes]
-        costs = [
-            evaluation.value(r, reward_weight=0.0, cost_weight=1.0, **options)
-            for r in routes
-        ]
+        qualities, costs = evaluation.cost_quality(
+            routes, min_propensity=self.min_propensity, warn=False
+        )
         return Bunch(
             cost_sensitivity=cost_sensitivities,
             quality=np.array([value.estimate for value in qualities]),

@@ -10,9 +10,9 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
 from skroute._net import seeded_torch
-from skroute.causal import PSEUDO_OUTCOME_METHODS, cross_fit_pseudo_outcomes
+from skroute.causal import PSEUDO_OUTCOME_METHODS
 from skroute.losses import SURROGATES
-from skroute.routers._base import CV_CONSTRAINT, BaseRouter
+from skroute.routers._base import CV_CONSTRAINT, BaseRouter, NuisanceMixin
 
 # Early stopping needs a validation split large enough to rank epochs.
 _MIN_VALIDATION_ROWS = 10
@@ -53,7 +53,7 @@ def _quiet(*args, **kwargs):
     """A print sink that drops messages (module level so that nets pickle)."""
 
 
-class NeuralRouter(BaseRouter):
+class NeuralRouter(NuisanceMixin, BaseRouter):
     """Base of routers whose policy is a torch network trained on pseudo-outcomes.
 
     Subclasses build the skorch net and the batch dict in ``_fit``, using
@@ -65,25 +65,6 @@ class NeuralRouter(BaseRouter):
         rng = check_random_state(self.random_state)
         nuisance_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
         return int(nuisance_seed), int(torch_seed)
-
-    def _pseudo_outcomes(self, logs, seed):
-        return cross_fit_pseudo_outcomes(
-            logs.X,
-            logs.action,
-            logs.reward,
-            logs.cost,
-            logs.propensity,
-            n_classes=self.classes_.size,
-            method=self.pseudo_outcome,
-            propensity_model=self.propensity_model,
-            reward_model=self.reward_model,
-            cost_model=self.cost_model,
-            cv=self.cv,
-            min_propensity=self.min_propensity,
-            sample_weight=logs.sample_weight,
-            n_jobs=self.n_jobs,
-            random_state=seed,
-        )
 
     def _net_params(self, n_samples, seed):
         """skorch parameters shared by every policy net: optimiser, loss, stopping."""
