@@ -33,6 +33,7 @@ def main():
     parser.add_argument(
         "--heads", default="independent", choices=["independent", "affine"]
     )
+    parser.add_argument("--lr", type=float, default=1e-3)
     args = parser.parse_args()
     set_torch_threads(1)
 
@@ -63,6 +64,7 @@ def main():
             n_intervals=args.n_intervals,
             spacing=args.spacing,
             heads=args.heads,
+            lr=args.lr,
             classes=models,
             random_state=seed,
         ).fit(logs.X, logs.action, **logged)
@@ -140,7 +142,8 @@ def main():
         print(f"seed {seed} done", flush=True)
 
     grid_text = (
-        f"{args.n_intervals} {args.spacing} intervals, {args.heads} heads: "
+        f"{args.n_intervals} {args.spacing} intervals, {args.heads} heads, "
+        f"lr={args.lr:g}: "
         f"{np.round(interval.cost_grid_, 4).tolist()}"
     )
     print(
