@@ -28,19 +28,16 @@ LAMBDAS = (0.0, 0.02, 0.05, 0.2)
 
 
 def load_routerbench(path):
-    """Read the wide RouterBench table and its row-aligned embeddings."""
-    import pandas as pd
+    """Embeddings, quality, cost (USD per 1k queries), models and split."""
+    from skroute.datasets import load_wide_table
 
-    table = pd.read_csv(path, keep_default_na=False)
-    cost_columns = [c for c in table.columns if c.endswith("|total_cost")]
-    models = np.array([c.split("|")[0] for c in cost_columns])
-    reward = table[list(models)].to_numpy(dtype=float)
-    cost = table[cost_columns].to_numpy(dtype=float) * 1000.0  # USD per 1k queries
-    embeddings = np.load(
-        Path(path).with_name("query_emb_all-MiniLM-L6-v2.f16.npy")
-    ).astype(np.float32)
-    split = table["routerdc_split"].to_numpy()
-    return embeddings, reward, cost, models, split
+    data = load_wide_table(
+        path,
+        embeddings=Path(path).with_name("query_emb_all-MiniLM-L6-v2.f16.npy"),
+        id_column="sample_id",
+    )
+    split = data.frame["routerdc_split"].to_numpy()
+    return data.X, data.reward, data.cost * 1000.0, data.models, split
 
 
 def routers(cost_sensitivity, seed):

@@ -1,6 +1,12 @@
 """Generated routing problems and a logging simulator (the package's own data)."""
 
+from skroute.datasets._loaders import load_long_table, load_wide_table
 from skroute.datasets._logging import simulate_logging
 from skroute.datasets._synthetic import make_routing_problem
 
-__all__ = ["make_routing_problem", "simulate_logging"]
+__all__ = [
+    "load_long_table",
+    "load_wide_table",
+    "make_routing_problem",
+    "simulate_logging",
+]

@@ -1,0 +1,267 @@
+"""Loaders of full-feedback routing tables in the layouts the field uses."""
+
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+_READERS = {
+    ".csv": "read_csv",
+    ".pkl": "read_pickle",
+    ".pickle": "read_pickle",
+    ".parquet": "read_parquet",
+}
+
+
+def _pandas():
+    try:
+        import pandas
+    except ImportError as exc:  # pragma: no cover - pandas is in the test extra
+        raise ImportError(
+            "reading routing tables needs pandas: pip install 'skroute[data]'"
+        ) from exc
+    return pandas
+
+
+def _read_table(path):
+    path = Path(path)
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise ValueError(
+            f"{path}: unknown table format {path.suffix!r}; use one of "
+            f"{sorted(_READERS)}."
+        )
+    pandas = _pandas()
+    if reader == "read_csv":
+        # Empty cells stay empty strings, so they are caught as non-numeric.
+        return pandas.read_csv(path, keep_default_na=False)
+    return getattr(pandas, reader)(path)
+
+
+def _rows(mask, limit=10):
+    rows = np.flatnonzero(mask)
+    more = f", ... ({rows.size} rows)" if rows.size > limit else ""
+    return "[" + ", ".join(str(r) for r in rows[:limit]) + more + "]"
+
+
+def _numeric_column(table, column, path, what):
+    pandas = _pandas()
+    if column not in table.columns:
+        raise ValueError(f"{path}: missing {what} column {column!r}.")
+    values = pandas.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise ValueError(
+            f"{path}: column {column!r} holds non-numeric or missing {what} at rows "
+            f"{_rows(bad)}; clean or drop those rows."
+        )
+    return values
+
+
+def _check_unique(table, column, path):
+    if column not in table.columns:
+        raise ValueError(f"{path}: missing id column {column!r}.")
+    duplicated = table[column].duplicated(keep=False).to_numpy()
+    if duplicated.any():
+        raise ValueError(
+            f"{path}: column {column!r} holds duplicate query ids at rows "
+            f"{_rows(duplicated)}; each query must appear once."
+        )
+
+
+def _load_embeddings(embeddings, n_rows, path):
+    if embeddings is None:
+        return None
+    source = embeddings
+    if isinstance(embeddings, (str, Path)):
+        embeddings = np.load(embeddings)
+    array = np.asarray(embeddings, dtype=np.float32)
+    if array.ndim != 2 or array.shape[0] != n_rows:
+        raise ValueError(
+            f"{path}: the table has {n_rows} rows but the embeddings "
+            f"({source if isinstance(source, (str, Path)) else 'array'}) have shape "
+            f"{array.shape}; they must be row-aligned with the table."
+        )
+    if not np.isfinite(array).all():
+        raise ValueError(f"{path}: the embeddings contain NaN or infinity.")
+    return array
+
+
+def load_wide_table(
+    path,
+    *,
+    models=None,
+    cost_suffix="|total_cost",
+    embeddings=None,
+    id_column=None,
+    text_column=None,
+    task_column=None,
+):
+    """Load a full-feedback table in RouterBench's wide layout.
+
+    One row per query; a quality column named by each model and, when costs
+    are known, a ``<model>|total_cost`` column beside it.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv``, ``.pkl``/``.pickle`` or ``.parquet`` file.
+    models : list of str, default=None
+        The model columns; by default every column ``m`` for which
+        ``m + cost_suffix`` is also a column.
+    cost_suffix : str, default="|total_cost"
+    embeddings : str, Path or array-like of shape (n_rows, n_features), default=None
+        Query embeddings row-aligned with the table (an ``.npy`` file or an
+        array); to compute them, pass the output of an embedding model applied
+        to ``text``.
+    id_column, text_column, task_column : str, default=None
+        Optional columns: unique query ids (checked), the query text, a task
+        label.
+
+    Returns
+    -------
+    Bunch
+        ``X`` (float32 embeddings, or None), ``reward`` (n_rows, n_models),
+        ``cost`` (n_rows, n_models) or None when the table has no cost
+        columns, ``models``, ``ids``, ``text``, ``task`` (None when not
+        asked for) and ``frame``, the table itself.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, os
+    >>> from skroute.datasets import load_wide_table
+    >>> table = pd.DataFrame({"q": ["a", "b"],
+    ...                       "m1": [1, 0], "m1|total_cost": [0.1, 0.1],
+    ...                       "m2": [0, 1], "m2|total_cost": [2.0, 2.5]})
+    >>> path = os.path.join(tempfile.mkdtemp(), "table.csv")
+    >>> table.to_csv(path, index=False)
+    >>> data = load_wide_table(path, text_column="q")
+    >>> data.models.tolist(), data.cost.shape
+    (['m1', 'm2'], (2, 2))
+    """
+    table = _read_table(path)
+    columns = [str(c) for c in table.columns]
+    if models is None:
+        models = [c for c in columns if not c.endswith(cost_suffix)]
+        models = [c for c in models if c + cost_suffix in columns]
+        if not models:
+            raise ValueError(
+                f"{path}: no model columns found; expected pairs of '<model>' and "
+                f"'<model>{cost_suffix}' columns, or pass models=[...]."
+            )
+    models = list(models)
+    reward = np.column_stack(
+        [_numeric_column(table, m, path, "quality") for m in models]
+    )
+    cost_columns = [m + cost_suffix for m in models]
+    present = [c in columns for c in cost_columns]
+    cost = None
+    if any(present):
+        cost = np.column_stack(
+            [_numeric_column(table, c, path, "cost") for c in cost_columns]
+        )
+        negative = cost < 0
+        if negative.any():
+            column = cost_columns[int(np.flatnonzero(negative.any(axis=0))[0])]
+            raise ValueError(
+                f"{path}: column {column!r} holds negative costs at rows "
+                f"{_rows(negative.any(axis=1))}."
+            )
+    if id_column is not None:
+        _check_unique(table, id_column, path)
+    optional = {}
+    for name, column in (
+        ("ids", id_column),
+        ("text", text_column),
+        ("task", task_column),
+    ):
+        if column is not None and column not in table.columns:
+            raise ValueError(f"{path}: missing {name} column {column!r}.")
+        optional[name] = None if column is None else table[column].to_numpy()
+    return Bunch(
+        X=_load_embeddings(embeddings, len(table), path),
+        reward=reward,
+        cost=cost,
+        models=np.array(models),
+        frame=table,
+        **optional,
+    )
+
+
+def load_long_table(
+    path,
+    *,
+    query_column="query_id",
+    model_column="model",
+    quality_column="quality",
+    cost_column=None,
+    embeddings=None,
+):
+    """Load a full-feedback table in long layout: one row per (query, model).
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv``, ``.pkl``/``.pickle`` or ``.parquet`` file.
+    query_column, model_column, quality_column : str
+    cost_column : str, default=None
+    embeddings : str, Path or array-like, default=None
+        Row-aligned with the queries in order of first appearance.
+
+    Returns
+    -------
+    Bunch
+        ``X``, ``reward``, ``cost`` (or None), ``models`` (sorted), ``ids``
+        (queries in order of first appearance).
+    """
+    table = _read_table(path)
+    for column in (query_column, model_column):
+        if column not in table.columns:
+            raise ValueError(f"{path}: missing column {column!r}.")
+    quality = _numeric_column(table, quality_column, path, "quality")
+    cost = None
+    if cost_column is not None:
+        cost = _numeric_column(table, cost_column, path, "cost")
+        if (cost < 0).any():
+            raise ValueError(
+                f"{path}: column {cost_column!r} holds negative costs at rows "
+                f"{_rows(cost < 0)}."
+            )
+    pairs = table[[query_column, model_column]]
+    duplicated = pairs.duplicated(keep=False).to_numpy()
+    if duplicated.any():
+        raise ValueError(
+            f"{path}: (query, model) pairs appear twice at rows {_rows(duplicated)}; "
+            "each model must have one result per query."
+        )
+    ids, query_index = np.unique(table[query_column].to_numpy(), return_inverse=True)
+    first = np.full(ids.size, len(table))
+    np.minimum.at(first, query_index, np.arange(len(table)))
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    rows = rank[query_index]
+    models, model_index = np.unique(
+        table[model_column].astype(str), return_inverse=True
+    )
+    filled = np.zeros((ids.size, models.size), dtype=bool)
+    filled[rows, model_index] = True
+    if not filled.all():
+        missing = np.flatnonzero(~filled.all(axis=1))
+        raise ValueError(
+            f"{path}: not every model has a result for every query (queries "
+            f"{ids[order][missing][:10].tolist()} lack some); full feedback needs all."
+        )
+    reward = np.empty((ids.size, models.size))
+    reward[rows, model_index] = quality
+    cost_matrix = None
+    if cost is not None:
+        cost_matrix = np.empty((ids.size, models.size))
+        cost_matrix[rows, model_index] = cost
+    return Bunch(
+        X=_load_embeddings(embeddings, ids.size, path),
+        reward=reward,
+        cost=cost_matrix,
+        models=models,
+        ids=ids[order],
+    )

@@ -1,0 +1,166 @@
+"""Loaders of full-feedback tables: real RouterBench rows and bad files."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skroute.datasets import load_long_table, load_wide_table
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+ROUTERBENCH = SHARED / "routerbench_subset" / "routerbench_subset.csv"
+
+
+@pytest.mark.skipif(not ROUTERBENCH.exists(), reason="shared data not present")
+def test_routerbench_subset():
+    data = load_wide_table(
+        ROUTERBENCH,
+        embeddings=ROUTERBENCH.with_name("query_emb_all-MiniLM-L6-v2.f16.npy"),
+        id_column="sample_id",
+        text_column="query",
+        task_column="eval_name",
+    )
+    assert data.X.shape == (3150, 384) and data.X.dtype == np.float32
+    assert data.reward.shape == data.cost.shape == (3150, 11)
+    assert set(np.unique(data.reward)) <= {0.0, 1.0}
+    gpt4 = data.models.tolist().index("gpt-4-1106-preview")
+    # The data README gives .879 accuracy and 5.02 USD per 1k queries.
+    assert data.reward[:, gpt4].mean() == pytest.approx(0.879, abs=0.001)
+    assert 1000 * data.cost[:, gpt4].mean() == pytest.approx(5.02, abs=0.01)
+    assert set(data.task) == {"arc-challenge", "winogrande", "mbpp"}
+
+
+def _wide(tmp_path, name="table.csv", **changes):
+    table = pd.DataFrame(
+        {
+            "id": ["q1", "q2", "q3"],
+            "text": ["a", "b", "c"],
+            "m1": [1, 0, 1],
+            "m1|total_cost": [0.1, 0.1, 0.2],
+            "m2": [0.5, 1, 0],
+            "m2|total_cost": [2.0, 2.5, 3.0],
+        }
+    )
+    for column, values in changes.items():
+        if values is None:
+            table = table.drop(columns=column)
+        else:
+            table[column] = values
+    path = tmp_path / name
+    if path.suffix == ".csv":
+        table.to_csv(path, index=False)
+    else:
+        table.to_pickle(path)
+    return path
+
+
+def test_wide_table_formats_agree(tmp_path):
+    csv = load_wide_table(_wide(tmp_path), id_column="id")
+    pickled = load_wide_table(_wide(tmp_path, "table.pkl"), id_column="id")
+    np.testing.assert_array_equal(csv.reward, pickled.reward)
+    np.testing.assert_array_equal(csv.cost, [[0.1, 2.0], [0.1, 2.5], [0.2, 3.0]])
+    assert csv.models.tolist() == ["m1", "m2"]
+    assert csv.X is None and csv.text is None
+
+
+@pytest.mark.parametrize(
+    "changes, kwargs, message",
+    [
+        ({"m1|total_cost": None, "m2|total_cost": None}, {}, "no model columns found"),
+        ({}, {"models": ["m1", "m3"]}, "missing quality column 'm3'"),
+        (
+            {"m2": ["0.5", "high", "0"]},
+            {},
+            "column 'm2' holds non-numeric or missing quality at rows [1]",
+        ),
+        (
+            {"m1": ["1", "", "0"]},
+            {},
+            "column 'm1' holds non-numeric or missing quality at rows [1]",
+        ),
+        (
+            {"m2|total_cost": [2.0, -1.0, 3.0]},
+            {},
+            "column 'm2|total_cost' holds negative costs at rows [1]",
+        ),
+        (
+            {"id": ["q1", "q1", "q3"]},
+            {"id_column": "id"},
+            "column 'id' holds duplicate query ids at rows [0, 1]",
+        ),
+        (
+            {},
+            {"embeddings": np.zeros((2, 4))},
+            "the table has 3 rows but the embeddings",
+        ),
+        ({}, {"text_column": "prompt"}, "missing text column 'prompt'"),
+    ],
+)
+def test_bad_wide_tables_name_the_file_and_column(tmp_path, changes, kwargs, message):
+    path = _wide(tmp_path, **changes)
+    with pytest.raises(ValueError) as info:
+        load_wide_table(path, **kwargs)
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_unknown_format(tmp_path):
+    path = tmp_path / "table.xlsx"
+    path.write_text("")
+    with pytest.raises(ValueError, match="unknown table format '.xlsx'"):
+        load_wide_table(path)
+
+
+def _long(tmp_path, rows):
+    path = tmp_path / "long.csv"
+    pd.DataFrame(rows, columns=["query_id", "model", "quality", "cost"]).to_csv(
+        path, index=False
+    )
+    return path
+
+
+def test_long_table_pivots_to_the_wide_matrices(tmp_path):
+    path = _long(
+        tmp_path,
+        [
+            ("q2", "b", 1, 2.0),
+            ("q2", "a", 0, 0.1),
+            ("q1", "a", 1, 0.2),
+            ("q1", "b", 0, 3.0),
+        ],
+    )
+    data = load_long_table(path, cost_column="cost")
+    assert data.ids.tolist() == ["q2", "q1"]  # order of first appearance
+    assert data.models.tolist() == ["a", "b"]
+    np.testing.assert_array_equal(data.reward, [[0, 1], [1, 0]])
+    np.testing.assert_array_equal(data.cost, [[0.1, 2.0], [0.2, 3.0]])
+
+
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        (
+            [("q1", "a", 1, 0.1), ("q1", "a", 0, 0.1)],
+            "pairs appear twice at rows [0, 1]",
+        ),
+        (
+            [("q1", "a", 1, 0.1), ("q1", "b", 1, 0.1), ("q2", "a", 1, 0.1)],
+            "not every model has a result",
+        ),
+        (
+            [("q1", "a", 1, -0.1), ("q1", "b", 1, 0.1)],
+            "column 'cost' holds negative costs",
+        ),
+        (
+            [("q1", "a", "x", 0.1), ("q1", "b", 1, 0.1)],
+            "column 'quality' holds non-numeric",
+        ),
+    ],
+)
+def test_bad_long_tables(tmp_path, rows, message):
+    path = _long(tmp_path, rows)
+    with pytest.raises(ValueError) as info:
+        load_long_table(path, cost_column="cost")
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
