@@ -67,7 +67,8 @@ def test_logging_depends_on_the_query():
     [
         ({"exploration": 1.5}, "exploration must be in [0, 1]"),
         ({"temperature": 0.0}, "temperature must be > 0"),
-        ({"logging_policy": "topic"}, "logging_policy must be 'linear'"),
+        ({"logging_policy": "bandit"}, "logging_policy must be 'linear', 'topic'"),
+        ({"logging_policy": "topic"}, "logging_policy='topic' needs groups"),
         ({"logging_policy": np.zeros((3, 3))}, "logging_policy scores must have shape"),
         ({"models": ["a"]}, "models must name the"),
     ],
@@ -111,3 +112,18 @@ def test_metrics_bad_input(args, kwargs, message):
     with pytest.raises(ValueError) as info:
         regret(*args, **kwargs)
     assert message in str(info.value)
+
+
+def test_topic_logging_policy_is_shared_within_a_topic():
+    problem = make_routing_problem(n_samples=600, random_state=0)
+    logs = simulate_logging(
+        problem.X,
+        problem.reward,
+        logging_policy="topic",
+        groups=problem.cluster,
+        random_state=0,
+    )
+    for topic in np.unique(problem.cluster)[:5]:
+        rows = logs.logging_proba[problem.cluster == topic]
+        np.testing.assert_allclose(rows, np.tile(rows[0], (len(rows), 1)))
+    assert logs.logging_proba.std(axis=0).max() > 0.05

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skroute.datasets import load_long_table, load_wide_table
+from skroute.datasets import load_logs, load_long_table, load_wide_table
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ROUTERBENCH = SHARED / "routerbench_subset" / "routerbench_subset.csv"
@@ -164,3 +164,72 @@ def test_bad_long_tables(tmp_path, rows, message):
         load_long_table(path, cost_column="cost")
     assert message in str(info.value)
     assert str(path) in str(info.value)
+
+
+def _logs_file(tmp_path, **changes):
+    table = pd.DataFrame(
+        {
+            "model": ["a", "b", "a", "b"],
+            "quality": [1.0, 0.0, 1.0, 1.0],
+            "cost": [0.1, 2.0, 0.1, 2.0],
+            "propensity": [0.5, 0.5, 0.4, 0.6],
+            "e0": [0.1, 0.2, 0.3, 0.4],
+            "e1": [1.0, 0.0, 1.0, 0.0],
+        }
+    )
+    for column, values in changes.items():
+        table[column] = values
+    path = tmp_path / "logs.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+def test_logs_feed_a_router(tmp_path):
+    from skroute import DecoupledRouter
+
+    logs = load_logs(
+        _logs_file(tmp_path),
+        cost_column="cost",
+        propensity_column="propensity",
+        embedding_columns=["e0", "e1"],
+    )
+    assert logs.X.shape == (4, 2) and logs.action.tolist() == ["a", "b", "a", "b"]
+    router = DecoupledRouter().fit(
+        logs.X,
+        logs.action,
+        reward=logs.reward,
+        cost=logs.cost,
+        propensity=logs.propensity,
+    )
+    assert set(router.predict(logs.X)) <= {"a", "b"}
+
+
+@pytest.mark.parametrize(
+    "changes, kwargs, message",
+    [
+        (
+            {"propensity": [0.5, 0.0, 0.4, 0.6]},
+            {},
+            "must hold probabilities in (0, 1]; rows [1]",
+        ),
+        ({"cost": [0.1, -2.0, 0.1, 2.0]}, {}, "column 'cost' holds negative costs"),
+        (
+            {"e1": [1.0, "x", 1.0, 0.0]},
+            {},
+            "column 'e1' holds non-numeric or missing embedding",
+        ),
+        ({}, {"model_column": "llm"}, "missing model column 'llm'"),
+        ({}, {"embeddings": np.zeros((4, 2))}, "pass exactly one of embedding_columns"),
+    ],
+)
+def test_bad_log_files(tmp_path, changes, kwargs, message):
+    path = _logs_file(tmp_path, **changes)
+    arguments = {
+        "cost_column": "cost",
+        "propensity_column": "propensity",
+        "embedding_columns": ["e0", "e1"],
+    }
+    arguments.update(kwargs)
+    with pytest.raises(ValueError) as info:
+        load_logs(path, **arguments)
+    assert message in str(info.value)

@@ -265,3 +265,75 @@ def load_long_table(
         models=models,
         ids=ids[order],
     )
+
+
+def load_logs(
+    path,
+    *,
+    model_column="model",
+    quality_column="quality",
+    cost_column=None,
+    propensity_column=None,
+    embedding_columns=None,
+    embeddings=None,
+):
+    """Load routing logs: one row per query, the model that answered and its outcome.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv``, ``.pkl``/``.pickle`` or ``.parquet`` file.
+    model_column, quality_column : str
+        The logged model and the quality of its answer.
+    cost_column, propensity_column : str, default=None
+        The cost of the answer, and the logging probability of the model.
+    embedding_columns : list of str, default=None
+        Columns holding the query embedding; or pass ``embeddings``.
+    embeddings : str, Path or array-like, default=None
+        Row-aligned embeddings (an ``.npy`` file or an array).
+
+    Returns
+    -------
+    Bunch
+        ``X``, ``action`` (the logged model), ``reward``, ``cost`` and
+        ``propensity`` (None when not given), ready for
+        ``router.fit(X, action, reward=..., cost=..., propensity=...)``.
+    """
+    table = _read_table(path)
+    if model_column not in table.columns:
+        raise ValueError(f"{path}: missing model column {model_column!r}.")
+    if (embedding_columns is None) == (embeddings is None):
+        raise ValueError(
+            "pass exactly one of embedding_columns (columns of the table) and "
+            "embeddings (an .npy file or an array)."
+        )
+    if embedding_columns is not None:
+        X = np.column_stack(
+            [_numeric_column(table, c, path, "embedding") for c in embedding_columns]
+        ).astype(np.float32)
+    else:
+        X = _load_embeddings(embeddings, len(table), path)
+    cost = None
+    if cost_column is not None:
+        cost = _numeric_column(table, cost_column, path, "cost")
+        if (cost < 0).any():
+            raise ValueError(
+                f"{path}: column {cost_column!r} holds negative costs at rows "
+                f"{_rows(cost < 0)}."
+            )
+    propensity = None
+    if propensity_column is not None:
+        propensity = _numeric_column(table, propensity_column, path, "propensity")
+        outside = (propensity <= 0) | (propensity > 1)
+        if outside.any():
+            raise ValueError(
+                f"{path}: column {propensity_column!r} must hold probabilities in "
+                f"(0, 1]; rows {_rows(outside)} do not."
+            )
+    return Bunch(
+        X=X,
+        action=table[model_column].to_numpy(),
+        reward=_numeric_column(table, quality_column, path, "quality"),
+        cost=cost,
+        propensity=propensity,
+    )

@@ -14,6 +14,7 @@ def simulate_logging(
     temperature=1.0,
     exploration=0.05,
     models=None,
+    groups=None,
     random_state=None,
 ):
     """Simulate the logs of a deployed router on a full-feedback table.
@@ -29,14 +30,18 @@ def simulate_logging(
     reward : array-like of shape (n_samples, n_models)
         Full-feedback quality table.
     cost : array-like of shape (n_samples, n_models), default=None
-    logging_policy : "linear", "uniform" or array-like of shape (n_samples, n_models)
+    logging_policy : "linear", "topic", "uniform" or array-like
         ``"linear"``: scores from a random linear map of the standardised
-        features (seeded by ``random_state``); ``"uniform"``: every model with
-        equal probability; an array: the scores themselves.
+        features (seeded by ``random_state``); ``"topic"``: a random
+        preference over models per value of ``groups`` (the query's topic or
+        task); ``"uniform"``: every model with equal probability; an array of
+        shape (n_samples, n_models): the scores themselves.
     temperature : float, default=1.0
     exploration : float in [0, 1], default=0.05
     models : array-like of shape (n_models,), default=None
         Model names used as labels of ``action``; ``0 .. T-1`` when None.
+    groups : array-like of shape (n_samples,), default=None
+        Topic of each query, for ``logging_policy="topic"``.
     random_state : int, RandomState instance or None, default=None
 
     Returns
@@ -87,11 +92,22 @@ def simulate_logging(
         standardised = (X - X.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
         weights = rng.normal(size=(X.shape[1], n_models)) / np.sqrt(X.shape[1])
         scores = standardised @ weights
+    elif isinstance(logging_policy, str) and logging_policy == "topic":
+        shape = None if groups is None else np.shape(groups)
+        if shape != (n_samples,):
+            raise ValueError(
+                "logging_policy='topic' needs groups, one topic label per row "
+                f"(shape ({n_samples},)); got {shape}."
+            )
+        _, topic = np.unique(np.asarray(groups), return_inverse=True)
+        preferences = rng.normal(scale=2.0, size=(topic.max() + 1, n_models))
+        scores = preferences[topic]
     elif isinstance(logging_policy, str) and logging_policy == "uniform":
         scores = np.zeros((n_samples, n_models))
     elif isinstance(logging_policy, str):
         raise ValueError(
-            "logging_policy must be 'linear', 'uniform' or an (n_samples, n_models) "
+            "logging_policy must be 'linear', 'topic', 'uniform' or an (n_samples, "
+            "n_models) "
             f"array of scores; got {logging_policy!r}."
         )
     else:
