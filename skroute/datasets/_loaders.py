@@ -58,6 +58,16 @@ def _numeric_column(table, column, path, what):
     return values
 
 
+def _cost_column(table, column, path):
+    """A numeric, non-negative cost column."""
+    cost = _numeric_column(table, column, path, "cost")
+    if (cost < 0).any():
+        raise ValueError(
+            f"{path}: column {column!r} holds negative costs at rows {_rows(cost < 0)}."
+        )
+    return cost
+
+
 def _check_unique(table, column, path):
     if column not in table.columns:
         raise ValueError(f"{path}: missing id column {column!r}.")
@@ -157,16 +167,7 @@ def load_wide_table(
     present = [c in columns for c in cost_columns]
     cost = None
     if any(present):
-        cost = np.column_stack(
-            [_numeric_column(table, c, path, "cost") for c in cost_columns]
-        )
-        negative = cost < 0
-        if negative.any():
-            column = cost_columns[int(np.flatnonzero(negative.any(axis=0))[0])]
-            raise ValueError(
-                f"{path}: column {column!r} holds negative costs at rows "
-                f"{_rows(negative.any(axis=1))}."
-            )
+        cost = np.column_stack([_cost_column(table, c, path) for c in cost_columns])
     if id_column is not None:
         _check_unique(table, id_column, path)
     optional = {}
@@ -221,12 +222,7 @@ def load_long_table(
     quality = _numeric_column(table, quality_column, path, "quality")
     cost = None
     if cost_column is not None:
-        cost = _numeric_column(table, cost_column, path, "cost")
-        if (cost < 0).any():
-            raise ValueError(
-                f"{path}: column {cost_column!r} holds negative costs at rows "
-                f"{_rows(cost < 0)}."
-            )
+        cost = _cost_column(table, cost_column, path)
     pairs = table[[query_column, model_column]]
     duplicated = pairs.duplicated(keep=False).to_numpy()
     if duplicated.any():
@@ -315,12 +311,7 @@ def load_logs(
         X = _load_embeddings(embeddings, len(table), path)
     cost = None
     if cost_column is not None:
-        cost = _numeric_column(table, cost_column, path, "cost")
-        if (cost < 0).any():
-            raise ValueError(
-                f"{path}: column {cost_column!r} holds negative costs at rows "
-                f"{_rows(cost < 0)}."
-            )
+        cost = _cost_column(table, cost_column, path)
     propensity = None
     if propensity_column is not None:
         propensity = _numeric_column(table, propensity_column, path, "propensity")

@@ -52,6 +52,13 @@ def _policy_matrix(y_pred, n_samples, classes):
     return policy
 
 
+def _prepared(reward, y_pred, cost, cost_sensitivity, classes):
+    """Utility matrix and policy matrix of a full-feedback evaluation."""
+    u = _utility_matrix(reward, cost, cost_sensitivity)
+    classes = np.arange(u.shape[1]) if classes is None else np.asarray(classes)
+    return u, _policy_matrix(y_pred, u.shape[0], classes)
+
+
 def utility(reward, y_pred, *, cost=None, cost_sensitivity=0.0, classes=None):
     """Mean utility ``quality - lambda * cost`` of a policy under full feedback.
 
@@ -76,9 +83,7 @@ def utility(reward, y_pred, *, cost=None, cost_sensitivity=0.0, classes=None):
     >>> utility([[1.0, 0.0], [0.0, 1.0]], [0, 0])
     0.5
     """
-    u = _utility_matrix(reward, cost, cost_sensitivity)
-    classes = np.arange(u.shape[1]) if classes is None else np.asarray(classes)
-    policy = _policy_matrix(y_pred, u.shape[0], classes)
+    u, policy = _prepared(reward, y_pred, cost, cost_sensitivity, classes)
     return float((policy * u).sum(axis=1).mean())
 
 
@@ -101,9 +106,7 @@ def regret(reward, y_pred, *, cost=None, cost_sensitivity=0.0, classes=None):
     >>> regret([[1.0, 0.0], [0.0, 1.0]], [0, 0])
     0.5
     """
-    u = _utility_matrix(reward, cost, cost_sensitivity)
-    classes = np.arange(u.shape[1]) if classes is None else np.asarray(classes)
-    policy = _policy_matrix(y_pred, u.shape[0], classes)
+    u, policy = _prepared(reward, y_pred, cost, cost_sensitivity, classes)
     return float((u.max(axis=1) - (policy * u).sum(axis=1)).mean())
 
 
@@ -131,9 +134,7 @@ def routing_summary(reward, y_pred, *, cost=None, cost_sensitivity=0.0, classes=
     >>> summary["share"].tolist(), summary["cost"], summary["oracle_agreement"]
     ([1.0, 0.0], 1.0, 0.5)
     """
-    u = _utility_matrix(reward, cost, cost_sensitivity)
-    classes = np.arange(u.shape[1]) if classes is None else np.asarray(classes)
-    policy = _policy_matrix(y_pred, u.shape[0], classes)
+    u, policy = _prepared(reward, y_pred, cost, cost_sensitivity, classes)
     reward = np.asarray(reward, dtype=np.float64)
     best = u >= u.max(axis=1, keepdims=True) - 1e-12
     return {
