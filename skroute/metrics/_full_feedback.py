@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from skroute.ope import policy_matrix
 from skroute.utils import check_cost_sensitivity
 
 
@@ -23,40 +24,26 @@ def _utility_matrix(reward, cost, cost_sensitivity):
     return reward - cost_sensitivity * cost
 
 
-def _policy_matrix(y_pred, n_samples, classes):
-    """One-hot rows for chosen labels, or the probabilities as given."""
+def _policy_codes(y_pred, classes):
+    """Map chosen labels to column codes, or pass probabilities through."""
     y_pred = np.asarray(y_pred)
     if y_pred.ndim == 2:
-        if y_pred.shape != (n_samples, classes.size):
-            raise ValueError(
-                f"policy probabilities must have shape ({n_samples}, {classes.size}); "
-                f"got {y_pred.shape}."
-            )
-        if not np.allclose(y_pred.sum(axis=1), 1.0, atol=1e-6) or (y_pred < 0).any():
-            raise ValueError("policy probabilities must be >= 0 and sum to 1 per row.")
-        return y_pred.astype(np.float64)
-    if y_pred.shape != (n_samples,):
-        raise ValueError(
-            f"y_pred has {y_pred.shape[0]} rows but reward has {n_samples}; pass one "
-            "chosen model per row."
-        )
+        return y_pred
     lookup = {label: index for index, label in enumerate(classes.tolist())}
     try:
-        index = np.array([lookup[label] for label in y_pred.tolist()], dtype=np.intp)
+        return np.array([lookup[label] for label in y_pred.tolist()], dtype=np.intp)
     except KeyError as exc:
         raise ValueError(
             f"y_pred holds a model that is not among classes: {exc.args[0]!r}."
         ) from None
-    policy = np.zeros((n_samples, classes.size))
-    policy[np.arange(n_samples), index] = 1.0
-    return policy
 
 
 def _prepared(reward, y_pred, cost, cost_sensitivity, classes):
     """Utility matrix and policy matrix of a full-feedback evaluation."""
     u = _utility_matrix(reward, cost, cost_sensitivity)
     classes = np.arange(u.shape[1]) if classes is None else np.asarray(classes)
-    return u, _policy_matrix(y_pred, u.shape[0], classes)
+    codes = _policy_codes(y_pred, classes)
+    return u, policy_matrix(codes, u.shape[0], classes.size, name="y_pred")
 
 
 def utility(reward, y_pred, *, cost=None, cost_sensitivity=0.0, classes=None):

@@ -6,22 +6,9 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from skroute.causal import cross_fit_outcomes, estimate_propensity, make_folds
+from skroute.metrics._full_feedback import _policy_codes
 from skroute.ope import PolicyValue, estimate_policy_value, policy_matrix
 from skroute.utils import check_cost_sensitivity, check_logged_outcomes, encode_actions
-
-
-def _policy_codes(y_pred, classes):
-    """Map chosen labels to column codes, or pass probabilities through."""
-    y_pred = np.asarray(y_pred)
-    if y_pred.ndim == 2:
-        return y_pred
-    lookup = {label: index for index, label in enumerate(classes.tolist())}
-    try:
-        return np.array([lookup[label] for label in y_pred.tolist()], dtype=np.intp)
-    except KeyError as exc:
-        raise ValueError(
-            f"y_pred holds a model that is not among classes: {exc.args[0]!r}."
-        ) from None
 
 
 def policy_value(
@@ -212,13 +199,13 @@ class _LoggedEvaluation:
         X,
         classes,
         method,
-        propensity_model,
-        reward_model,
-        cost_model,
-        cv,
-        n_jobs,
-        random_state,
-        sample_weight,
+        propensity_model=None,
+        reward_model=None,
+        cost_model=None,
+        cv=5,
+        n_jobs=None,
+        random_state=0,
+        sample_weight=None,
     ):
         y = np.asarray(y)
         self.classes, self.action = encode_actions(y, classes)

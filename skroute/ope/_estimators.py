@@ -93,8 +93,9 @@ def policy_matrix(policy, n_samples, n_classes, name="policy"):
         return proba
     if policy.shape != (n_samples,):
         raise ValueError(
-            f"{name} must have shape ({n_samples},) (chosen model per row) or "
-            f"({n_samples}, {n_classes}) (probabilities); got {policy.shape}."
+            f"{name} must have shape ({n_samples},) or ({n_samples}, {n_classes}); "
+            f"got {policy.shape}: pass one chosen model per row, or one row of "
+            "routing probabilities per query."
         )
     if not np.issubdtype(policy.dtype, np.integer):
         raise TypeError(

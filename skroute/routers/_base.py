@@ -26,13 +26,12 @@ CV_CONSTRAINT = [
     HasMethods(["split"]),
 ]
 
-# Router parameters that ``score`` passes on to its nuisance models.
+# Router parameters that evaluation on logs passes on to its nuisance models.
 _NUISANCE_PARAMS = (
     "propensity_model",
     "reward_model",
     "cost_model",
     "cv",
-    "min_propensity",
     "n_jobs",
     "random_state",
 )
@@ -153,11 +152,9 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._check_X(X)
-        nuisance = {
-            name: getattr(self, name)
-            for name in _NUISANCE_PARAMS
-            if getattr(self, name, None) is not None
-        }
+        nuisance = self._evaluation_settings()
+        if getattr(self, "min_propensity", None) is not None:
+            nuisance["min_propensity"] = self.min_propensity
         return policy_value(
             self.predict(X),
             y,
@@ -172,6 +169,20 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
             sample_weight=sample_weight,
             **nuisance,
         ).estimate
+
+    def _evaluation_settings(self):
+        """Nuisance settings for evaluating this router on logs.
+
+        The router's own models and folds where it has them; folds seeded with
+        0 when it has no ``random_state``, so that repeated evaluations agree.
+        """
+        settings = {
+            name: getattr(self, name)
+            for name in _NUISANCE_PARAMS
+            if getattr(self, name, None) is not None
+        }
+        settings.setdefault("random_state", 0)
+        return settings
 
     def _check_X(self, X):
         check_is_fitted(self)

@@ -485,13 +485,8 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
             X=X,
             classes=self.classes_,
             method=method,
-            propensity_model=self.propensity_model,
-            reward_model=self.reward_model,
-            cost_model=self.cost_model,
-            cv=self.cv,
-            n_jobs=self.n_jobs,
-            random_state=0 if self.random_state is None else self.random_state,
             sample_weight=None,
+            **self._evaluation_settings(),
         )
 
     def _path(self, evaluation, X, cost_sensitivities):
