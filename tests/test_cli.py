@@ -1,13 +1,15 @@
-"""The ``skroute benchmark`` command on a user's table."""
+"""The command line: ``skroute benchmark``, ``skroute fit`` and ``skroute evaluate``."""
 
 import json
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
 
 from skroute.cli import main
-from skroute.datasets import make_routing_problem
+from skroute.datasets import load_logs, make_routing_problem, simulate_logging
+from skroute.metrics import policy_value
 
 
 @pytest.fixture
@@ -24,19 +26,66 @@ def table(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", [".json", ".csv"])
-def test_benchmark_on_a_table_writes_results(table, tmp_path, capsys, suffix):
+def test_benchmark_on_a_table_writes_results_and_a_plot(
+    table, tmp_path, capsys, suffix
+):
     out = tmp_path / f"results{suffix}"
-    code = main(["benchmark", "--data", str(table), "--seeds", "2", "--out", str(out)])
+    argv = ["benchmark", "--data", str(table), "--seeds", "2", "--out", str(out)]
+    code = main([*argv, "--cost-sensitivity", "0", "0.1"])
     assert code == 0
-    printed = capsys.readouterr().out
-    assert str(table) in printed and "causal DR-softmax" in printed
+    captured = capsys.readouterr()
+    assert str(table) in captured.out and "causal DR-softmax" in captured.out
+    assert "cost_sensitivity = 0.1" in captured.out
+    # Progress, one line per fit when stderr is not a terminal: 6 routers at
+    # each of 2 lambdas, and the interval router once, for each of 2 seeds.
+    assert captured.err.count("] ") == (6 * 2 + 1) * 2
     if suffix == ".json":
         records = json.loads(out.read_text())
     else:
         records = pd.read_csv(out).to_dict("records")
-    assert len(records) == 5 * 2  # five routers, two seeds
-    assert {r["router"] for r in records} >= {"decoupled", "random"}
+    assert len(records) == 7 * 2 * 2  # seven routers, two seeds, two lambdas
+    assert {r["router"] for r in records} >= {"decoupled", "interval DR-softmax"}
     assert all(r["regret"] >= 0 for r in records)
+    for r in records:
+        assert r["utility_dr_low"] <= r["utility_dr"] <= r["utility_dr_high"]
+        assert r["utility"] == pytest.approx(
+            r["quality"] - r["cost_sensitivity"] * r["cost"]
+        )
+    png = out.with_suffix(".png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_benchmark_default_runs_the_generated_problem(capsys):
+    assert main(["benchmark", "--seeds", "1", "--n-samples", "300"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Generated routing problem")
+    for lam in ("0", "0.05", "0.2"):
+        assert f"cost_sensitivity = {lam}\n" in printed
+
+
+def test_benchmark_costs_from_token_prices(table, tmp_path, capsys):
+    frame = pd.read_csv(table)
+    frame = frame.drop(columns=[c for c in frame if c.endswith("|total_cost")])
+    frame["prompt"] = ["word " * (i % 50 + 1) for i in range(len(frame))]
+    path = tmp_path / "no_cost.csv"
+    frame.to_csv(path, index=False)
+    np.save(tmp_path / "no_cost_emb.npy", np.load(table.with_name("table_emb.npy")))
+    models = [c for c in frame if c.startswith("llm-")]
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({m: [0.1 * 10**t, 0.2] for t, m in enumerate(models)}))
+    argv = ["benchmark", "--data", str(path), "--seeds", "1"]
+    with pytest.raises(SystemExit, match="no model columns found"):
+        main(argv)
+    with pytest.raises(SystemExit, match="need the prompt text; pass --text-column"):
+        main([*argv, "--prices", str(prices)])
+    out = tmp_path / "r.json"
+    extra = ["--prices", str(prices), "--text-column", "prompt", "--out", str(out)]
+    assert main([*argv, *extra, "--cost-scale", "1000"]) == 0
+    records = json.loads(out.read_text())
+    best = [r for r in records if r["router"] == "best single model"]
+    # The cheapest model costs 0.1 USD per 1M input tokens at most.
+    assert all(r["cost"] > 0 for r in best)
+    assert "causal DR-softmax" in capsys.readouterr().out
 
 
 def test_topic_logging_needs_a_topic_column(table):
@@ -77,3 +126,105 @@ def test_table_without_embeddings_beside_it(tmp_path):
     pd.DataFrame({"m": [1, 0], "m|total_cost": [1.0, 1.0]}).to_csv(path, index=False)
     with pytest.raises(SystemExit, match="pass --embeddings PATH"):
         main(["benchmark", "--data", str(path)])
+
+
+@pytest.fixture
+def log_file(tmp_path):
+    problem = make_routing_problem(n_samples=600, n_models=3, random_state=1)
+    logs = simulate_logging(
+        problem.X, problem.reward, problem.cost, models=problem.models, random_state=1
+    )
+    frame = pd.DataFrame(
+        {
+            "model": logs.action,
+            "quality": logs.reward,
+            "cost": logs.cost,
+            "p": logs.propensity,
+        }
+    )
+    frame.to_csv(tmp_path / "logs.csv", index=False)
+    np.save(tmp_path / "logs_emb.npy", logs.X)
+    with_columns = frame.assign(
+        **{f"e{j}": logs.X[:, j] for j in range(logs.X.shape[1])}
+    )
+    with_columns.to_csv(tmp_path / "wide_logs.csv", index=False)
+    return tmp_path / "logs.csv"
+
+
+@pytest.mark.parametrize(
+    "router, options",
+    [
+        ("causal", ["--cost-sensitivity", "0.05"]),
+        ("interval", ["--cost-range", "0", "0.2"]),
+        ("decoupled", []),
+        ("best-single", []),
+    ],
+)
+def test_fit_then_evaluate_a_saved_router(log_file, tmp_path, capsys, router, options):
+    saved = tmp_path / "router.joblib"
+    columns = ["--cost-column", "cost", "--propensity-column", "p"]
+    fit_argv = ["fit", str(log_file), "--out", str(saved), "--router", router]
+    assert main([*fit_argv, *columns, *options]) == 0
+    assert "saved to" in capsys.readouterr().out
+    fitted = joblib.load(saved)
+    assert fitted.classes_.tolist() == ["llm-0", "llm-1", "llm-2"]
+
+    evaluate_argv = ["evaluate", str(saved), str(log_file), *columns]
+    if router == "interval":
+        evaluate_argv += ["--cost-sensitivity", "0.1"]
+    assert main(evaluate_argv) == 0
+    printed = capsys.readouterr().out
+    for line in ("utility", "quality", "cost", "95% interval", "routes: llm-0"):
+        assert line in printed
+    # The printed DR estimate is the one the metrics module gives.
+    lam = 0.1 if router == "interval" else fitted.cost_sensitivity
+    logs = load_logs(
+        log_file,
+        cost_column="cost",
+        propensity_column="p",
+        embeddings=saved.with_name("logs_emb.npy"),
+    )
+    predict = {"cost_sensitivity": lam} if router == "interval" else {}
+    expected = policy_value(
+        fitted.predict(logs.X, **predict),
+        logs.action,
+        reward=logs.reward,
+        cost=logs.cost,
+        propensity=logs.propensity,
+        cost_sensitivity=lam,
+        X=logs.X,
+        classes=fitted.classes_,
+    )
+    assert f"utility  {expected.estimate:.4f}" in printed
+
+
+def test_fit_reads_embedding_columns_and_estimates_propensities(log_file, tmp_path):
+    saved = tmp_path / "router.joblib"
+    wide = log_file.with_name("wide_logs.csv")
+    argv = ["fit", str(wide), "--out", str(saved), "--embedding-prefix", "e"]
+    assert main([*argv, "--cost-column", "cost"]) == 0
+    assert joblib.load(saved).n_features_in_ == 20  # the columns e0 ... e19
+    with pytest.raises(SystemExit, match="no column starts with --embedding-prefix"):
+        main([*argv[:-1], "zz"])
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (["--quality-column", "score"], "missing quality column 'score'"),
+        (["--model-column", "llm"], "missing model column 'llm'"),
+        (["--embeddings", "nowhere.npy"], "nowhere.npy"),
+    ],
+)
+def test_fit_bad_log_files(log_file, tmp_path, change, message):
+    argv = ["fit", str(log_file), "--out", str(tmp_path / "r.joblib")]
+    with pytest.raises(SystemExit, match=message):
+        main([*argv, *change])
+    assert not (tmp_path / "r.joblib").exists()
+
+
+def test_evaluate_refuses_a_file_that_is_not_a_router(log_file, tmp_path):
+    other = tmp_path / "other.joblib"
+    joblib.dump({"not": "a router"}, other)
+    with pytest.raises(SystemExit, match="holds a dict, not a skroute router"):
+        main(["evaluate", str(other), str(log_file)])

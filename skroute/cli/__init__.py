@@ -1,9 +1,10 @@
-"""Command line interface: ``skroute benchmark``."""
+"""Command line interface: ``skroute benchmark``, ``fit`` and ``evaluate``."""
 
 import argparse
 import sys
 from pathlib import Path
 
+from skroute.cli._logs import ROUTERS, evaluate_command, fit_command
 from skroute.utils import check_cost_sensitivity
 
 
@@ -21,6 +22,28 @@ def _cost_sensitivity(text):
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _log_arguments(parser):
+    """Where the log file keeps each logged array."""
+    parser.add_argument("logs", help="the log file (CSV, pickle or parquet)")
+    parser.add_argument(
+        "--embeddings",
+        help="row-aligned .npy embeddings (default: the <stem>_emb*.npy file "
+        "beside the logs, or the only .npy there)",
+    )
+    parser.add_argument(
+        "--embedding-prefix",
+        help="take the embedding from the columns whose names start with this",
+    )
+    parser.add_argument("--model-column", default="model")
+    parser.add_argument("--quality-column", default="quality")
+    parser.add_argument("--cost-column", help="the cost of the logged answer")
+    parser.add_argument(
+        "--propensity-column",
+        help="the logging probability of the logged model (estimated when absent)",
+    )
+    parser.add_argument("--random-state", type=int, default=0)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="skroute", description="Learn LLM routing policies from logs."
@@ -28,8 +51,8 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     bench = commands.add_parser(
         "benchmark",
-        help="fit the causal router and the baselines on a generated routing "
-        "problem and print their test regret",
+        help="fit the routers and baselines on logs simulated from a full-feedback "
+        "table (default: a generated problem) and print their test regret",
     )
     bench.add_argument(
         "--seeds", type=_positive_int, default=3, help="number of seeds (default 3)"
@@ -37,18 +60,21 @@ def build_parser():
     bench.add_argument(
         "--n-samples",
         type=_positive_int,
-        default=4000,
-        help="logged training rows; as many full-feedback test rows (default 4000)",
+        default=2000,
+        help="generated problem only: logged training rows, and as many "
+        "test rows (default 2000)",
     )
     bench.add_argument(
         "--cost-sensitivity",
         type=_cost_sensitivity,
-        default=0.05,
-        help="lambda in quality - lambda * cost (default 0.05)",
+        nargs="+",
+        default=[0.0, 0.05, 0.2],
+        metavar="LAMBDA",
+        help="one or more lambdas in quality - lambda * cost (default 0 0.05 0.2)",
     )
     bench.add_argument(
         "--data",
-        help="a full-feedback table in RouterBench layout (<model> and "
+        help="a full-feedback table in RouterBench layout (<model> quality and "
         "<model>|total_cost columns; CSV, pickle or parquet) instead of the "
         "generated problem",
     )
@@ -56,6 +82,19 @@ def build_parser():
         "--embeddings",
         help="row-aligned .npy embeddings of --data (default: the <stem>_emb*.npy "
         "file beside it, or the only .npy there)",
+    )
+    bench.add_argument(
+        "--prices",
+        help="a JSON file of per-model token prices (USD per 1M tokens) for a "
+        "table without cost columns; its models are the table's quality "
+        "columns, and costs are estimated from --text-column",
+    )
+    bench.add_argument("--text-column", help="the prompt text column (with --prices)")
+    bench.add_argument(
+        "--output-tokens",
+        type=float,
+        default=256,
+        help="with --prices: the assumed answer length in tokens (default 256)",
     )
     bench.add_argument(
         "--cost-scale",
@@ -70,36 +109,99 @@ def build_parser():
         help="the simulated logging policy (topic needs --topic-column with --data)",
     )
     bench.add_argument("--topic-column", help="the table's topic or task column")
-    bench.add_argument("--out", help="write per-seed results to a .json or .csv file")
+    bench.add_argument(
+        "--out",
+        help="write per-seed results to a .json or .csv file, and a plot of "
+        "regret and cost-quality beside it (.png, needs matplotlib)",
+    )
+
+    fit = commands.add_parser(
+        "fit", help="fit a router on a log file and save it (joblib)"
+    )
+    _log_arguments(fit)
+    fit.add_argument("--out", required=True, help="where to save the router")
+    fit.add_argument("--router", choices=ROUTERS, default="causal")
+    fit.add_argument(
+        "--cost-sensitivity",
+        type=_cost_sensitivity,
+        default=0.0,
+        help="lambda of the router (for the interval router: its default lambda, "
+        "inside --cost-range)",
+    )
+    fit.add_argument(
+        "--cost-range",
+        type=_cost_sensitivity,
+        nargs=2,
+        default=[0.0, 1.0],
+        metavar=("LOW", "HIGH"),
+        help="the lambdas the interval router serves (default 0 1)",
+    )
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="estimate off policy the utility of a saved router on a log file",
+    )
+    evaluate.add_argument("router_file", help="a router saved by `skroute fit`")
+    _log_arguments(evaluate)
+    evaluate.add_argument(
+        "--cost-sensitivity",
+        type=_cost_sensitivity,
+        help="lambda (default: the router's own; any lambda of its range for the "
+        "interval router)",
+    )
+    evaluate.add_argument(
+        "--method", choices=["dr", "sndr", "snipw", "ipw", "dm"], default="dr"
+    )
     return parser
+
+
+def _benchmark(args):
+    from skroute.cli._benchmark import (
+        format_results,
+        plot_results,
+        run_benchmark,
+        write_results,
+    )
+
+    out = None if args.out is None else Path(args.out)
+    if out is not None and out.suffix not in (".json", ".csv"):
+        raise SystemExit(f"skroute: --out must end in .json or .csv: {args.out}")
+    if args.logging_policy == "topic" and args.data and not args.topic_column:
+        raise SystemExit("skroute: --logging-policy topic needs --topic-column")
+    records = run_benchmark(
+        args.n_samples,
+        range(args.seeds),
+        args.cost_sensitivity,
+        data=args.data,
+        embeddings=args.embeddings,
+        cost_scale=args.cost_scale,
+        logging_policy=args.logging_policy,
+        topic_column=args.topic_column,
+        prices=args.prices,
+        text_column=args.text_column,
+        output_tokens=args.output_tokens,
+    )
+    source = "Generated routing problem" if args.data is None else args.data
+    print(format_results(records, args.seeds, source))
+    if out is not None:
+        write_results(records, out)
+        try:
+            plot_results(records, out.with_suffix(".png"), title=source)
+        except ImportError:
+            print("skroute: no plot written; pip install matplotlib", file=sys.stderr)
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if args.command == "benchmark":
-        from skroute.cli._benchmark import format_results, run_benchmark, write_results
-
-        if args.out is not None and Path(args.out).suffix not in (".json", ".csv"):
-            raise SystemExit(f"skroute: --out must end in .json or .csv: {args.out}")
-        if args.logging_policy == "topic" and args.data and not args.topic_column:
-            raise SystemExit("skroute: --logging-policy topic needs --topic-column")
-        try:
-            results = run_benchmark(
-                args.n_samples,
-                range(args.seeds),
-                args.cost_sensitivity,
-                data=args.data,
-                embeddings=args.embeddings,
-                cost_scale=args.cost_scale,
-                logging_policy=args.logging_policy,
-                topic_column=args.topic_column,
-            )
-        except (OSError, ValueError) as exc:
-            raise SystemExit(f"skroute: {exc}") from exc
-        source = "Generated routing problem" if args.data is None else args.data
-        print(format_results(results, args.cost_sensitivity, args.seeds, source))
-        if args.out is not None:
-            write_results(results, args.out)
+    try:
+        if args.command == "benchmark":
+            _benchmark(args)
+        elif args.command == "fit":
+            fit_command(args, sys.stdout)
+        elif args.command == "evaluate":
+            evaluate_command(args, sys.stdout)
+    except (OSError, ValueError, TypeError) as exc:
+        raise SystemExit(f"skroute: {exc}") from exc
     return 0
 
 

@@ -9,32 +9,50 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from skroute.datasets import load_wide_table, make_routing_problem, simulate_logging
+from skroute.datasets import (
+    costs_from_token_prices,
+    load_model_prices,
+    load_wide_table,
+    make_routing_problem,
+    simulate_logging,
+)
 from skroute.metrics import regret
+from skroute.metrics._policy_value import _LoggedEvaluation
 from skroute.routers import (
     BestSingleModelRouter,
     CausalRouterClassifier,
     DecoupledRouter,
+    IntervalCostRouter,
     RandomRouter,
 )
 
+# Offset of the seed of the logs simulated on the test half (for the
+# off-policy estimates), so that they differ from the training logs.
+_TEST_LOG_SEED = 10_007
+FULL_FEEDBACK = "full-feedback reference"
+INTERVAL = "interval DR-softmax"
+
 
 def _routers(cost_sensitivity, seed, models):
-    return {
-        "causal DR-softmax": CausalRouterClassifier(
-            cost_sensitivity=cost_sensitivity, classes=models, random_state=seed
-        ),
-        "causal DR-classification": CausalRouterClassifier(
-            "classification",
+    """The routers refitted at each cost sensitivity, by display name."""
+
+    def causal(surrogate="softmax"):
+        return CausalRouterClassifier(
+            surrogate,
             cost_sensitivity=cost_sensitivity,
             classes=models,
             random_state=seed,
-        ),
+        )
+
+    return {
+        "causal DR-softmax": causal(),
+        "causal DR-classification": causal("classification"),
         "decoupled": DecoupledRouter(cost_sensitivity=cost_sensitivity, classes=models),
         "best single model": BestSingleModelRouter(
             cost_sensitivity=cost_sensitivity, classes=models, random_state=seed
         ),
         "random": RandomRouter(classes=models, random_state=seed),
+        FULL_FEEDBACK: causal(),
     }
 
 
@@ -51,112 +69,243 @@ def _find_embeddings(table_path):
     return candidates[0]
 
 
-def load_problem(data, embeddings=None, cost_scale=1.0, topic_column=None):
-    """A full-feedback problem from a RouterBench-layout table."""
+def load_problem(
+    data,
+    embeddings=None,
+    cost_scale=1.0,
+    topic_column=None,
+    *,
+    prices=None,
+    text_column=None,
+    output_tokens=256,
+):
+    """A full-feedback problem from a wide table (RouterBench layout).
+
+    With ``prices`` (a JSON file of token prices), the models are the file's
+    and each query's cost comes from :func:`costs_from_token_prices` applied
+    to ``text_column``; otherwise the table's ``<model>|total_cost`` columns
+    give the costs.
+    """
     path = Path(data)
+    models = None
+    if prices is not None:
+        if text_column is None:
+            raise ValueError(
+                "costs from token prices need the prompt text; pass --text-column."
+            )
+        prices = load_model_prices(prices)
+        models = list(prices)
     table = load_wide_table(
         path,
+        models=models,
         embeddings=_find_embeddings(path) if embeddings is None else embeddings,
         task_column=topic_column,
+        text_column=text_column,
     )
-    if table.cost is None:
-        raise ValueError(f"{path}: the table has no '<model>|total_cost' columns.")
+    cost = table.cost
+    if prices is not None:
+        cost = costs_from_token_prices(
+            table.text, prices, models=models, output_tokens=output_tokens
+        )
+    elif cost is None:
+        raise ValueError(
+            f"{path}: the table has no '<model>|total_cost' columns; pass "
+            "--prices with a JSON file of token prices."
+        )
     return Bunch(
         X=table.X,
         reward=table.reward,
         expected_reward=table.reward,
-        cost=table.cost * cost_scale,
+        cost=cost * cost_scale,
         models=table.models,
         topic=table.task,
+    )
+
+
+class Progress:
+    """A one-line progress bar on a terminal, one line per step elsewhere."""
+
+    def __init__(self, total, stream, width=24):
+        self.total, self.stream, self.width = total, stream, width
+        self.done = 0
+        self.live = bool(getattr(stream, "isatty", lambda: False)())
+        self.start = time.perf_counter()
+
+    def step(self, message):
+        self.done += 1
+        filled = round(self.width * self.done / self.total)
+        bar = "#" * filled + "." * (self.width - filled)
+        elapsed = time.perf_counter() - self.start
+        line = f"[{bar}] {self.done}/{self.total} {elapsed:5.0f}s {message}"
+        if self.live:
+            end = "\n" if self.done == self.total else ""
+            print(f"\r{line[:100]:<100}", end=end, file=self.stream, flush=True)
+        else:
+            print(line, file=self.stream, flush=True)
+
+
+def _split_problem(table, n_samples, seed):
+    """The seed's problem, and its logged (train) and full-feedback (test) rows."""
+    if table is None:
+        problem = make_routing_problem(n_samples=2 * n_samples, random_state=seed)
+        order = np.arange(2 * n_samples)
+    else:
+        problem = table
+        order = np.random.default_rng(seed).permutation(len(table.X))
+    half = len(order) // 2
+    return problem, order[:half], order[half:]
+
+
+def _simulate(problem, rows, logging_policy, is_generated, seed):
+    groups = None
+    if logging_policy == "topic":
+        groups = (problem.cluster if is_generated else problem.topic)[rows]
+    return simulate_logging(
+        problem.X[rows],
+        problem.reward[rows],
+        problem.cost[rows],
+        logging_policy=logging_policy,
+        groups=groups,
+        models=problem.models,
+        random_state=seed,
     )
 
 
 def run_benchmark(
     n_samples,
     seeds,
-    cost_sensitivity,
+    cost_sensitivities,
     *,
     data=None,
     embeddings=None,
     cost_scale=1.0,
     logging_policy="linear",
     topic_column=None,
+    prices=None,
+    text_column=None,
+    output_tokens=256,
     err=None,
 ):
-    """Fit every router on simulated logs and return ``{name: [metrics per seed]}``.
+    """Fit every router on simulated logs; return one record per (router, seed, λ).
 
     Without ``data``, each seed generates a problem of ``2 * n_samples`` rows
-    and logs its first half; with a table, each seed logs a random half of it.
-    The other half, with full feedback, measures the true regret.
+    and logs its first half; with a table, each seed logs a random half of
+    it. The other half, with full feedback, measures the true regret, and
+    logs simulated on it give each router's doubly robust off-policy estimate
+    of its utility, with a 95% interval. The full-feedback reference is the
+    causal router trained on the complete quality and cost matrices of the
+    training half (what routing could reach if every model had answered every
+    query); the interval router is fitted once per seed over the whole grid.
     """
     err = sys.stderr if err is None else err
+    cost_sensitivities = sorted(float(c) for c in cost_sensitivities)
     table = None
     if data is not None:
-        table = load_problem(data, embeddings, cost_scale, topic_column)
-    results = {}
+        table = load_problem(
+            data,
+            embeddings,
+            cost_scale,
+            topic_column,
+            prices=prices,
+            text_column=text_column,
+            output_tokens=output_tokens,
+        )
+    with_interval = cost_sensitivities[-1] > 0
+    per_grid = len(_routers(0.0, 0, None)) * len(cost_sensitivities) + with_interval
+    progress = Progress(per_grid * len(seeds), err)
+    records = []
     for seed in seeds:
-        if table is None:
-            problem = make_routing_problem(n_samples=2 * n_samples, random_state=seed)
-            order = np.arange(2 * n_samples)
-        else:
-            problem = table
-            order = np.random.default_rng(seed).permutation(len(table.X))
-        half = len(order) // 2
-        train, test = order[:half], order[half:]
-        policy = logging_policy
-        groups = None
-        if logging_policy == "topic":
-            groups = (problem.cluster if table is None else problem.topic)[train]
-        logs = simulate_logging(
-            problem.X[train],
-            problem.reward[train],
-            problem.cost[train],
-            logging_policy=policy,
-            groups=groups,
-            models=problem.models,
+        problem, train, test = _split_problem(table, n_samples, seed)
+        logs = _simulate(problem, train, logging_policy, table is None, seed)
+        test_logs = _simulate(
+            problem, test, logging_policy, table is None, seed + _TEST_LOG_SEED
+        )
+        evaluation = _LoggedEvaluation(
+            test_logs.action,
+            reward=test_logs.reward,
+            cost=test_logs.cost,
+            propensity=test_logs.propensity,
+            X=test_logs.X,
+            classes=problem.models,
+            method="dr",
             random_state=seed,
         )
-        column = {model: t for t, model in enumerate(problem.models.tolist())}
-        for name, router in _routers(cost_sensitivity, seed, problem.models).items():
-            print(f"seed {seed}: fitting {name}", file=err, flush=True)
-            start = time.perf_counter()
-            router.fit(
-                logs.X,
-                logs.action,
-                reward=logs.reward,
-                cost=logs.cost,
-                propensity=logs.propensity,
+        truth = Bunch(
+            X=problem.X[test],
+            reward=problem.expected_reward[test],
+            cost=problem.cost[test],
+            models=problem.models,
+        )
+        fit_params = {
+            "reward": logs.reward,
+            "cost": logs.cost,
+            "propensity": logs.propensity,
+        }
+        full_params = {"reward": problem.reward[train], "cost": problem.cost[train]}
+        fitted = {}
+        if with_interval:
+            router = IntervalCostRouter(
+                cost_range=(cost_sensitivities[0], cost_sensitivities[-1]),
+                classes=problem.models,
+                random_state=seed,
             )
-            elapsed = time.perf_counter() - start
-            chosen = np.array(
-                [column[model] for model in router.predict(problem.X[test]).tolist()]
-            )
-            rows = np.arange(chosen.size)
-            results.setdefault(name, []).append(
-                {
-                    "seed": int(seed),
-                    "regret": regret(
-                        problem.expected_reward[test],
-                        chosen,
-                        cost=problem.cost[test],
-                        cost_sensitivity=cost_sensitivity,
-                    ),
-                    "quality": float(
-                        problem.expected_reward[test][rows, chosen].mean()
-                    ),
-                    "cost": float(problem.cost[test][rows, chosen].mean()),
-                    "fit_seconds": elapsed,
-                }
-            )
-    return results
+            fitted[INTERVAL] = _timed_fit(router, logs, fit_params)
+            progress.step(f"seed {seed}: {INTERVAL}")
+        for lam in cost_sensitivities:
+            for name, router in _routers(lam, seed, problem.models).items():
+                params = full_params if name == FULL_FEEDBACK else fit_params
+                router, seconds = _timed_fit(router, logs, params)
+                records.append(
+                    _record(name, seed, lam, router.predict(truth.X), truth, evaluation)
+                    | {"fit_seconds": seconds}
+                )
+                progress.step(f"seed {seed}, lambda={lam:g}: {name}")
+            if with_interval:
+                router, seconds = fitted[INTERVAL]
+                chosen = router.predict(truth.X, cost_sensitivity=lam)
+                records.append(
+                    _record(INTERVAL, seed, lam, chosen, truth, evaluation)
+                    | {"fit_seconds": seconds}
+                )
+    return records
 
 
-def write_results(results, path):
-    """Write per-seed results as JSON or CSV, by the file's extension."""
+def _timed_fit(router, logs, params):
+    start = time.perf_counter()
+    router.fit(logs.X, logs.action, **params)
+    return router, time.perf_counter() - start
+
+
+def _record(name, seed, cost_sensitivity, chosen_models, truth, evaluation):
+    """True regret, quality and cost on the test rows, and the DR estimate."""
+    column = {model: t for t, model in enumerate(truth.models.tolist())}
+    chosen = np.array([column[m] for m in np.asarray(chosen_models).tolist()])
+    rows = np.arange(chosen.size)
+    quality = truth.reward[rows, chosen]
+    cost = truth.cost[rows, chosen]
+    estimate = evaluation.value(
+        chosen_models, cost_weight=-cost_sensitivity, warn=False
+    )
+    low, high = estimate.confidence_interval
+    return {
+        "router": name,
+        "seed": int(seed),
+        "cost_sensitivity": cost_sensitivity,
+        "regret": regret(
+            truth.reward, chosen, cost=truth.cost, cost_sensitivity=cost_sensitivity
+        ),
+        "quality": float(quality.mean()),
+        "cost": float(cost.mean()),
+        "utility": float((quality - cost_sensitivity * cost).mean()),
+        "utility_dr": estimate.estimate,
+        "utility_dr_low": float(low),
+        "utility_dr_high": float(high),
+    }
+
+
+def write_results(records, path):
+    """Write the records as JSON or CSV by the file's extension."""
     path = Path(path)
-    records = [
-        {"router": name, **run} for name, runs in results.items() for run in runs
-    ]
     if path.suffix == ".json":
         path.write_text(json.dumps(records, indent=2))
     elif path.suffix == ".csv":
@@ -168,31 +317,105 @@ def write_results(results, path):
         raise ValueError(f"--out must end in .json or .csv; got {path.name!r}.")
 
 
-def format_results(
-    results, cost_sensitivity, n_seeds, source="Generated routing problem"
-):
-    def cell(values, digits):
-        values = np.asarray(values)
-        spread = values.std(ddof=1) if values.size > 1 else 0.0
-        return f"{values.mean():.{digits}f} ± {spread:.{digits}f}"
+def summarise(records):
+    """``{lambda: {router: {metric: (mean, std)}}}`` over the seeds."""
+    groups = {}
+    for record in records:
+        key = (record["cost_sensitivity"], record["router"])
+        groups.setdefault(key, []).append(record)
+    summary = {}
+    for (lam, name), runs in groups.items():
+        stats = {}
+        for metric in runs[0]:
+            if metric in ("router", "seed", "cost_sensitivity"):
+                continue
+            values = np.array([r[metric] for r in runs], dtype=float)
+            spread = values.std(ddof=1) if values.size > 1 else 0.0
+            stats[metric] = (float(values.mean()), float(spread))
+        summary.setdefault(lam, {})[name] = stats
+    return summary
 
-    header = ["router", "test regret", "quality", "cost", "fit s"]
-    rows = [
-        [
-            name,
-            cell([r["regret"] for r in runs], 4),
-            cell([r["quality"] for r in runs], 3),
-            cell([r["cost"] for r in runs], 3),
-            f"{np.mean([r['fit_seconds'] for r in runs]):.1f}",
-        ]
-        for name, runs in results.items()
-    ]
-    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+
+def format_results(records, n_seeds, source="Generated routing problem"):
+    """One table per cost sensitivity: mean ± std over the seeds."""
+
+    def cell(stats, metric, digits):
+        mean, spread = stats[metric]
+        return f"{mean:.{digits}f} ± {spread:.{digits}f}"
+
+    header = ["router", "test regret", "quality", "cost", "utility", "DR estimate"]
+    header += ["95% interval", "fit s"]
     lines = [
-        f"{source}, cost_sensitivity={cost_sensitivity:g}, "
-        f"mean ± std over {n_seeds} seeds (lower regret is better)",
-        "  ".join(h.ljust(w) for h, w in zip(header, widths)),
-        "  ".join("-" * w for w in widths),
+        f"{source}: true test regret, quality, cost and utility of each router, "
+        f"and its off-policy (DR) estimate of utility from logs of the test rows; "
+        f"mean ± std over {n_seeds} seeds (lower regret is better)."
     ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    for lam, routers in summarise(records).items():
+        rows = [
+            [
+                name,
+                cell(stats, "regret", 4),
+                cell(stats, "quality", 3),
+                cell(stats, "cost", 3),
+                cell(stats, "utility", 3),
+                f"{stats['utility_dr'][0]:.3f}",
+                f"[{stats['utility_dr_low'][0]:.3f}, "
+                f"{stats['utility_dr_high'][0]:.3f}]",
+                f"{stats['fit_seconds'][0]:.1f}",
+            ]
+            for name, stats in sorted(routers.items(), key=lambda r: r[1]["regret"])
+        ]
+        widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+        lines += [
+            "",
+            f"cost_sensitivity = {lam:g}",
+            "  ".join(h.ljust(w) for h, w in zip(header, widths)),
+            "  ".join("-" * w for w in widths),
+        ]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
     return "\n".join(lines)
+
+
+def plot_results(records, path, title=None):
+    """Regret against lambda, and quality against cost, of each router (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    summary = summarise(records)
+    lambdas = sorted(summary)
+    names = list(summary[lambdas[0]])
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name in names:
+        stats = [summary[lam][name] for lam in lambdas]
+        style = {"linestyle": "--"} if name == FULL_FEEDBACK else {}
+        left.errorbar(
+            lambdas,
+            [s["regret"][0] for s in stats],
+            yerr=[s["regret"][1] for s in stats],
+            marker="o",
+            capsize=3,
+            label=name,
+            **style,
+        )
+        right.plot(
+            [s["cost"][0] for s in stats],
+            [s["quality"][0] for s in stats],
+            marker="o",
+            label=name,
+            **style,
+        )
+    left.set(xlabel="cost sensitivity λ", ylabel="true test regret (mean ± std)")
+    if lambdas[0] > 0:
+        left.set_xscale("log")
+    elif len(lambdas) > 2:
+        left.set_xscale("symlog", linthresh=lambdas[1])
+    right.set(xlabel="mean cost per query", ylabel="mean quality")
+    right.set_title("one point per λ", fontsize=9)
+    left.legend(fontsize=8)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

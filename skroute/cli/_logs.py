@@ -1,0 +1,145 @@
+"""``skroute fit`` and ``skroute evaluate``: routers on a user's own log files."""
+
+from pathlib import Path
+
+import numpy as np
+
+from skroute.cli._benchmark import _find_embeddings
+from skroute.datasets import load_logs
+from skroute.datasets._loaders import _read_table
+from skroute.metrics._policy_value import _LoggedEvaluation
+
+ROUTERS = ("causal", "interval", "decoupled", "best-single")
+
+
+def read_logs(args):
+    """The log file named on the command line, as a :func:`load_logs` Bunch."""
+    path = Path(args.logs)
+    embedding_columns = embeddings = None
+    if args.embedding_prefix is not None:
+        if args.embeddings is not None:
+            raise ValueError("pass one of --embeddings and --embedding-prefix.")
+        header = [str(c) for c in _read_table(path).columns]
+        embedding_columns = [c for c in header if c.startswith(args.embedding_prefix)]
+        if not embedding_columns:
+            raise ValueError(
+                f"{path}: no column starts with --embedding-prefix "
+                f"{args.embedding_prefix!r}."
+            )
+    else:
+        embeddings = args.embeddings or _find_embeddings(path)
+    return load_logs(
+        path,
+        model_column=args.model_column,
+        quality_column=args.quality_column,
+        cost_column=args.cost_column,
+        propensity_column=args.propensity_column,
+        embedding_columns=embedding_columns,
+        embeddings=embeddings,
+    )
+
+
+def build_router(args):
+    from skroute.routers import (
+        BestSingleModelRouter,
+        CausalRouterClassifier,
+        DecoupledRouter,
+        IntervalCostRouter,
+    )
+
+    seed = args.random_state
+    lam = args.cost_sensitivity
+    if args.router == "interval":
+        return IntervalCostRouter(
+            cost_range=tuple(args.cost_range), cost_sensitivity=lam, random_state=seed
+        )
+    if args.router == "causal":
+        return CausalRouterClassifier(cost_sensitivity=lam, random_state=seed)
+    if args.router == "decoupled":
+        return DecoupledRouter(cost_sensitivity=lam)
+    return BestSingleModelRouter(cost_sensitivity=lam, random_state=seed)
+
+
+def fit_command(args, out):
+    """Fit a router on a log file and save it with joblib."""
+    import joblib
+
+    logs = read_logs(args)
+    router = build_router(args)
+    router.fit(
+        logs.X,
+        logs.action,
+        reward=logs.reward,
+        cost=logs.cost,
+        propensity=logs.propensity,
+    )
+    joblib.dump(router, args.out)
+    shares = _shares(router.classes_, logs.action)
+    print(
+        f"fitted {router!r} on {logs.X.shape[0]} logged rows of {args.logs} "
+        f"({router.classes_.size} models; logged shares {shares}); saved to "
+        f"{args.out}",
+        file=out,
+    )
+
+
+def _shares(classes, chosen):
+    chosen = np.asarray(chosen)
+    return ", ".join(f"{m}: {np.mean(chosen == m):.0%}" for m in classes.tolist())
+
+
+def load_router(path):
+    import joblib
+
+    from skroute.routers._base import BaseRouter
+
+    router = joblib.load(path)
+    if not isinstance(router, BaseRouter):
+        raise ValueError(
+            f"{path}: holds a {type(router).__name__}, not a skroute router saved "
+            "by `skroute fit`."
+        )
+    return router
+
+
+def evaluate_command(args, out):
+    """Off-policy estimates of a saved router's utility, quality and cost."""
+    router = load_router(args.router_file)
+    logs = read_logs(args)
+    lam = args.cost_sensitivity
+    if lam is None:
+        lam = router.cost_sensitivity
+    if hasattr(router, "routing_path"):
+        chosen = router.predict(logs.X, cost_sensitivity=lam)
+    else:
+        chosen = router.predict(logs.X)
+    evaluation = _LoggedEvaluation(
+        logs.action,
+        reward=logs.reward,
+        cost=logs.cost,
+        propensity=logs.propensity,
+        X=logs.X,
+        classes=router.classes_,
+        method=args.method,
+        random_state=args.random_state,
+    )
+    rows = [("utility", evaluation.value(chosen, cost_weight=-lam))]
+    rows.append(("quality", evaluation.value(chosen)))
+    if logs.cost is not None:
+        cost = evaluation.value(chosen, reward_weight=0.0, cost_weight=1.0)
+        rows.append(("cost", cost))
+    observed = logs.reward - (0.0 if logs.cost is None else lam * logs.cost)
+    print(
+        f"{args.router_file} on {logs.X.shape[0]} logged rows of {args.logs}, "
+        f"cost_sensitivity={lam:g}, {args.method} estimates:",
+        file=out,
+    )
+    for name, value in rows:
+        low, high = value.confidence_interval
+        print(
+            f"  {name:<8} {value.estimate:.4f}  (95% interval [{low:.4f}, "
+            f"{high:.4f}], standard error {value.standard_error:.4f})",
+            file=out,
+        )
+    print(f"  the logging policy's observed utility: {observed.mean():.4f}", file=out)
+    print(f"  routes: {_shares(router.classes_, chosen)}", file=out)
