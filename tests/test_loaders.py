@@ -6,10 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skroute.datasets import load_logs, load_long_table, load_wide_table
+from skroute.datasets import (
+    costs_from_token_prices,
+    load_logs,
+    load_long_table,
+    load_model_prices,
+    load_wide_table,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ROUTERBENCH = SHARED / "routerbench_subset" / "routerbench_subset.csv"
+LLMROUTER = SHARED / "llmrouter_9models"
+ROUTELLM = SHARED / "routellm_mmlu_gsm8k"
 
 
 @pytest.mark.skipif(not ROUTERBENCH.exists(), reason="shared data not present")
@@ -29,6 +37,81 @@ def test_routerbench_subset():
     assert data.reward[:, gpt4].mean() == pytest.approx(0.879, abs=0.001)
     assert 1000 * data.cost[:, gpt4].mean() == pytest.approx(5.02, abs=0.01)
     assert set(data.task) == {"arc-challenge", "winogrande", "mbpp"}
+
+
+@pytest.mark.skipif(not LLMROUTER.exists(), reason="shared data not present")
+def test_llmrouter_costs_from_token_prices():
+    prices = load_model_prices(LLMROUTER / "model_prices.json")
+    assert len(prices) == 9 and prices["gemma-2-9b-it"] == (0.1, 0.1)
+    data = load_wide_table(
+        LLMROUTER / "llmrouter_9models.csv",
+        models=list(prices),
+        embeddings=LLMROUTER / "query_emb_all-MiniLM-L6-v2.f16.npy",
+        id_column="query_id",
+        text_column="query",
+        task_column="task_name",
+    )
+    assert data.X.shape == (6108, 384) and data.cost is None
+    assert ((data.reward >= 0) & (data.reward <= 1)).all()
+    assert len(set(data.task)) == 14
+    cost = costs_from_token_prices(data.text, prices, output_tokens=256)
+    # Equal input and output prices: cost = price * (len/4 + 256) / 1e6.
+    tokens = np.array([len(q) for q in data.text]) / 4 + 256
+    nemotron = list(prices).index("llama-3.1-nemotron-51b-instruct")
+    np.testing.assert_allclose(cost[:, nemotron], 0.9 * tokens / 1e6)
+    # Prices span a factor of 9 between the cheapest and dearest models.
+    assert cost.max(axis=1) / cost.min(axis=1) == pytest.approx(9.0)
+
+
+@pytest.mark.skipif(not ROUTELLM.exists(), reason="shared data not present")
+def test_routellm_two_models_with_list_prices():
+    models = ["gpt-4-1106-preview", "mistralai/Mixtral-8x7B-Instruct-v0.1"]
+    data = load_wide_table(
+        ROUTELLM / "gsm8k.csv",
+        models=models,
+        embeddings=ROUTELLM / "gsm8k_emb_all-MiniLM-L6-v2.f16.npy",
+        text_column="prompt",
+    )
+    assert data.reward.shape == (1319, 2) and data.cost is None
+    assert data.reward.mean(axis=0) == pytest.approx([0.857, 0.638], abs=0.001)
+    # List prices, USD per 1M tokens (input, output).
+    prices = {models[0]: (10.0, 30.0), models[1]: (0.24, 0.24)}
+    cost = costs_from_token_prices(data.text, prices)
+    assert (cost[:, 0] > 40 * cost[:, 1]).all()
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{", "not valid JSON"),
+        ("[]", "expected a JSON object"),
+        ('{"m": {"input_price_per_1M_tokens": 1}}', "lacks"),
+        ('{"m": [1, 2, 3]}', "must be an object"),
+        ('{"m": [1, -2]}', "finite numbers >= 0"),
+        ('{"m": ["1", 2]}', "finite numbers >= 0"),
+    ],
+)
+def test_bad_price_files(tmp_path, content, message):
+    path = tmp_path / "prices.json"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        load_model_prices(path)
+
+
+@pytest.mark.parametrize(
+    "prompts, kwargs, error, message",
+    [
+        ("one string", {}, TypeError, "not one string"),
+        (["a", 3], {}, TypeError, "rows \\[1\\] are not"),
+        ([["a"]], {}, ValueError, "must be 1-D"),
+        (["a"], {"models": ["m", "x"]}, ValueError, "no prices for models \\['x'\\]"),
+        (["a"], {"output_tokens": -1}, ValueError, "output_tokens must be"),
+        (["a"], {"chars_per_token": 0}, ValueError, "chars_per_token must be"),
+    ],
+)
+def test_bad_token_cost_inputs(prompts, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        costs_from_token_prices(prompts, {"m": (1.0, 1.0)}, **kwargs)
 
 
 def _wide(tmp_path, name="table.csv", **changes):
