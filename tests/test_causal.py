@@ -39,6 +39,29 @@ def test_pseudo_outcomes_rejects_unknown_method():
         )
 
 
+def test_self_normalised_pseudo_outcomes():
+    rng = np.random.default_rng(0)
+    action = rng.integers(0, 3, size=200)
+    propensity = rng.uniform(0.05, 1.0, size=200)
+    target = rng.normal(size=200)
+    zero = np.zeros((200, 3))
+    gamma = pseudo_outcomes(target, action, propensity, zero, "sndr")
+    for t in range(3):
+        rows = action == t
+        # With mu = 0, each arm's mean is the self-normalised IPW mean.
+        expected = np.sum(target[rows] / propensity[rows]) / np.sum(
+            1 / propensity[rows]
+        )
+        assert gamma[:, t].mean() == pytest.approx(expected)
+    # Logged propensities equal to the arms' shares: the normaliser is 1.
+    shares = np.bincount(action, minlength=3)[action] / 200
+    mu = rng.normal(size=(200, 3))
+    np.testing.assert_allclose(
+        pseudo_outcomes(target, action, shares, mu, "sndr"),
+        pseudo_outcomes(target, action, shares, mu, "dr"),
+    )
+
+
 @pytest.fixture(scope="module")
 def logged():
     problem = make_routing_problem(n_samples=3000, random_state=1)
@@ -71,6 +94,25 @@ def test_pseudo_outcomes_are_unbiased_for_each_models_mean_quality(logged, metho
     cost_truth = problem.cost.mean(axis=0)
     cost_se = gamma.cost.std(axis=0, ddof=1) / np.sqrt(len(logs.X))
     assert np.all(np.abs(gamma.cost.mean(axis=0) - cost_truth) < 4 * cost_se)
+
+
+def test_cost_method_sets_the_cost_pseudo_outcomes_apart(logged):
+    problem, logs = logged
+    kwargs = dict(n_classes=problem.reward.shape[1], random_state=0)
+    args = (logs.X, logs.action_index, logs.reward, logs.cost, logs.propensity)
+    dr = cross_fit_pseudo_outcomes(*args, method="dr", **kwargs)
+    dm = cross_fit_pseudo_outcomes(*args, method="dm", **kwargs)
+    mixed = cross_fit_pseudo_outcomes(*args, method="dr", cost_method="dm", **kwargs)
+    np.testing.assert_allclose(mixed.reward, dr.reward)
+    np.testing.assert_allclose(mixed.cost, dm.cost)
+    assert mixed.overlap is not None
+    # The direct method's cost varies less: no importance-weighted residuals.
+    assert np.all(mixed.cost.var(axis=0) < dr.cost.var(axis=0))
+    # IPW quality with DM cost: propensities for one, the cost model for the other.
+    ipw = cross_fit_pseudo_outcomes(*args, method="ipw", cost_method="dm", **kwargs)
+    np.testing.assert_allclose(ipw.cost, dm.cost)
+    with pytest.raises(ValueError, match="cost_pseudo_outcome must be one of"):
+        cross_fit_pseudo_outcomes(*args, cost_method="x", **kwargs)
 
 
 def test_dr_has_lower_variance_than_ipw(logged):

@@ -81,6 +81,8 @@ def test_full_feedback_reference_beats_logged_training(routing_logs, fitted_caus
         {"surrogate": "classification", "gap_weighted": True},
         {"pseudo_outcome": "ipw"},
         {"pseudo_outcome": "dm"},
+        {"pseudo_outcome": "sndr"},
+        {"cost_pseudo_outcome": "dm"},
         {"hidden_layer_sizes": ()},
     ],
 )

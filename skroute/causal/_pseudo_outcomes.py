@@ -29,7 +29,8 @@ class PseudoOutcomes:
     overlap : dict or None
         Output of :func:`overlap_diagnostics` (None when propensities are unused).
     method : str
-        ``"dr"``, ``"ipw"``, ``"dm"`` or ``"full_feedback"``.
+        ``"dr"``, ``"sndr"``, ``"ipw"``, ``"dm"`` or ``"full_feedback"`` (of
+        the quality; the cost's may differ, see ``cost_method``).
     """
 
     reward: np.ndarray
@@ -54,6 +55,7 @@ def cross_fit_pseudo_outcomes(
     *,
     n_classes,
     method="dr",
+    cost_method=None,
     propensity_model=None,
     reward_model=None,
     cost_model=None,
@@ -81,7 +83,14 @@ def cross_fit_pseudo_outcomes(
     propensity : ndarray of shape (n_samples,), default=None
         Logged propensities; estimated by ``propensity_model`` when None.
     n_classes : int
-    method : {"dr", "ipw", "dm"}, default="dr"
+    method : {"dr", "sndr", "ipw", "dm"}, default="dr"
+        Pseudo-outcomes of the quality (and of the cost unless
+        ``cost_method`` is given).
+    cost_method : {"dr", "sndr", "ipw", "dm"}, default=None
+        Pseudo-outcomes of the cost; ``method`` when None. A cost that the
+        outcome model predicts well (set by the model and the prompt length)
+        gains little from the importance-weighted correction and pays its
+        variance: ``"dm"`` drops it.
     propensity_model : classifier with ``predict_proba``, default=None
         Multinomial logistic regression when None.
     reward_model, cost_model : regressor or binary classifier, default=None
@@ -114,10 +123,15 @@ def cross_fit_pseudo_outcomes(
     >>> gamma.reward.shape
     (600, 6)
     """
-    if method not in PSEUDO_OUTCOME_METHODS:
-        raise ValueError(
-            f"pseudo_outcome must be one of {PSEUDO_OUTCOME_METHODS}; got {method!r}."
-        )
+    cost_method = method if cost_method is None else cost_method
+    for name, value in (
+        ("pseudo_outcome", method),
+        ("cost_pseudo_outcome", cost_method),
+    ):
+        if value not in PSEUDO_OUTCOME_METHODS:
+            raise ValueError(
+                f"{name} must be one of {PSEUDO_OUTCOME_METHODS}; got {value!r}."
+            )
     if not isinstance(min_propensity, numbers.Real) or not 0 < min_propensity <= 1:
         raise ValueError(
             f"min_propensity must be a number in (0, 1]; got {min_propensity!r}."
@@ -129,8 +143,10 @@ def cross_fit_pseudo_outcomes(
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     folds = make_folds(action, cv, seed)
 
+    targets = [reward] if cost is None else [reward, cost]
+    methods = [method, cost_method][: len(targets)]
     clipped = overlap = None
-    if method in ("dr", "ipw"):
+    if any(m != "dm" for m in methods):
         if propensity is None:
             propensity = estimate_propensity(
                 X,
@@ -150,23 +166,24 @@ def cross_fit_pseudo_outcomes(
         )
         clipped = np.maximum(propensity, min_propensity)
 
-    targets = [reward] if cost is None else [reward, cost]
-    if method == "ipw":
-        estimates = [np.zeros((n_samples, n_classes)) for _ in targets]
-    else:
-        estimates = cross_fit_outcomes(
+    modelled = [t for t, m in enumerate(methods) if m != "ipw"]
+    estimates = [np.zeros((n_samples, n_classes)) for _ in targets]
+    if modelled:
+        fitted = cross_fit_outcomes(
             X,
             action,
-            targets,
+            [targets[t] for t in modelled],
             folds,
             n_classes=n_classes,
-            models=[reward_model, cost_model][: len(targets)],
+            models=[[reward_model, cost_model][t] for t in modelled],
             sample_weight=weight,
             n_jobs=n_jobs,
         )
+        for t, estimate in zip(modelled, fitted):
+            estimates[t] = estimate
     gammas = [
-        pseudo_outcomes(target, action, clipped, estimate, method=method)
-        for target, estimate in zip(targets, estimates)
+        pseudo_outcomes(target, action, clipped, estimate, method=m)
+        for target, estimate, m in zip(targets, estimates, methods)
     ]
     return PseudoOutcomes(
         reward=gammas[0],

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-PSEUDO_OUTCOME_METHODS = ("dr", "ipw", "dm")
+PSEUDO_OUTCOME_METHODS = ("dr", "sndr", "ipw", "dm")
 
 
 def pseudo_outcomes(target, action, propensity, outcome_estimates, method="dr"):
@@ -10,6 +10,9 @@ def pseudo_outcomes(target, action, propensity, outcome_estimates, method="dr"):
 
     ``Gamma[i, t] = mu(x_i, t) + 1{t_i = t} (y_i - mu(x_i, t)) / e(t_i | x_i)``
     for ``"dr"``; ``mu = 0`` for ``"ipw"``; no correction term for ``"dm"``.
+    ``"sndr"`` (self-normalised) divides arm ``t``'s correction terms by the
+    mean of ``1{t_i = t} / e(t_i | x_i)`` over the rows, whose expectation is
+    1: a little bias for less variance when some propensities are small.
     This is the one place the formula is written: training and evaluation both
     call it.
 
@@ -23,7 +26,7 @@ def pseudo_outcomes(target, action, propensity, outcome_estimates, method="dr"):
         Probability of the logged action (already clipped). Unused by ``"dm"``.
     outcome_estimates : ndarray of shape (n_samples, n_classes) or None
         Cross-fitted ``mu(x_i, t)``. Unused by ``"ipw"`` except for its shape.
-    method : {"dr", "ipw", "dm"}
+    method : {"dr", "sndr", "ipw", "dm"}
 
     Returns
     -------
@@ -51,5 +54,13 @@ def pseudo_outcomes(target, action, propensity, outcome_estimates, method="dr"):
         gamma[rows, action] = target / propensity
         return gamma
     gamma = np.array(outcome_estimates, dtype=np.float64, copy=True)
-    gamma[rows, action] += (target - gamma[rows, action]) / propensity
+    correction = (target - gamma[rows, action]) / propensity
+    if method == "sndr":
+        # Mean inverse propensity of each arm over all rows (0 where unlogged).
+        normaliser = (
+            np.bincount(action, weights=1.0 / propensity, minlength=gamma.shape[1])
+            / target.shape[0]
+        )
+        correction /= normaliser[action]
+    gamma[rows, action] += correction
     return gamma

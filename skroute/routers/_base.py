@@ -258,6 +258,7 @@ class NuisanceMixin:
             logs.propensity,
             n_classes=self.classes_.size,
             method=self.pseudo_outcome,
+            cost_method=self.cost_pseudo_outcome,
             propensity_model=self.propensity_model,
             reward_model=self.reward_model,
             cost_model=self.cost_model,

@@ -124,7 +124,8 @@ class BestSingleModelRouter(NuisanceMixin, BaseRouter):
     Parameters
     ----------
     cost_sensitivity : float, default=0.0
-    pseudo_outcome : {"dr", "ipw", "dm"}, default="dr"
+    pseudo_outcome : {"dr", "sndr", "ipw", "dm"}, default="dr"
+    cost_pseudo_outcome : {"dr", "sndr", "ipw", "dm"}, default=None
     propensity_model, reward_model, cost_model, cv, min_propensity
         Nuisance settings, as in :class:`~skroute.CausalRouterClassifier`.
     classes : array-like, default=None
@@ -154,6 +155,7 @@ class BestSingleModelRouter(NuisanceMixin, BaseRouter):
     _parameter_constraints = {
         **_COMMON_CONSTRAINTS,
         "pseudo_outcome": [StrOptions(set(PSEUDO_OUTCOME_METHODS))],
+        "cost_pseudo_outcome": [None, StrOptions(set(PSEUDO_OUTCOME_METHODS))],
         "propensity_model": [None, HasMethods(["fit", "predict_proba"])],
         "reward_model": [None, HasMethods(["fit"])],
         "cost_model": [None, HasMethods(["fit"])],
@@ -168,6 +170,7 @@ class BestSingleModelRouter(NuisanceMixin, BaseRouter):
         cost_sensitivity=0.0,
         *,
         pseudo_outcome="dr",
+        cost_pseudo_outcome=None,
         propensity_model=None,
         reward_model=None,
         cost_model=None,
@@ -179,6 +182,7 @@ class BestSingleModelRouter(NuisanceMixin, BaseRouter):
     ):
         self.cost_sensitivity = cost_sensitivity
         self.pseudo_outcome = pseudo_outcome
+        self.cost_pseudo_outcome = cost_pseudo_outcome
         self.propensity_model = propensity_model
         self.reward_model = reward_model
         self.cost_model = cost_model

@@ -24,8 +24,14 @@ class CausalRouterClassifier(NeuralRouter):
         upper bound on the empirical regret.
     cost_sensitivity : float, default=0.0
         ``lambda`` in the utility ``quality - lambda * cost``.
-    pseudo_outcome : {"dr", "ipw", "dm"}, default="dr"
-        Doubly robust, inverse propensity weighted, or direct method.
+    pseudo_outcome : {"dr", "sndr", "ipw", "dm"}, default="dr"
+        Doubly robust, self-normalised doubly robust, inverse propensity
+        weighted, or direct method.
+    cost_pseudo_outcome : {"dr", "sndr", "ipw", "dm"}, default=None
+        The pseudo-outcomes of the cost, when they should differ from those
+        of the quality (``pseudo_outcome`` when None). ``"dm"`` trusts the
+        cost model: right when costs are set by the model and the prompt
+        length, and it removes the cost's share of importance-weight variance.
     propensity_model : classifier with ``predict_proba``, default=None
         Model of the logging policy, used when ``propensity`` is not given.
         Multinomial ``LogisticRegression`` when None.
@@ -102,6 +108,7 @@ class CausalRouterClassifier(NeuralRouter):
         cost_sensitivity=0.0,
         *,
         pseudo_outcome="dr",
+        cost_pseudo_outcome=None,
         propensity_model=None,
         reward_model=None,
         cost_model=None,
@@ -126,6 +133,7 @@ class CausalRouterClassifier(NeuralRouter):
         self.surrogate = surrogate
         self.cost_sensitivity = cost_sensitivity
         self.pseudo_outcome = pseudo_outcome
+        self.cost_pseudo_outcome = cost_pseudo_outcome
         self.propensity_model = propensity_model
         self.reward_model = reward_model
         self.cost_model = cost_model

@@ -110,10 +110,10 @@ class IntervalCostRouter(NeuralRouter):
         scorers); it must lie in the range.
     out_of_range : {"error", "clip"}, default="error"
         What ``predict`` does with a ``lambda`` outside the range.
-    surrogate, pseudo_outcome, propensity_model, reward_model, cost_model, cv, \
-min_propensity, hidden_layer_sizes, temperature, gap_weighted, max_epochs, \
-batch_size, lr, weight_decay, early_stopping, validation_fraction, \
-n_iter_no_change, classes, device, n_jobs, random_state, verbose
+    surrogate, pseudo_outcome, cost_pseudo_outcome, propensity_model, \
+reward_model, cost_model, cv, min_propensity, hidden_layer_sizes, temperature, \
+gap_weighted, max_epochs, batch_size, lr, weight_decay, early_stopping, \
+validation_fraction, n_iter_no_change, classes, device, n_jobs, random_state, verbose
         As in :class:`~skroute.CausalRouterClassifier`. Early stopping
         monitors the surrogate averaged over the grid points and midpoints.
 
@@ -167,6 +167,7 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
         out_of_range="error",
         surrogate="softmax",
         pseudo_outcome="dr",
+        cost_pseudo_outcome=None,
         propensity_model=None,
         reward_model=None,
         cost_model=None,
@@ -197,6 +198,7 @@ n_iter_no_change, classes, device, n_jobs, random_state, verbose
         self.out_of_range = out_of_range
         self.surrogate = surrogate
         self.pseudo_outcome = pseudo_outcome
+        self.cost_pseudo_outcome = cost_pseudo_outcome
         self.propensity_model = propensity_model
         self.reward_model = reward_model
         self.cost_model = cost_model

@@ -26,6 +26,7 @@ NEURAL_ROUTER_CONSTRAINTS = {
     "surrogate": [StrOptions(set(SURROGATES))],
     "cost_sensitivity": [Interval(numbers.Real, 0, None, closed="left")],
     "pseudo_outcome": [StrOptions(set(PSEUDO_OUTCOME_METHODS))],
+    "cost_pseudo_outcome": [None, StrOptions(set(PSEUDO_OUTCOME_METHODS))],
     "propensity_model": [None, HasMethods(["fit", "predict_proba"])],
     "reward_model": [None, HasMethods(["fit"])],
     "cost_model": [None, HasMethods(["fit"])],
