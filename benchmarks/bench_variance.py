@@ -1,0 +1,124 @@
+"""Variance of the pseudo-outcomes on real data, and the choices that control it.
+
+RouterBench subset (0/1 quality, costs spanning a factor of 60), logs simulated
+on a random half with the random-linear logging policy (exploration floor
+0.05), as in BENCHMARKS.md. For each variant of the DR-softmax router, prints
+the mean variance of the utility pseudo-outcomes ``Gamma(lambda)`` across rows
+(averaged over the models) and the true test regret, mean ± std over the seeds.
+
+    python benchmarks/bench_variance.py [--seeds 5] [--logging-policy linear]
+"""
+
+import argparse
+import warnings
+from pathlib import Path
+
+import numpy as np
+from _common import mean_std, print_table, set_torch_threads
+from sklearn.linear_model import LogisticRegression
+
+DATA = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "routerbench_subset"
+    / "routerbench_subset.csv"
+)
+LAMBDAS = (0.0, 0.02, 0.05, 0.2)
+
+# Router parameters of each variant; the nuisance options among them also
+# give the pseudo-outcomes whose variance is reported.
+VARIANTS = {
+    "DR (default: clip 0.01)": {},
+    "DR, clip 0.05": {"min_propensity": 0.05},
+    "DR, clip 0.1": {"min_propensity": 0.1},
+    "SNDR": {"pseudo_outcome": "sndr"},
+    "DR quality, DM cost": {"cost_pseudo_outcome": "dm"},
+    "SNDR quality, DM cost": {"pseudo_outcome": "sndr", "cost_pseudo_outcome": "dm"},
+    "DR, logistic quality model": {"reward_model": LogisticRegression(C=1.0)},
+    "DM (no correction)": {"pseudo_outcome": "dm"},
+    "DR, no early stopping": {"early_stopping": False},
+}
+_NUISANCE = ("pseudo_outcome", "cost_pseudo_outcome", "min_propensity", "reward_model")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--logging-policy", default="linear")
+    args = parser.parse_args()
+    set_torch_threads(1)
+
+    from skroute import CausalRouterClassifier
+    from skroute.causal import OverlapWarning, cross_fit_pseudo_outcomes
+    from skroute.cli._benchmark import _simulate, _split_problem, load_problem
+    from skroute.metrics import regret
+
+    table = load_problem(DATA, cost_scale=1000.0, topic_column="eval_name")
+    variance = {name: {lam: [] for lam in LAMBDAS} for name in VARIANTS}
+    regrets = {name: {lam: [] for lam in LAMBDAS} for name in VARIANTS}
+    warnings.simplefilter("ignore", OverlapWarning)  # clipping is studied here
+    for seed in range(args.seeds):
+        problem, train, test = _split_problem(table, None, seed)
+        logs = _simulate(problem, train, args.logging_policy, False, seed)
+        action = logs.action_index
+        column = {m: t for t, m in enumerate(problem.models.tolist())}
+        for name, params in VARIANTS.items():
+            nuisance = {k: v for k, v in params.items() if k in _NUISANCE}
+            gamma = cross_fit_pseudo_outcomes(
+                logs.X,
+                action,
+                logs.reward,
+                logs.cost,
+                logs.propensity,
+                n_classes=problem.models.size,
+                method=nuisance.pop("pseudo_outcome", "dr"),
+                cost_method=nuisance.pop("cost_pseudo_outcome", None),
+                random_state=seed,
+                warn_overlap=False,
+                **nuisance,
+            )
+            for lam in LAMBDAS:
+                variance[name][lam].append(gamma.utility(lam).var(axis=0).mean())
+                router = CausalRouterClassifier(
+                    cost_sensitivity=lam,
+                    classes=problem.models,
+                    random_state=seed,
+                    **params,
+                ).fit(
+                    logs.X,
+                    logs.action,
+                    reward=logs.reward,
+                    cost=logs.cost,
+                    propensity=logs.propensity,
+                )
+                chosen = np.array(
+                    [column[m] for m in router.predict(problem.X[test]).tolist()]
+                )
+                regrets[name][lam].append(
+                    regret(
+                        problem.reward[test],
+                        chosen,
+                        cost=problem.cost[test],
+                        cost_sensitivity=lam,
+                    )
+                )
+            print(f"seed {seed}: {name}", flush=True)
+    header = ["variant"]
+    header += [f"var Γ, λ={lam:g}" for lam in LAMBDAS]
+    header += [f"regret, λ={lam:g}" for lam in LAMBDAS]
+    rows = [
+        [name]
+        + [f"{np.mean(variance[name][lam]):.2f}" for lam in LAMBDAS]
+        + [mean_std(regrets[name][lam]) for lam in LAMBDAS]
+        for name in VARIANTS
+    ]
+    print(
+        f"\nRouterBench subset, {args.logging_policy} logging, {args.seeds} seeds "
+        "(regret: lower is better)"
+    )
+    print_table(header, rows)
+
+
+if __name__ == "__main__":
+    main()
