@@ -1,30 +1,22 @@
 """Variance of the pseudo-outcomes on real data, and the choices that control it.
 
-RouterBench subset (0/1 quality, costs spanning a factor of 60), logs simulated
-on a random half with the random-linear logging policy (exploration floor
-0.05), as in BENCHMARKS.md. For each variant of the DR-softmax router, prints
-the mean variance of the utility pseudo-outcomes ``Gamma(lambda)`` across rows
+On a real table of BENCHMARKS.md (RouterBench subset by default: 0/1 quality,
+costs spanning a factor of 60), logs are simulated on a random half as there
+(exploration floor 0.05). For each variant of the DR-softmax router, prints the
+mean variance of the utility pseudo-outcomes ``Gamma(lambda)`` across rows
 (averaged over the models) and the true test regret, mean ± std over the seeds.
 
     python benchmarks/bench_variance.py [--seeds 5] [--logging-policy linear]
+        [--dataset routerbench_subset|llmrouter_9models] [--variants NAME ...]
 """
 
 import argparse
 import warnings
-from pathlib import Path
 
 import numpy as np
 from _common import mean_std, print_table, set_torch_threads
+from make_benchmarks_md import DATASETS
 from sklearn.linear_model import LogisticRegression
-
-DATA = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "routerbench_subset"
-    / "routerbench_subset.csv"
-)
-LAMBDAS = (0.0, 0.02, 0.05, 0.2)
 
 # Router parameters of each variant; the nuisance options among them also
 # give the pseudo-outcomes whose variance is reported.
@@ -38,6 +30,7 @@ VARIANTS = {
     "DR, logistic quality model": {"reward_model": LogisticRegression(C=1.0)},
     "DM (no correction)": {"pseudo_outcome": "dm"},
     "DR, no early stopping": {"early_stopping": False},
+    "DR, weight decay 0.1": {"weight_decay": 0.1},
 }
 _NUISANCE = ("pseudo_outcome", "cost_pseudo_outcome", "min_propensity", "reward_model")
 
@@ -46,7 +39,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--logging-policy", default="linear")
+    parser.add_argument(
+        "--dataset", choices=list(DATASETS), default="routerbench_subset"
+    )
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS))
     args = parser.parse_args()
+    config = DATASETS[args.dataset]
+    lambdas = config["cost_sensitivities"]
+    variants = {name: VARIANTS[name] for name in args.variants or VARIANTS}
     set_torch_threads(1)
 
     from skroute import CausalRouterClassifier
@@ -54,16 +54,21 @@ def main():
     from skroute.cli._benchmark import _simulate, _split_problem, load_problem
     from skroute.metrics import regret
 
-    table = load_problem(DATA, cost_scale=1000.0, topic_column="eval_name")
-    variance = {name: {lam: [] for lam in LAMBDAS} for name in VARIANTS}
-    regrets = {name: {lam: [] for lam in LAMBDAS} for name in VARIANTS}
+    table = load_problem(
+        config["data"],
+        cost_scale=1000.0,
+        topic_column=config["topic_column"],
+        **config["options"],
+    )
+    variance = {name: {lam: [] for lam in lambdas} for name in variants}
+    regrets = {name: {lam: [] for lam in lambdas} for name in variants}
     warnings.simplefilter("ignore", OverlapWarning)  # clipping is studied here
     for seed in range(args.seeds):
         problem, train, test = _split_problem(table, None, seed)
         logs = _simulate(problem, train, args.logging_policy, False, seed)
         action = logs.action_index
         column = {m: t for t, m in enumerate(problem.models.tolist())}
-        for name, params in VARIANTS.items():
+        for name, params in variants.items():
             nuisance = {k: v for k, v in params.items() if k in _NUISANCE}
             gamma = cross_fit_pseudo_outcomes(
                 logs.X,
@@ -78,7 +83,7 @@ def main():
                 warn_overlap=False,
                 **nuisance,
             )
-            for lam in LAMBDAS:
+            for lam in lambdas:
                 variance[name][lam].append(gamma.utility(lam).var(axis=0).mean())
                 router = CausalRouterClassifier(
                     cost_sensitivity=lam,
@@ -105,16 +110,16 @@ def main():
                 )
             print(f"seed {seed}: {name}", flush=True)
     header = ["variant"]
-    header += [f"var Γ, λ={lam:g}" for lam in LAMBDAS]
-    header += [f"regret, λ={lam:g}" for lam in LAMBDAS]
+    header += [f"var Γ, λ={lam:g}" for lam in lambdas]
+    header += [f"regret, λ={lam:g}" for lam in lambdas]
     rows = [
         [name]
-        + [f"{np.mean(variance[name][lam]):.2f}" for lam in LAMBDAS]
-        + [mean_std(regrets[name][lam]) for lam in LAMBDAS]
-        for name in VARIANTS
+        + [f"{np.mean(variance[name][lam]):.2f}" for lam in lambdas]
+        + [mean_std(regrets[name][lam]) for lam in lambdas]
+        for name in variants
     ]
     print(
-        f"\nRouterBench subset, {args.logging_policy} logging, {args.seeds} seeds "
+        f"\n{args.dataset}, {args.logging_policy} logging, {args.seeds} seeds "
         "(regret: lower is better)"
     )
     print_table(header, rows)

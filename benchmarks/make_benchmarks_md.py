@@ -184,7 +184,8 @@ def main():
         "",
         "- Each seed splits a full-feedback table in random halves. Logs are "
         "simulated on the first half: a logging policy picks one model per "
-        "query (with an exploration floor of 0.05 per model), and only that "
+        "query (mixing 5% of uniform exploration in, so every model keeps a "
+        "probability of at least 0.05 / number of models), and only that "
         "model's quality and cost are kept, with its propensity. Every router "
         "is fitted on these logs; the **full-feedback reference** is the same "
         "causal router fitted on the complete quality and cost matrices of the "
