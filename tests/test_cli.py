@@ -6,6 +6,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from skroute.cli import main
 from skroute.datasets import load_logs, make_routing_problem, simulate_logging
@@ -56,7 +57,9 @@ def test_benchmark_on_a_table_writes_results_and_a_plot(
 
 
 def test_benchmark_default_runs_the_generated_problem(capsys):
+    threads = torch.get_num_threads()
     assert main(["benchmark", "--seeds", "1", "--n-samples", "300"]) == 0
+    assert torch.get_num_threads() == threads  # --threads is restored after
     printed = capsys.readouterr().out
     assert printed.startswith("Generated routing problem")
     for lam in ("0", "0.05", "0.2"):

@@ -1,6 +1,7 @@
 """Command line interface: ``skroute benchmark``, ``fit`` and ``evaluate``."""
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -110,6 +111,13 @@ def build_parser():
     )
     bench.add_argument("--topic-column", help="the table's topic or task column")
     bench.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        help="torch and BLAS threads (default 1: the small policy networks gain "
+        "little from more, and lose much when cores are shared)",
+    )
+    bench.add_argument(
         "--out",
         help="write per-seed results to a .json or .csv file, and a plot of "
         "regret and cost-quality beside it (.png, needs matplotlib)",
@@ -156,19 +164,44 @@ def build_parser():
 
 
 def _benchmark(args):
-    from skroute.cli._benchmark import (
-        format_results,
-        plot_results,
-        run_benchmark,
-        write_results,
-    )
+    from skroute.cli._benchmark import format_results, plot_results, write_results
 
     out = None if args.out is None else Path(args.out)
     if out is not None and out.suffix not in (".json", ".csv"):
         raise SystemExit(f"skroute: --out must end in .json or .csv: {args.out}")
     if args.logging_policy == "topic" and args.data and not args.topic_column:
         raise SystemExit("skroute: --logging-policy topic needs --topic-column")
-    records = run_benchmark(
+    with _thread_limits(args.threads):
+        records = _run(args)
+    source = "Generated routing problem" if args.data is None else args.data
+    print(format_results(records, args.seeds, source))
+    if out is not None:
+        write_results(records, out)
+        try:
+            plot_results(records, out.with_suffix(".png"), title=source)
+        except ImportError:
+            print("skroute: no plot written; pip install matplotlib", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _thread_limits(n_threads):
+    """Limit torch's and the BLAS libraries' threads, restoring them after."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        with threadpool_limits(limits=n_threads):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _run(args):
+    from skroute.cli._benchmark import run_benchmark
+
+    return run_benchmark(
         args.n_samples,
         range(args.seeds),
         args.cost_sensitivity,
@@ -181,14 +214,6 @@ def _benchmark(args):
         text_column=args.text_column,
         output_tokens=args.output_tokens,
     )
-    source = "Generated routing problem" if args.data is None else args.data
-    print(format_results(records, args.seeds, source))
-    if out is not None:
-        write_results(records, out)
-        try:
-            plot_results(records, out.with_suffix(".png"), title=source)
-        except ImportError:
-            print("skroute: no plot written; pip install matplotlib", file=sys.stderr)
 
 
 def main(argv=None):
