@@ -5,13 +5,25 @@ from skroute._net._modules import (
     PolicyNetwork,
     interpolate_scores,
 )
-from skroute._net._regret_net import IntervalRegretNet, RegretNet, seeded_torch
+from skroute._net._regret_net import (
+    EarlyStopping,
+    IntervalRegretNet,
+    RegretNet,
+    StopOnDivergence,
+    TrainingDiverged,
+    TrainingInterrupted,
+    seeded_torch,
+)
 
 __all__ = [
+    "EarlyStopping",
     "IntervalPolicyNetwork",
     "IntervalRegretNet",
     "PolicyNetwork",
     "RegretNet",
+    "StopOnDivergence",
+    "TrainingDiverged",
+    "TrainingInterrupted",
     "interpolate_scores",
     "seeded_torch",
 ]

@@ -4,10 +4,58 @@ import contextlib
 
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import Callback
+from skorch.callbacks import EarlyStopping as _SkorchEarlyStopping
 from skorch.utils import to_tensor
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
 from skroute._net._modules import interpolate_scores
+
+
+class TrainingDiverged(ArithmeticError):
+    """The loss of a policy net became NaN or infinite during training."""
+
+    def __init__(self, epoch, loss):
+        super().__init__(epoch, loss)
+        self.epoch = epoch
+        self.loss = loss
+
+
+class TrainingInterrupted(Exception):
+    """A KeyboardInterrupt arrived while a policy net trained."""
+
+
+class _StoppedEarly(Exception):
+    """Early stopping ended training (skorch signals it with a KeyboardInterrupt)."""
+
+
+class EarlyStopping(_SkorchEarlyStopping):
+    """skorch's early stopping, ending training without a KeyboardInterrupt.
+
+    skorch stops by raising KeyboardInterrupt, which its ``partial_fit``
+    swallows, and so it swallows the user's interrupts too; this one raises a
+    signal of its own, so that :class:`RegretNet` can tell the two apart.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            if self.misses_ != self.patience:
+                raise
+            raise _StoppedEarly from None
+
+
+class StopOnDivergence(Callback):
+    """Stop training at the first batch whose loss is not finite.
+
+    Raises :class:`TrainingDiverged` (before the optimiser's next step has
+    spread the NaN) instead of finishing the epochs with a NaN module.
+    """
+
+    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
+        if loss is not None and not bool(torch.isfinite(loss).all()):
+            raise TrainingDiverged(len(net.history), float(loss))
 
 
 class RegretNet(NeuralNet):
@@ -24,6 +72,16 @@ class RegretNet(NeuralNet):
         if sample_weight is not None:
             sample_weight = to_tensor(sample_weight, device=self.device)
         return self.criterion_(y_pred, utility, sample_weight)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, epochs, **fit_params)
+        except _StoppedEarly:
+            return self
+        except KeyboardInterrupt as exc:
+            # skorch's partial_fit ends training quietly on an interrupt and keeps
+            # the half-trained module; the caller must see the interrupt instead.
+            raise TrainingInterrupted from exc
 
     def get_iterator(self, dataset, training=False):
         # Index the dataset once per batch instead of once per row: the default

@@ -12,6 +12,15 @@ def _weighted_mean(per_row, sample_weight):
     return (per_row * sample_weight.to(per_row.dtype).reshape(-1)).mean()
 
 
+def _tempered(scores, temperature):
+    """``scores / temperature`` shifted so that each row's maximum is 0.
+
+    The softmax is unchanged by the shift (the log-sum-exp trick); dividing
+    after it keeps a small temperature from overflowing the scores to inf.
+    """
+    return (scores - scores.max(dim=1, keepdim=True).values.detach()) / temperature
+
+
 def regret_gaps(utility):
     """``delta[i, t] = max_s utility[i, s] - utility[i, t]`` (non-negative)."""
     return utility.max(dim=1, keepdim=True).values - utility
@@ -38,7 +47,7 @@ def softmax_regret_loss(scores, utility, temperature=1.0, sample_weight=None):
     -------
     Tensor (scalar)
     """
-    policy = torch.softmax(scores / temperature, dim=1)
+    policy = torch.softmax(_tempered(scores, temperature), dim=1)
     per_row = (policy * regret_gaps(utility)).sum(dim=1)
     return _weighted_mean(per_row, sample_weight)
 
@@ -66,10 +75,12 @@ def classification_regret_loss(
     -------
     Tensor (scalar)
     """
-    log_policy = torch.log_softmax(scores / temperature, dim=1)
+    log_policy = torch.log_softmax(_tempered(scores, temperature), dim=1)
     best = (utility >= utility.max(dim=1, keepdim=True).values).to(log_policy.dtype)
     target = best / best.sum(dim=1, keepdim=True)
-    per_row = -(target * log_policy).sum(dim=1)
+    # Models outside the target add nothing, even where the policy gives them a
+    # probability of 0 (a log-probability of -inf).
+    per_row = -torch.where(target > 0, target * log_policy, 0.0).sum(dim=1)
     if gap_weighted:
         top_two = utility.topk(2, dim=1).values
         per_row = per_row * (top_two[:, 0] - top_two[:, 1])

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from skroute.utils import check_numeric
+
 
 @dataclass(frozen=True)
 class CostQualityCurve:
@@ -31,6 +33,22 @@ class CostQualityCurve:
         return np.where(cost < self.hull_costs[0], -np.inf, quality)
 
 
+def _check_curve(curve):
+    if not isinstance(curve, CostQualityCurve):
+        raise TypeError(
+            "curve must be a CostQualityCurve, the output of cost_quality_curve; "
+            f"got {type(curve).__name__}."
+        )
+
+
+def _finite(value, name):
+    """``value`` as a float64 array, checked to be finite."""
+    array = check_numeric(value, name)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite; got {value!r}.")
+    return array
+
+
 def cost_quality_curve(costs, qualities):
     """Upper convex hull of (mean cost, mean quality) points of routers.
 
@@ -52,8 +70,8 @@ def cost_quality_curve(costs, qualities):
     >>> curve.hull_costs.tolist(), curve.hull_qualities.tolist()
     ([1.0, 3.0], [0.5, 0.9])
     """
-    costs = np.asarray(costs, dtype=np.float64)
-    qualities = np.asarray(qualities, dtype=np.float64)
+    costs = check_numeric(costs, "costs")
+    qualities = check_numeric(qualities, "qualities")
     if costs.ndim != 1 or costs.shape != qualities.shape or costs.size == 0:
         raise ValueError(
             "costs and qualities must be 1-D arrays of the same, non-zero length; "
@@ -104,7 +122,17 @@ def normalised_area(curve, *, cheapest, oracle_quality, max_cost=None):
     -------
     float
     """
+    _check_curve(curve)
+    cheapest = _finite(cheapest, "cheapest")
+    if cheapest.shape != (2,):
+        raise ValueError(
+            f"cheapest must be the (mean cost, mean quality) of the cheapest model; "
+            f"got {cheapest.tolist()!r}."
+        )
     low_cost, low_quality = cheapest
+    oracle_quality = float(_finite(oracle_quality, "oracle_quality"))
+    if max_cost is not None:
+        max_cost = float(_finite(max_cost, "max_cost"))
     if oracle_quality <= low_quality:
         raise ValueError("oracle_quality must exceed the cheapest model's quality.")
     joined = cost_quality_curve(
@@ -141,6 +169,10 @@ def quality_gap_recovered(curve, cost, *, weak_quality, strong_quality):
     -------
     float or ndarray
     """
+    _check_curve(curve)
+    cost = _finite(cost, "cost")
+    weak_quality = float(_finite(weak_quality, "weak_quality"))
+    strong_quality = float(_finite(strong_quality, "strong_quality"))
     if strong_quality <= weak_quality:
         raise ValueError("strong_quality must exceed weak_quality.")
     recovered = (curve.quality_at(cost) - weak_quality) / (
@@ -161,6 +193,8 @@ def cost_to_reach(curve, quality):
     -------
     float
     """
+    _check_curve(curve)
+    quality = float(_finite(quality, "quality"))
     costs, qualities = curve.hull_costs, curve.hull_qualities
     if quality <= qualities[0]:
         return float(costs[0])

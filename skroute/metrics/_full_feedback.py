@@ -3,25 +3,37 @@
 import numpy as np
 
 from skroute.ope import policy_matrix
-from skroute.utils import check_cost_sensitivity
+from skroute.utils import check_cost_sensitivity, check_finite, check_numeric
 
 
 def _utility_matrix(reward, cost, cost_sensitivity):
-    reward = np.asarray(reward, dtype=np.float64)
+    reward = check_numeric(reward, "reward")
     if reward.ndim != 2:
         raise ValueError(
             f"reward must be a full-feedback (n_samples, n_models) matrix; got shape "
             f"{reward.shape}."
         )
+    if reward.shape[0] == 0:
+        raise ValueError("reward has no rows: there are no queries to evaluate.")
+    check_finite(reward, "reward")
     cost_sensitivity = check_cost_sensitivity(cost_sensitivity)
     if cost is None:
         return reward
-    cost = np.asarray(cost, dtype=np.float64)
+    cost = check_numeric(cost, "cost")
     if cost.shape != reward.shape:
         raise ValueError(
             f"cost must have the shape of reward {reward.shape}; got {cost.shape}."
         )
-    return reward - cost_sensitivity * cost
+    check_finite(cost, "cost")
+    with np.errstate(over="ignore", invalid="ignore"):
+        utility = reward - cost_sensitivity * cost
+    if not np.isfinite(utility).all():
+        raise ValueError(
+            f"reward - cost_sensitivity * cost overflows float64 (cost_sensitivity="
+            f"{cost_sensitivity:g}, largest |cost| {np.max(np.abs(cost)):.3g}); "
+            "rescale cost or lower cost_sensitivity."
+        )
+    return utility
 
 
 def _policy_codes(y_pred, classes):
@@ -36,12 +48,22 @@ def _policy_codes(y_pred, classes):
         raise ValueError(
             f"y_pred holds a model that is not among classes: {exc.args[0]!r}."
         ) from None
+    except TypeError as exc:
+        raise TypeError(
+            f"y_pred must hold model labels or routing probabilities; {exc}."
+        ) from None
 
 
 def _prepared(reward, y_pred, cost, cost_sensitivity, classes):
     """Utility matrix and policy matrix of a full-feedback evaluation."""
     u = _utility_matrix(reward, cost, cost_sensitivity)
     classes = np.arange(u.shape[1]) if classes is None else np.asarray(classes)
+    if classes.shape != (u.shape[1],):
+        raise ValueError(
+            f"classes must name the {u.shape[1]} columns of reward, one model each; "
+            f"got {classes.size} labels. Pass reward with one column per model in "
+            "classes, in classes order."
+        )
     codes = _policy_codes(y_pred, classes)
     return u, policy_matrix(codes, u.shape[0], classes.size, name="y_pred")
 
@@ -109,7 +131,8 @@ def routing_summary(reward, y_pred, *, cost=None, cost_sensitivity=0.0, classes=
     -------
     dict
         ``share`` (fraction of queries per model, in ``classes`` order),
-        ``quality`` and ``cost`` (means), ``utility``, ``regret``, and
+        ``quality`` and ``cost`` (means; ``cost`` is NaN when no cost is
+        given), ``utility``, ``regret``, and
         ``oracle_agreement``: the share of queries sent to a model whose
         utility is the best for that query.
 

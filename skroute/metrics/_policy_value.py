@@ -3,12 +3,19 @@
 from statistics import NormalDist
 
 import numpy as np
-from sklearn.utils import check_random_state
+from sklearn.utils import check_array, check_random_state
 
 from skroute.causal import cross_fit_outcomes, estimate_propensity, make_folds
 from skroute.metrics._full_feedback import _policy_codes
 from skroute.ope import PolicyValue, estimate_policy_value, policy_matrix
-from skroute.utils import check_cost_sensitivity, check_logged_outcomes, encode_actions
+from skroute.utils import (
+    check_cost_sensitivity,
+    check_cv_folds,
+    check_feature_range,
+    check_logged_outcomes,
+    encode_actions,
+    naming_array_errors,
+)
 
 
 def policy_value(
@@ -208,6 +215,8 @@ class _LoggedEvaluation:
         sample_weight=None,
     ):
         y = np.asarray(y)
+        if y.ndim == 1 and y.shape[0] == 0:
+            raise ValueError("y is empty: there are no logged rows to evaluate.")
         self.classes, self.action = encode_actions(y, classes)
         self.reward, self.cost, self.propensity, self.sample_weight = (
             check_logged_outcomes(
@@ -222,6 +231,7 @@ class _LoggedEvaluation:
         self.method = method
         self.random_state = random_state
         self.outcome_estimates = None
+        self.unseen = None
         if self.reward.ndim == 2:
             return
         needs_outcomes = method in ("dm", "dr", "sndr")
@@ -234,7 +244,15 @@ class _LoggedEvaluation:
             )
         if not (needs_outcomes or needs_propensity):
             return
-        X = np.asarray(X)
+        with naming_array_errors("X"):
+            X = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        check_feature_range(X)
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} rows but y has {y.shape[0]}; pass the features "
+                "of the logged rows being evaluated."
+            )
+        check_cv_folds(self.action, cv)
         seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
         folds = make_folds(self.action, cv, seed)
         if needs_propensity:
@@ -247,7 +265,9 @@ class _LoggedEvaluation:
                 sample_weight=self.sample_weight,
                 n_jobs=n_jobs,
             )
-            # Estimated propensities can reach 0 on a fold that lacks a model.
+            # An estimated propensity is 0 for a row whose model its training
+            # folds lack (a model logged once): usable only once clipped.
+            self.unseen = propensity <= 0
             self.propensity = np.clip(propensity, np.finfo(float).tiny, 1.0)
         if needs_outcomes:
             targets = [self.reward] if self.cost is None else [self.reward, self.cost]
@@ -295,7 +315,28 @@ class _LoggedEvaluation:
             _policy_codes(y_pred, self.classes), n_samples, self.classes.size, "y_pred"
         )
         outcomes = [self.reward] if self.cost is None else [self.reward, self.cost]
-        outcome = self._combine(outcomes, reward_weight, cost_weight)
+        with np.errstate(over="ignore", invalid="ignore"):
+            outcome = self._combine(outcomes, reward_weight, cost_weight)
+        if not np.isfinite(outcome).all():
+            raise ValueError(
+                "reward - cost_sensitivity * cost overflows float64 (cost_sensitivity="
+                f"{-cost_weight:g}, largest |cost| {np.max(np.abs(self.cost)):.3g}); "
+                "rescale cost or lower cost_sensitivity."
+            )
+        if (
+            self.unseen is not None
+            and min_propensity is None
+            and self.method != "dm"
+            and (self.unseen & (policy[np.arange(n_samples), self.action] > 0)).any()
+        ):
+            rows = np.flatnonzero(self.unseen)
+            models = np.unique(self.classes[self.action[rows]]).tolist()
+            raise ValueError(
+                f"the propensity of rows {rows[:10].tolist()} cannot be estimated: "
+                f"their models {models} were logged only once in y, so the "
+                "cross-fitted propensity model never saw them. Pass propensity=, "
+                "min_propensity=, or evaluate on more logged rows."
+            )
         if self.reward.ndim == 2:
             per_row = (policy * outcome).sum(axis=1)
             value = float(np.average(per_row, weights=self.sample_weight))

@@ -61,7 +61,13 @@ class _LoggedArraysScorer:
         return final.cost_sensitivity
 
     def _policy(self, estimator, X):
-        return getattr(estimator, self.response_method)(X)
+        method = getattr(estimator, self.response_method, None)
+        if method is None:
+            raise TypeError(
+                f"estimator must be a fitted router with a {self.response_method} "
+                f"method; got {type(estimator).__name__}."
+            )
+        return method(X)
 
     def __repr__(self):
         return (

@@ -5,6 +5,7 @@ of per-row terms; their influence terms give the standard error and the normal
 confidence interval, and a multinomial bootstrap resamples the same sums.
 """
 
+import numbers
 import warnings
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -12,6 +13,7 @@ from statistics import NormalDist
 import numpy as np
 
 from skroute.ope._pseudo_outcomes import pseudo_outcomes
+from skroute.utils import check_numeric
 
 OPE_METHODS = ("dm", "ipw", "snipw", "dr", "sndr")
 _NEEDS_OUTCOME_MODEL = ("dm", "dr", "sndr")
@@ -137,16 +139,27 @@ def importance_weight_diagnostics(
         ``n_logged`` (rows per model) and ``n_matched`` (rows whose logged model
         the policy could choose).
     """
+    policy = check_numeric(policy, "policy")
+    action = np.asarray(action)
+    propensity = check_numeric(propensity, "propensity")
+    rows = (policy.shape[0],) if policy.ndim == 2 else None
+    if rows is None or action.shape != rows or propensity.shape != rows:
+        raise ValueError(
+            "policy must have shape (n_samples, n_classes), and action and "
+            f"propensity shape (n_samples,); got {policy.shape}, {action.shape} and "
+            f"{propensity.shape}."
+        )
+    if action.size == 0:
+        raise ValueError("no logged rows: action is empty.")
     n_classes = policy.shape[1]
     floor = 0.0 if min_propensity is None else min_propensity
     clipped = np.maximum(propensity, floor)
     weight = policy[np.arange(action.shape[0]), action] / clipped
     if sample_weight is not None:
         weight = weight * sample_weight
-    total, squares = weight.sum(), (weight**2).sum()
     diagnostics = {
-        "effective_sample_size": float(total**2 / squares) if squares > 0 else 0.0,
-        "max_weight": float(weight.max()) if weight.size else 0.0,
+        "effective_sample_size": _effective_sample_size(weight),
+        "max_weight": float(weight.max()),
         "clipped_fraction": float((propensity < floor).mean()),
         "n_logged": np.bincount(action, minlength=n_classes),
         "n_matched": int((weight > 0).sum()),
@@ -163,6 +176,34 @@ def importance_weight_diagnostics(
             stacklevel=3,
         )
     return diagnostics
+
+
+def _effective_sample_size(weight):
+    """``sum(w)**2 / sum(w**2)``, computed on ``w / max(w)`` so as not to overflow."""
+    largest = weight.max() if weight.size else 0.0
+    if not largest > 0:
+        return 0.0
+    scaled = weight / largest
+    return float(scaled.sum() ** 2 / (scaled**2).sum())
+
+
+def _norm(values):
+    """Euclidean norm of ``values``, scaled so that squaring cannot overflow."""
+    largest = np.max(np.abs(values)) if values.size else 0.0
+    if not largest > 0 or not np.isfinite(largest):
+        return float(largest)
+    return float(largest * np.sqrt(np.sum((values / largest) ** 2)))
+
+
+def _overflow_error(outcome, propensity):
+    smallest = (
+        "" if propensity is None else f", smallest propensity {propensity.min():.3g}"
+    )
+    return ValueError(
+        "the estimate overflows float64: outcome / propensity, summed over rows, "
+        f"exceeds 1.8e308 (largest |outcome| {np.max(np.abs(outcome)):.3g}{smallest}). "
+        "Clip propensities with min_propensity=, or rescale outcome."
+    )
 
 
 def _ratio_terms(method, proba, action, outcome, propensity, outcome_estimates):
@@ -186,17 +227,28 @@ def _ratio_terms(method, proba, action, outcome, propensity, outcome_estimates):
     return [(direct, ones), (weight * residual, weight)]
 
 
+def _largest(values):
+    """Largest absolute value, or 1 for an array of zeros (a safe divisor)."""
+    largest = np.max(np.abs(values))
+    return largest if largest > 0 else 1.0
+
+
 def _value_and_influence(terms, sample_weight):
     value = 0.0
     influence = np.zeros(sample_weight.shape[0])
+    # Weights of any size: only their ratios enter the estimate.
+    sample_weight = sample_weight / sample_weight.max()
     for numerator, denominator in terms:
-        scale = np.sum(sample_weight * denominator) / np.sum(sample_weight)
+        # Sums of terms divided by their largest size cannot overflow.
+        top, bottom = _largest(numerator), _largest(denominator)
+        total = np.sum(sample_weight * (denominator / bottom))
+        scale = total / np.sum(sample_weight) * bottom
         if scale <= 0:
             raise ValueError(
                 "the policy puts no weight on any logged action: a self-normalised "
                 "estimate is undefined. Use 'dr' or 'ipw', or more logs."
             )
-        ratio = np.sum(sample_weight * numerator) / np.sum(sample_weight * denominator)
+        ratio = np.sum(sample_weight * (numerator / top)) / total * (top / bottom)
         value += ratio
         influence += (numerator - ratio * denominator) / scale
     return value, influence
@@ -217,11 +269,17 @@ def _bootstrap(terms, weight, n_bootstrap, random_state):
         rows = rng.integers(n_samples, size=(size, n_samples))
         counts = np.zeros((size, n_samples))
         np.add.at(counts, (np.arange(size)[:, None], rows), 1.0)
-        counts *= weight
+        counts *= weight / weight.max()
         values = np.zeros(size)
         for numerator, denominator in terms:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                values += (counts @ numerator) / (counts @ denominator)
+            # Sums of scaled terms cannot overflow; the ratio is rescaled after.
+            top, bottom = _largest(numerator), _largest(denominator)
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                values += (
+                    (counts @ (numerator / top))
+                    / (counts @ (denominator / bottom))
+                    * (top / bottom)
+                )
         replicates.append(values)
     replicates = np.concatenate(replicates)
     return replicates[np.isfinite(replicates)]
@@ -301,17 +359,41 @@ def estimate_policy_value(
         raise ValueError(f"method must be one of {OPE_METHODS}; got {method!r}.")
     if interval not in ("normal", "bootstrap"):
         raise ValueError(f"interval must be 'normal' or 'bootstrap'; got {interval!r}.")
+    if isinstance(confidence_level, bool) or not isinstance(
+        confidence_level, numbers.Real
+    ):
+        raise TypeError(
+            f"confidence_level must be a number in (0, 1); got {confidence_level!r}."
+        )
     if not 0 < confidence_level < 1:
         raise ValueError(
             f"confidence_level must be in (0, 1); got {confidence_level!r}."
         )
+    if interval == "bootstrap" and (
+        isinstance(n_bootstrap, bool)
+        or not isinstance(n_bootstrap, numbers.Integral)
+        or n_bootstrap < 1
+    ):
+        raise ValueError(f"n_bootstrap must be a positive int; got {n_bootstrap!r}.")
+    if min_propensity is not None:
+        if isinstance(min_propensity, bool) or not isinstance(
+            min_propensity, numbers.Real
+        ):
+            raise TypeError(
+                f"min_propensity must be a number in (0, 1] or None; got "
+                f"{min_propensity!r}."
+            )
+        if not 0 < min_propensity <= 1:
+            raise ValueError(
+                f"min_propensity must be in (0, 1] or None; got {min_propensity!r}."
+            )
     action = np.asarray(action)
     if action.ndim != 1 or not np.issubdtype(action.dtype, np.integer):
         raise TypeError("action must be a 1-D array of integer model codes.")
     n_samples = action.shape[0]
     if n_samples == 0:
         raise ValueError("no logged rows: action is empty.")
-    outcome = np.asarray(outcome, dtype=np.float64)
+    outcome = check_numeric(outcome, "outcome")
     if outcome.shape != (n_samples,):
         raise ValueError(
             f"outcome has shape {outcome.shape} but action has {n_samples} rows; pass "
@@ -320,11 +402,16 @@ def estimate_policy_value(
     if not np.isfinite(outcome).all():
         raise ValueError("outcome contains NaN or infinity; drop those rows.")
     if outcome_estimates is not None:
-        outcome_estimates = np.asarray(outcome_estimates, dtype=np.float64)
+        outcome_estimates = check_numeric(outcome_estimates, "outcome_estimates")
         if outcome_estimates.ndim != 2 or outcome_estimates.shape[0] != n_samples:
             raise ValueError(
                 f"outcome_estimates must have shape ({n_samples}, n_classes); got "
                 f"{outcome_estimates.shape}."
+            )
+        if not np.isfinite(outcome_estimates).all():
+            raise ValueError(
+                "outcome_estimates contains NaN or infinity; refit the outcome model "
+                "or drop those rows."
             )
         n_classes = outcome_estimates.shape[1]
     elif method in _NEEDS_OUTCOME_MODEL:
@@ -333,9 +420,14 @@ def estimate_policy_value(
             "predictions for every model on every row."
         )
     else:
-        n_classes = np.asarray(policy).shape[1] if np.ndim(policy) == 2 else None
-        if n_classes is None:
-            n_classes = int(max(np.max(policy), action.max())) + 1
+        codes = np.asarray(policy)
+        if codes.ndim == 2:
+            n_classes = codes.shape[1]
+        elif np.issubdtype(codes.dtype, np.integer) and codes.size:
+            n_classes = int(max(codes.max(), action.max())) + 1
+        else:
+            # policy_matrix says what is wrong with such a policy.
+            n_classes = int(action.max()) + 1
     if action.min() < 0 or action.max() >= n_classes:
         raise ValueError(f"action codes must be in [0, {n_classes}).")
     proba = policy_matrix(policy, n_samples, n_classes)
@@ -343,11 +435,17 @@ def estimate_policy_value(
     weight = (
         np.ones(n_samples)
         if sample_weight is None
-        else np.asarray(sample_weight, dtype=np.float64)
+        else check_numeric(sample_weight, "sample_weight")
     )
-    if weight.shape != (n_samples,) or (weight < 0).any() or weight.sum() <= 0:
+    if (
+        weight.shape != (n_samples,)
+        or not np.isfinite(weight).all()
+        or (weight < 0).any()
+        or not weight.sum() > 0
+    ):
         raise ValueError(
-            "sample_weight must be non-negative, one per row, with a positive sum."
+            "sample_weight must be finite and non-negative, one per row, with a "
+            "positive sum."
         )
     if sample_weight is not None:
         sample_weight = weight
@@ -358,7 +456,7 @@ def estimate_policy_value(
                 f"method {method!r} needs propensity, the logging probability of "
                 "each logged model; pass it or estimate it first."
             )
-        propensity = np.asarray(propensity, dtype=np.float64)
+        propensity = check_numeric(propensity, "propensity")
         if propensity.shape != (n_samples,):
             raise ValueError(
                 f"propensity must have shape ({n_samples},); got {propensity.shape}."
@@ -380,10 +478,17 @@ def estimate_policy_value(
         if min_propensity is not None:
             propensity = np.maximum(propensity, min_propensity)
 
-    terms = _ratio_terms(method, proba, action, outcome, propensity, outcome_estimates)
-    value, influence = _value_and_influence(terms, weight)
-    total = weight.sum()
-    standard_error = float(np.sqrt(np.sum(weight**2 * influence**2)) / total)
+    with np.errstate(over="ignore", invalid="ignore"):
+        terms = _ratio_terms(
+            method, proba, action, outcome, propensity, outcome_estimates
+        )
+        finite = all(np.isfinite(part).all() for pair in terms for part in pair)
+        if finite:
+            value, influence = _value_and_influence(terms, weight)
+            relative = weight / weight.max()
+            standard_error = _norm(relative * influence) / relative.sum()
+    if not finite or not np.isfinite(value) or not np.isfinite(standard_error):
+        raise _overflow_error(outcome, propensity)
     # A standard error needs two rows that carry the estimate: for the
     # self-normalised estimators, two rows whose logged model the policy uses.
     carrying = weight > 0
@@ -403,6 +508,8 @@ def estimate_policy_value(
         bounds = (float("nan"), float("nan"))
         if replicates.size >= 2 and not np.isnan(standard_error):
             bounds = tuple(np.quantile(replicates, [tail, 1 - tail]))
+    if not np.isnan(standard_error) and not np.isfinite(bounds).all():
+        raise _overflow_error(outcome, propensity)
     return PolicyValue(
         estimate=float(value),
         standard_error=standard_error,

@@ -13,8 +13,13 @@ from skroute.causal import cross_fit_pseudo_outcomes
 from skroute.metrics import policy_value
 from skroute.utils import (
     check_action_counts,
+    check_cv_folds,
+    check_feature_range,
     check_logged_outcomes,
     encode_actions,
+    naming_array_errors,
+    persisted_state,
+    restored_state,
 )
 
 _LOGGED_ARRAYS = {"reward": True, "cost": True, "propensity": True}
@@ -95,6 +100,7 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
         # stays as it was, an unfitted one stays unfitted.
         previous_state = dict(self.__dict__)
         try:
+            self._check_fit_settings()
             logs, classes = self._validate_logs(
                 X, y, reward, cost, propensity, sample_weight
             )
@@ -112,10 +118,15 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
             raise
         return self
 
+    def _check_fit_settings(self):
+        """Check settings that parameter constraints cannot express (before fitting)."""
+
     def _validate_logs(self, X, y, reward, cost, propensity, sample_weight, reset=True):
-        X, y = validate_data(
-            self, X, y, dtype=[np.float64, np.float32], reset=reset, y_numeric=False
-        )
+        with naming_array_errors("X", others=("y",)):
+            X, y = validate_data(
+                self, X, y, dtype=[np.float64, np.float32], reset=reset, y_numeric=False
+            )
+        check_feature_range(X)
         classes = self.classes if reset else self.classes_
         classes, action = encode_actions(y, classes)
         reward, cost, propensity, sample_weight = check_logged_outcomes(
@@ -186,7 +197,32 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
 
     def _check_X(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        with naming_array_errors("X"):
+            X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        check_feature_range(X)
+        return X
+
+    def _scores(self, X):
+        """Decision scores of validated ``X``, checked to be finite."""
+        scores = self._decision_scores(X)
+        bad = ~np.isfinite(scores).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                f"the scores of the candidate models are not finite for rows "
+                f"{np.flatnonzero(bad)[:10].tolist()} of X: their features lie far "
+                "outside the range the router was fitted on, or cost_sensitivity "
+                "times the predicted cost overflows. Rescale X as in training, or "
+                "lower cost_sensitivity."
+            )
+        return scores
+
+    def __getstate__(self):
+        # Pickles record the skroute version and format that wrote them, so that
+        # another version can load them or say why it cannot.
+        return persisted_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(restored_state(self, state))
 
     def decision_function(self, X):
         """Score of every candidate model for each query (higher is preferred).
@@ -201,13 +237,13 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
             With two candidate models, as in scikit-learn's binary classifiers,
             the score of ``classes_[1]`` minus that of ``classes_[0]``.
         """
-        scores = self._decision_scores(self._check_X(X))
+        scores = self._scores(self._check_X(X))
         if scores.shape[1] == 2:
             return scores[:, 1] - scores[:, 0]
         return scores
 
     def _predict_index(self, X):
-        return np.argmax(self._decision_scores(X), axis=1)
+        return np.argmax(self._scores(X), axis=1)
 
     def predict(self, X):
         """The model to route each query to.
@@ -235,10 +271,13 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        return self._policy_proba(self._decision_scores(self._check_X(X)))
+        return self._policy_proba(self._scores(self._check_X(X)))
 
     def _policy_proba(self, scores):
-        return softmax(scores / self.temperature, axis=1)
+        # Shifted by the row maximum before the temperature divides them, so that
+        # a small temperature cannot overflow: the best score becomes 0.
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        return softmax(shifted / self.temperature, axis=1)
 
 
 class NuisanceMixin:
@@ -250,6 +289,8 @@ class NuisanceMixin:
     """
 
     def _pseudo_outcomes(self, logs, seed):
+        if not logs.full_feedback:
+            check_cv_folds(logs.action, self.cv)
         return cross_fit_pseudo_outcomes(
             logs.X,
             logs.action,

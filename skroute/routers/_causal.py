@@ -159,6 +159,8 @@ class CausalRouterClassifier(NeuralRouter):
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
         nuisance_seed, torch_seed = self._seeds()
         estimates = self._pseudo_outcomes(logs, nuisance_seed)
+        utility = estimates.utility(self.cost_sensitivity)
+        scale, magnitude = self._training_scale(utility)
         net = RegretNet(
             module=PolicyNetwork,
             module__n_features=logs.X.shape[1],
@@ -168,10 +170,10 @@ class CausalRouterClassifier(NeuralRouter):
         )
         batches = {
             "features": logs.X.astype(np.float32, copy=False),
-            "utility": estimates.utility(self.cost_sensitivity).astype(np.float32),
-            "sample_weight": logs.sample_weight.astype(np.float32),
+            "utility": (utility / scale).astype(np.float32),
+            "sample_weight": self._loss_weights(logs.sample_weight),
         }
-        self._train(net, batches, torch_seed)
+        self._train(net, batches, torch_seed, magnitude)
         self.overlap_ = estimates.overlap
         return self
 

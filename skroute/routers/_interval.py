@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from skroute._net import IntervalPolicyNetwork, IntervalRegretNet, interpolate_scores
 from skroute.metrics._policy_value import _LoggedEvaluation
 from skroute.routers._neural import NEURAL_ROUTER_CONSTRAINTS, NeuralRouter
-from skroute.utils import check_hidden_layer_sizes
+from skroute.utils import check_hidden_layer_sizes, check_numeric
 
 
 @dataclass(frozen=True)
@@ -267,9 +267,13 @@ validation_fraction, n_iter_no_change, classes, device, n_jobs, random_state, ve
         cost = estimates.cost
         if cost is None:
             cost = np.zeros_like(estimates.reward)
+        training_scale, magnitude = self._training_scale(
+            estimates.reward, grid[-1] * cost
+        )
+        reward, cost = estimates.reward / training_scale, cost / training_scale
         # Typical regret of a uniform policy at each grid point, to weigh all
         # cost sensitivities alike in the loss.
-        utilities = estimates.reward[None] - grid[:, None, None] * cost[None]
+        utilities = reward[None] - grid[:, None, None] * cost[None]
         scale = (utilities.max(axis=2) - utilities.mean(axis=2)).mean(axis=1)
         scale = np.maximum(scale, 1e-12 + 1e-6 * scale.max())
         net = IntervalRegretNet(
@@ -285,11 +289,11 @@ validation_fraction, n_iter_no_change, classes, device, n_jobs, random_state, ve
         )
         batches = {
             "features": logs.X.astype(np.float32, copy=False),
-            "reward": estimates.reward.astype(np.float32),
+            "reward": reward.astype(np.float32),
             "cost": cost.astype(np.float32),
-            "sample_weight": logs.sample_weight.astype(np.float32),
+            "sample_weight": self._loss_weights(logs.sample_weight),
         }
-        self._train(net, batches, torch_seed)
+        self._train(net, batches, torch_seed, magnitude)
         self.cost_grid_ = grid
         self.overlap_ = estimates.overlap
         return self
@@ -492,7 +496,12 @@ validation_fraction, n_iter_no_change, classes, device, n_jobs, random_state, ve
         )
 
     def _path(self, evaluation, X, cost_sensitivities):
-        cost_sensitivities = np.asarray(cost_sensitivities, dtype=np.float64)
+        cost_sensitivities = check_numeric(cost_sensitivities, "cost_sensitivities")
+        if cost_sensitivities.ndim != 1 or cost_sensitivities.size == 0:
+            raise ValueError(
+                "cost_sensitivities must be a non-empty 1-D array of cost "
+                f"sensitivities; got shape {cost_sensitivities.shape}."
+            )
         routes = [
             self.predict(X, cost_sensitivity=float(v)) for v in cost_sensitivities
         ]
@@ -542,6 +551,12 @@ validation_fraction, n_iter_no_change, classes, device, n_jobs, random_state, ve
             isinstance(budget, numbers.Real) and np.isfinite(budget) and budget > 0
         ):
             raise ValueError(f"budget must be a positive number; got {budget!r}.")
+        if (
+            isinstance(n_points, bool)
+            or not isinstance(n_points, numbers.Integral)
+            or n_points < 1
+        ):
+            raise ValueError(f"n_points must be a positive int; got {n_points!r}.")
         check_is_fitted(self)
         X = self._check_X(X)
         evaluation = self._logged_evaluation(X, y, reward, cost, propensity, "dr")

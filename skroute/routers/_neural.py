@@ -6,10 +6,15 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
-from skroute._net import seeded_torch
+from skroute._net import (
+    EarlyStopping,
+    StopOnDivergence,
+    TrainingDiverged,
+    TrainingInterrupted,
+    seeded_torch,
+)
 from skroute.causal import PSEUDO_OUTCOME_METHODS
 from skroute.losses import SURROGATES
 from skroute.routers._base import CV_CONSTRAINT, BaseRouter, NuisanceMixin
@@ -21,6 +26,10 @@ _MIN_VALIDATION_ROWS = 10
 # path whatever the number of rows passed, so a query's scores do not depend
 # on the batch it comes in.
 _PREDICT_BLOCK = 2048
+# Largest pseudo-outcome magnitude the float32 loss trains on as is. Larger
+# matrices are divided by a power of two, which rounds nothing and scales the
+# loss alone: Adam's steps, hence the policy, do not depend on that scale.
+_MAX_TRAINING_MAGNITUDE = 2.0**40
 
 NEURAL_ROUTER_CONSTRAINTS = {
     "surrogate": [StrOptions(set(SURROGATES))],
@@ -62,6 +71,56 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
     trained module's outputs come from ``_module_outputs``.
     """
 
+    def _check_fit_settings(self):
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError, ValueError) as exc:
+            raise ValueError(
+                f"device={self.device!r} is not a torch device; use 'cpu', 'cuda' or "
+                "'cuda:<index>'."
+            ) from exc
+        if device.type == "cuda" and (
+            not torch.cuda.is_available()
+            or (device.index or 0) >= torch.cuda.device_count()
+        ):
+            raise ValueError(
+                f"device={self.device!r}, but torch {torch.__version__} finds no such "
+                "CUDA device on this machine; fit with device='cpu' "
+                "(router.set_params(device='cpu')). A router fitted on a GPU loads "
+                "and predicts on a CPU-only machine as it is."
+            )
+        smallest = float(np.finfo(np.float32).tiny)
+        if self.temperature < smallest:
+            raise ValueError(
+                f"temperature={self.temperature!r} is below {smallest:.3g}, the "
+                "smallest normal float32, the precision of the policy network; use "
+                "a larger temperature."
+            )
+
+    @staticmethod
+    def _loss_weights(sample_weight):
+        """Row weights of the loss, in float32 with mean 1 as the surrogates expect."""
+        weight = sample_weight / sample_weight.max()
+        return (weight / weight.mean()).astype(np.float32)
+
+    def _training_scale(self, *matrices):
+        """Power of two that brings the pseudo-outcomes within the loss's range.
+
+        Returns the scale and the largest magnitude of ``matrices``, after
+        checking that they are finite.
+        """
+        largest = max(float(np.max(np.abs(m))) for m in matrices)
+        if not np.isfinite(largest):
+            raise ValueError(
+                "the pseudo-outcomes overflow float64: reward, and cost times "
+                "cost_sensitivity, divided by propensities down to "
+                f"min_propensity={self.min_propensity:g}, exceed 1.8e308. Rescale "
+                "reward and cost, raise min_propensity, or lower cost_sensitivity."
+            )
+        if largest <= _MAX_TRAINING_MAGNITUDE:
+            return 1.0, largest
+        return 2.0 ** np.ceil(np.log2(largest / _MAX_TRAINING_MAGNITUDE)), largest
+
     def _seeds(self):
         rng = check_random_state(self.random_state)
         nuisance_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
@@ -79,7 +138,7 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
             "batch_size": self.batch_size,
             "iterator_valid__batch_size": max(self.batch_size, 8192),
             "train_split": None,
-            "callbacks": [],
+            "callbacks": [("stop_on_divergence", StopOnDivergence())],
             "device": self.device,
             "verbose": self.verbose,
         }
@@ -90,7 +149,7 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
             params["train_split"] = ValidSplit(
                 self.validation_fraction, stratified=False, random_state=seed
             )
-            params["callbacks"] = [
+            params["callbacks"].append(
                 (
                     "early_stopping",
                     EarlyStopping(
@@ -100,13 +159,38 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
                         sink=print if self.verbose else _quiet,
                     ),
                 )
-            ]
+            )
         return params
 
-    def _train(self, net, batches, seed):
-        with seeded_torch(seed, self.device):
-            net.fit(batches, y=None)
+    def _train(self, net, batches, seed, magnitude):
+        """Fit ``net``; ``magnitude`` is the largest |pseudo-outcome|, for messages."""
+        try:
+            with seeded_torch(seed, self.device):
+                net.fit(batches, y=None)
+        except TrainingInterrupted:
+            raise KeyboardInterrupt from None
+        except TrainingDiverged as exc:
+            raise ValueError(
+                self._divergence_message(
+                    f"became {exc.loss} at epoch {exc.epoch}", magnitude
+                )
+            ) from None
+        if not all(bool(torch.isfinite(p).all()) for p in net.module_.parameters()):
+            raise ValueError(
+                self._divergence_message("left non-finite weights", magnitude)
+            )
         self.net_ = net
+
+    def _divergence_message(self, what, magnitude):
+        return (
+            f"Training diverged: the regret surrogate {what}, which would leave "
+            "a policy network with NaN weights. Likely causes: a learning rate too "
+            f"large (lr={self.lr:g}; try lr={self.lr / 10:g}), or extreme "
+            "pseudo-outcome weights 1/propensity (min_propensity="
+            f"{self.min_propensity:g}; the largest |pseudo-outcome| is "
+            f"{magnitude:.3g}): raise min_propensity or rescale reward and cost. "
+            "The router keeps its previous state."
+        )
 
     def _module_outputs(self, X):
         """Outputs of the trained module on ``X`` (float64, CPU tensor)."""
@@ -125,4 +209,13 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
                 outputs.append(scores[:rows].cpu().to(torch.float64))
         if not outputs:
             return torch.empty((0, self.classes_.size), dtype=torch.float64)
-        return torch.cat(outputs)
+        outputs = torch.cat(outputs)
+        bad = ~torch.isfinite(outputs.reshape(n_samples, -1)).all(dim=1)
+        if bool(bad.any()):
+            raise ValueError(
+                f"the policy network's scores are not finite for rows "
+                f"{torch.nonzero(bad).flatten()[:10].tolist()} of X: their features "
+                "lie far outside the range the router was fitted on. Rescale X as "
+                "in training."
+            )
+        return outputs

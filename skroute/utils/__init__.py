@@ -1,21 +1,43 @@
 """Validation of logged routing data and scikit-learn compatibility helpers."""
 
+from skroute.utils._persistence import (
+    PERSISTENCE_FORMAT,
+    InconsistentVersionWarning,
+    persisted_state,
+    restored_state,
+)
 from skroute.utils._validation import (
+    MAX_FEATURE_MAGNITUDE,
+    MAX_OUTCOME_MAGNITUDE,
     ROUTING_HINT,
     check_action_counts,
     check_cost_sensitivity,
+    check_cv_folds,
+    check_feature_range,
     check_finite,
     check_hidden_layer_sizes,
     check_logged_outcomes,
+    check_numeric,
     encode_actions,
+    naming_array_errors,
 )
 
 __all__ = [
+    "MAX_FEATURE_MAGNITUDE",
+    "MAX_OUTCOME_MAGNITUDE",
+    "PERSISTENCE_FORMAT",
     "ROUTING_HINT",
+    "InconsistentVersionWarning",
     "check_action_counts",
     "check_cost_sensitivity",
+    "check_cv_folds",
+    "check_feature_range",
     "check_finite",
     "check_hidden_layer_sizes",
     "check_logged_outcomes",
+    "check_numeric",
     "encode_actions",
+    "naming_array_errors",
+    "persisted_state",
+    "restored_state",
 ]

@@ -1,6 +1,8 @@
 """Validation of logged routing data: one place for every check and message."""
 
+import contextlib
 import numbers
+import re
 
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
@@ -45,6 +47,100 @@ def check_finite(array, name):
         )
 
 
+def check_numeric(values, name):
+    """Return ``values`` as a float64 array, or raise a TypeError naming ``name``."""
+    return _as_float_array(values, name)
+
+
+# Largest |reward| or |cost| accepted: far beyond any real quality or price, it
+# leaves float64 room for the squares and weighted sums of the nuisance models.
+MAX_OUTCOME_MAGNITUDE = 1e100
+
+# Features are fed to float32 torch modules and squared by the nuisance models:
+# beyond float32's range they overflow.
+MAX_FEATURE_MAGNITUDE = float(np.finfo(np.float32).max)
+
+
+def check_feature_range(X, name="X"):
+    """Raise a ValueError if ``X`` holds values beyond float32's range."""
+    if X.size == 0:
+        return
+    largest = float(np.max(np.abs(X)))
+    if largest > MAX_FEATURE_MAGNITUDE:
+        raise ValueError(
+            f"{name} holds values up to {largest:.3g} in magnitude, beyond "
+            f"{MAX_FEATURE_MAGNITUDE:.3g}, float32's range, in which the policy "
+            f"networks compute and past which the models overflow; rescale {name}, "
+            "e.g. with StandardScaler."
+        )
+
+
+# Rewordings of scikit-learn's array-check messages that do not say which
+# argument they are about; the original message is kept after the colon.
+_ARRAY_ERRORS = (
+    ("could not convert", "{name} must hold numbers"),
+    ("argument must be", "{name} must hold numbers"),
+    ("Found array with 0 sample(s)", "{name} has no rows"),
+    ("Found array with 0 feature(s)", "{name} has no features"),
+    ("Expected 2D array", "{name} must be a 2-D array (n_samples, n_features)"),
+    ("Found array with dim", "{name} must be a 2-D array (n_samples, n_features)"),
+    ("Complex data not supported", "{name} must hold real numbers"),
+    (
+        "inconsistent numbers of samples",
+        "{name} and y must have one row per logged query",
+    ),
+)
+
+
+@contextlib.contextmanager
+def naming_array_errors(name="X", others=()):
+    """Re-raise scikit-learn's array-check errors with the argument's name.
+
+    Values that are not numbers raise a TypeError; other errors keep their type
+    and their message, prefixed by what is wrong with ``name``. Messages that
+    already name ``name`` or one of ``others`` are left as they are.
+    """
+    try:
+        yield
+    except (TypeError, ValueError) as exc:
+        message = str(exc)
+        for phrase, problem in _ARRAY_ERRORS:
+            if phrase in message:
+                problem = problem.format(name=name)
+                if problem.endswith("must hold numbers"):
+                    raise TypeError(
+                        f"{problem} (query features); {message}. Encode {name} "
+                        "as numbers first."
+                    ) from exc
+                raise type(exc)(f"{problem}: {message}") from exc
+        names = "|".join(re.escape(n) for n in (name, *others))
+        if re.search(rf"\b({names})\b", message) is None:
+            raise type(exc)(f"{name}: {message}") from exc
+        raise
+
+
+def check_cv_folds(action, cv):
+    """Check that ``cv`` can split these logs into stratified cross-fitting folds.
+
+    Integer ``cv`` folds are stratified by logged model: at least one model
+    needs ``cv`` logged rows. Splitters are checked when they split.
+    """
+    if isinstance(cv, (str, bytes)):
+        raise TypeError(
+            f"cv must be an int >= 2 or a cross-validation splitter; got {cv!r}."
+        )
+    if isinstance(cv, bool) or not isinstance(cv, numbers.Integral) or cv < 2:
+        return
+    largest = int(np.bincount(action).max()) if action.size else 0
+    if largest < cv:
+        raise ValueError(
+            f"cv={cv} cross-fitting folds need at least {cv} logged rows of one "
+            f"model, stratified by model; y has {action.size} rows and its most "
+            f"logged model {largest}. Pass a smaller cv (at least 2) or more "
+            "logged rows."
+        )
+
+
 def check_cost_sensitivity(cost_sensitivity, name="cost_sensitivity"):
     """Return ``cost_sensitivity`` as a float after checking it is finite and >= 0."""
     if isinstance(cost_sensitivity, bool) or not isinstance(
@@ -79,6 +175,12 @@ def encode_actions(y, classes=None):
     codes : ndarray of shape (n_samples,), dtype=intp
     """
     y = column_or_1d(y, warn=True)
+    missing = _missing_labels(y)
+    if missing.any():
+        raise ValueError(
+            f"y holds missing model labels (None, NaN or '') at rows "
+            f"{_rows(missing)}; drop those rows or fill in the model that answered."
+        )
     try:
         check_classification_targets(y)
         if classes is None:
@@ -88,6 +190,12 @@ def encode_actions(y, classes=None):
         raise TypeError(
             "y mixes label types (e.g. strings and integers); use one type for "
             "every model label."
+        ) from exc
+    except ValueError as exc:
+        if "Unknown label type" not in str(exc):
+            raise
+        raise ValueError(
+            f"y must hold model labels (strings or integers), one per logged row; {exc}"
         ) from exc
     classes = np.asarray(classes)
     if classes.ndim != 1 or classes.size == 0:
@@ -114,6 +222,25 @@ def encode_actions(y, classes=None):
             f"{np.unique(y[unknown])[:10].tolist()}; add them to classes."
         )
     return classes, order[position].astype(np.intp)
+
+
+def _missing_labels(y):
+    """Mask of labels that stand for a missing model: None, NaN or ''."""
+    if y.dtype.kind == "f":
+        return np.isnan(y)
+    if y.dtype.kind in "US":
+        return y == y.dtype.type()
+    if y.dtype.kind == "O":
+        return np.array(
+            [
+                label is None
+                or (isinstance(label, float) and label != label)
+                or (isinstance(label, str) and label == "")
+                for label in y
+            ],
+            dtype=bool,
+        )
+    return np.zeros(y.shape, dtype=bool)
 
 
 def check_action_counts(codes, classes, *, full_feedback, sample_weight=None):
@@ -215,6 +342,15 @@ def check_logged_outcomes(
         raise ValueError(
             "sample_weight must have a positive sum; every row has weight 0."
         )
+    positive = sample_weight[sample_weight > 0]
+    low, high = np.finfo(np.float32).tiny, np.finfo(np.float32).max
+    if positive.min() < low or positive.max() > high:
+        raise ValueError(
+            f"sample_weight holds positive values from {positive.min():.3g} to "
+            f"{positive.max():.3g}, outside [{low:.3g}, {high:.3g}], the float32 "
+            "range in which the models compute; rescale sample_weight, e.g. divide "
+            "it by its mean."
+        )
     return reward, cost, propensity, sample_weight
 
 
@@ -239,6 +375,12 @@ def _check_outcome(values, name, n_samples, n_classes):
             f"{array.ndim} dimensions."
         )
     check_finite(array, name)
+    if array.size and np.max(np.abs(array)) > MAX_OUTCOME_MAGNITUDE:
+        raise ValueError(
+            f"{name} holds values up to {np.max(np.abs(array)):.3g} in magnitude, "
+            f"beyond {MAX_OUTCOME_MAGNITUDE:g}, where the outcome models overflow; "
+            f"rescale {name} (e.g. quality to [0, 1], cost per 1,000 queries)."
+        )
     return array
 
 

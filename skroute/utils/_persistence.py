@@ -1,0 +1,81 @@
+"""Versioned pickles of routers: what a saved router records and how it loads."""
+
+import inspect
+import warnings
+
+# Layout of a router's pickled state. A change that older pickles cannot be
+# read under bumps it, with a migration in ``restored_state`` or a clear error.
+PERSISTENCE_FORMAT = 1
+
+
+class InconsistentVersionWarning(UserWarning):
+    """A router is loaded by another skroute version than the one that saved it."""
+
+
+def _skroute_version():
+    from skroute import __version__
+
+    return __version__
+
+
+def persisted_state(state):
+    """The state to pickle: ``state`` plus the skroute version and pickle format."""
+    return {
+        **state,
+        "_skroute_version": _skroute_version(),
+        "_skroute_format": PERSISTENCE_FORMAT,
+    }
+
+
+def restored_state(estimator, state):
+    """The state to restore from a pickle, checked against this skroute version.
+
+    A pickle of a newer format than this version reads raises a ValueError that
+    says which version wrote it. A pickle written by another version (or by a
+    version from before pickles recorded one) loads with an
+    :class:`InconsistentVersionWarning`; constructor parameters added since it
+    was written take their default values.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The object being unpickled (its class gives the defaults).
+    state : dict
+        The pickled state.
+
+    Returns
+    -------
+    dict
+    """
+    state = dict(state)
+    version = state.pop("_skroute_version", None)
+    saved_format = state.pop("_skroute_format", 0)
+    name = type(estimator).__name__
+    current = _skroute_version()
+    if saved_format > PERSISTENCE_FORMAT:
+        raise ValueError(
+            f"This {name} was saved by skroute {version} in pickle format "
+            f"{saved_format}; skroute {current} reads formats up to "
+            f"{PERSISTENCE_FORMAT}. Load it with skroute {version} or later, or "
+            "refit it with this version."
+        )
+    if version != current:
+        saved_by = (
+            f"skroute {version}"
+            if version is not None
+            else "a skroute version that did not record itself"
+        )
+        warnings.warn(
+            f"Loading a {name} saved by {saved_by} with skroute {current}. Its "
+            "fitted state is read as saved and parameters added since take their "
+            "defaults; check its predictions, then refit or re-save it with this "
+            "version.",
+            InconsistentVersionWarning,
+            stacklevel=3,
+        )
+    signature = inspect.signature(type(estimator).__init__)
+    for parameter in signature.parameters.values():
+        if parameter.name == "self" or parameter.default is parameter.empty:
+            continue
+        state.setdefault(parameter.name, parameter.default)
+    return state

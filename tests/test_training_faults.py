@@ -1,0 +1,164 @@
+"""Faults during fit: divergence, interrupts, and what a refit starts from."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.exceptions import NotFittedError
+from tiny_routers import (
+    assert_same_outputs,
+    fit,
+    make_logs,
+    outputs,
+    router_id,
+    tiny_routers,
+)
+
+from skroute import CausalRouterClassifier, IntervalCostRouter
+
+NEURAL_ROUTERS = [
+    CausalRouterClassifier(hidden_layer_sizes=(4,), early_stopping=False, cv=2),
+    IntervalCostRouter(n_intervals=2, hidden_layer_sizes=(4,), early_stopping=False),
+]
+
+
+@pytest.fixture(scope="module")
+def logs():
+    return make_logs()
+
+
+@pytest.mark.parametrize("router", NEURAL_ROUTERS, ids=router_id)
+def test_divergence_is_a_clear_error_not_a_nan_model(router, logs):
+    # With lr = 1e10 AdamW's steps overflow the weights within a few epochs.
+    diverging = clone(router).set_params(lr=1e10, max_epochs=20, random_state=0)
+    with pytest.raises(ValueError) as info:
+        fit(diverging, logs)
+    message = str(info.value)
+    assert "Training diverged" in message
+    assert "lr=1e+10" in message and "min_propensity=0.01" in message
+    with pytest.raises(NotFittedError):
+        diverging.predict(logs["X"])
+
+
+@pytest.mark.parametrize("router", NEURAL_ROUTERS, ids=router_id)
+def test_divergence_keeps_the_previous_fit(router, logs):
+    fitted = fit(clone(router).set_params(max_epochs=2, random_state=0), logs)
+    before = outputs(fitted, logs["X"])
+    with pytest.raises(ValueError, match="Training diverged"):
+        fit(fitted.set_params(lr=1e10, max_epochs=20), logs)
+    assert_same_outputs(outputs(fitted, logs["X"]), before)
+    assert all(torch.isfinite(p).all() for p in fitted.net_.module_.parameters())
+
+
+class _InterruptAfter:
+    """A global forward hook that raises KeyboardInterrupt on its n-th call."""
+
+    def __init__(self, calls):
+        self.calls = calls
+
+    def __call__(self, module, args, output):
+        self.calls -= 1
+        if self.calls == 0:
+            raise KeyboardInterrupt
+
+
+def _fit_interrupted(router, logs, calls):
+    handle = torch.nn.modules.module.register_module_forward_hook(
+        _InterruptAfter(calls)
+    )
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            fit(router, logs)
+    finally:
+        handle.remove()
+
+
+@pytest.mark.parametrize("router", NEURAL_ROUTERS, ids=router_id)
+def test_interrupt_during_training_leaves_an_unfitted_router_unfitted(router, logs):
+    # skorch ends training quietly on a KeyboardInterrupt and keeps the
+    # half-trained module; the interrupt must instead reach the caller.
+    router = clone(router).set_params(max_epochs=50, random_state=0)
+    params = router.get_params()
+    _fit_interrupted(router, logs, calls=5)
+    with pytest.raises(NotFittedError):
+        router.predict(logs["X"])
+    assert not [key for key in vars(router) if key.endswith("_")]
+    assert router.get_params() == params
+
+
+@pytest.mark.parametrize("router", NEURAL_ROUTERS, ids=router_id)
+def test_interrupt_during_training_keeps_the_previous_fit(router, logs):
+    router = fit(clone(router).set_params(max_epochs=2, random_state=0), logs)
+    before = outputs(router, logs["X"])
+    _fit_interrupted(router.set_params(max_epochs=50), logs, calls=5)
+    assert_same_outputs(outputs(router, logs["X"]), before)
+
+
+class _InterruptingRegressor(RegressorMixin, BaseEstimator):
+    """An outcome model whose fit is interrupted (as by Ctrl-C)."""
+
+    def fit(self, X, y, sample_weight=None):
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("router", tiny_routers()[:4], ids=router_id)
+def test_interrupt_during_cross_fitting_keeps_the_previous_fit(router, logs):
+    router = fit(clone(router), logs)
+    before = outputs(router, logs["X"])
+    router.set_params(reward_model=_InterruptingRegressor())
+    with pytest.raises(KeyboardInterrupt):
+        fit(router, logs)
+    assert_same_outputs(outputs(router, logs["X"]), before)
+
+
+def test_early_stopping_still_ends_training_quietly(logs):
+    # Early stopping signals the end of training with an interrupt of its own.
+    router = CausalRouterClassifier(
+        hidden_layer_sizes=(4,),
+        lr=0.05,
+        max_epochs=300,
+        n_iter_no_change=2,
+        validation_fraction=0.5,
+        cv=2,
+        random_state=0,
+    )
+    fit(router, logs)
+    assert len(router.net_.history) < 300
+    assert router.predict(logs["X"]).shape == (60,)
+
+
+@pytest.mark.parametrize("router", tiny_routers(), ids=router_id)
+def test_no_warm_start_each_fit_starts_from_scratch(router, logs):
+    # No router offers warm_start or partial_fit: fit always retrains.
+    assert not hasattr(router, "partial_fit")
+    assert "warm_start" not in router.get_params()
+    other = make_logs(seed=1)
+    refitted = fit(fit(clone(router), logs), other)
+    fresh = fit(clone(router), other)
+    assert_same_outputs(outputs(refitted, other["X"]), outputs(fresh, other["X"]))
+
+
+def test_temperature_below_float32_is_a_clear_error(logs):
+    router = CausalRouterClassifier(temperature=1e-300, max_epochs=1, cv=2)
+    with pytest.raises(ValueError, match="temperature=1e-300 is below"):
+        fit(router, logs)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_fit_on_cuda_without_a_gpu_is_a_clear_error(logs):
+    router = CausalRouterClassifier(device="cuda", max_epochs=1, cv=2)
+    with pytest.raises(ValueError, match="device='cuda', but torch .* no such CUDA"):
+        fit(router, logs)
+
+
+def test_unknown_device_is_a_clear_error(logs):
+    router = CausalRouterClassifier(device="gpu0", max_epochs=1, cv=2)
+    with pytest.raises(ValueError, match="device='gpu0' is not a torch device"):
+        fit(router, logs)
+
+
+def test_scores_overflowing_at_prediction_are_a_clear_error(logs):
+    router = fit(CausalRouterClassifier(max_epochs=1, cv=2, random_state=0), logs)
+    huge = np.full((2, 3), 3e38)
+    with pytest.raises(ValueError, match="scores are not finite for rows"):
+        router.predict_proba(huge)
