@@ -66,7 +66,7 @@ def test_logging_depends_on_the_query():
     "kwargs, message",
     [
         ({"exploration": 1.5}, "exploration must be in [0, 1]"),
-        ({"temperature": 0.0}, "temperature must be > 0"),
+        ({"temperature": 0.0}, "temperature must be a finite number > 0"),
         ({"logging_policy": "bandit"}, "logging_policy must be 'linear', 'topic'"),
         ({"logging_policy": "topic"}, "logging_policy='topic' needs groups"),
         ({"logging_policy": np.zeros((3, 3))}, "logging_policy scores must have shape"),

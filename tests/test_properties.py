@@ -892,9 +892,9 @@ def test_bad_input_gets_an_error_that_names_it(call, error, phrase):
     assert phrase in str(info.value)
 
 
-# --- known unclear errors in the loaders and the pseudo-outcome formula ---------------
-# Each case fails today with an error that does not name the argument, or with a
-# silently wrong result; the expected error is what a fix should raise.
+# --- the loaders, the generators and the pseudo-outcome formula ----------------------
+# Each case once failed with an error that did not name the argument, or with a
+# silently wrong result.
 
 _TABLE = pd.DataFrame(
     {
@@ -943,7 +943,7 @@ def _long_table(**changes):
         return load_long_table(_saved(table.assign(**changes), "long.pkl", folder))
 
 
-NOT_YET_CLEAR = [
+LOADER_AND_FORMULA_CASES = [
     (
         "load_logs empty model cell",
         lambda: _load_logs(_TABLE.assign(model=["m1", "", "m2"])),
@@ -1125,13 +1125,10 @@ def _pickled_list():
 
 @pytest.mark.parametrize(
     "call, error, phrase",
-    [
-        pytest.param(*case[1:4], marks=pytest.mark.xfail(strict=True, reason=case[4]))
-        for case in NOT_YET_CLEAR
-    ],
-    ids=[case[0] for case in NOT_YET_CLEAR],
+    [case[1:4] for case in LOADER_AND_FORMULA_CASES],
+    ids=[case[0] for case in LOADER_AND_FORMULA_CASES],
 )
-def test_loader_and_formula_inputs_not_yet_named(call, error, phrase):
+def test_loader_and_formula_inputs_get_named_errors(call, error, phrase):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if error is None:  # a valid input that should simply work

@@ -47,8 +47,13 @@ def overlap_diagnostics(
     clipped = propensity < min_propensity
     weight = 1.0 / np.maximum(propensity, min_propensity)
     n_logged = np.bincount(action, minlength=n_classes)
-    total = np.bincount(action, weights=weight, minlength=n_classes)
-    squares = np.bincount(action, weights=weight**2, minlength=n_classes)
+    # The effective sample size does not change with the weights' scale: scaled
+    # by each model's largest weight, the squares cannot overflow.
+    largest = np.zeros(n_classes)
+    np.maximum.at(largest, action, weight)
+    scaled = weight / largest[action]
+    total = np.bincount(action, weights=scaled, minlength=n_classes)
+    squares = np.bincount(action, weights=scaled**2, minlength=n_classes)
     with np.errstate(invalid="ignore", divide="ignore"):
         ess = np.where(squares > 0, total**2 / squares, 0.0)
         ratio = np.where(n_logged > 0, ess / n_logged, 0.0)

@@ -5,6 +5,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from skroute.utils import check_numeric
+
 _READERS = {
     ".csv": "read_csv",
     ".pkl": "read_pickle",
@@ -34,8 +36,43 @@ def _read_table(path):
     pandas = _pandas()
     if reader == "read_csv":
         # Empty cells stay empty strings, so they are caught as non-numeric.
-        return pandas.read_csv(path, keep_default_na=False)
-    return getattr(pandas, reader)(path)
+        table = pandas.read_csv(path, keep_default_na=False)
+    else:
+        table = getattr(pandas, reader)(path)
+    if not isinstance(table, pandas.DataFrame):
+        raise ValueError(
+            f"{path}: holds a {type(table).__name__}, not a table (a pandas DataFrame)."
+        )
+    # Columns are named by strings throughout (a pickle may use integers).
+    names = [str(c) for c in table.columns]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{path}: two columns have the same name {names}.")
+    table.columns = names
+    return table
+
+
+def _column_names(value, name):
+    """A list of column names; a lone string is refused, not split in letters."""
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise TypeError(
+            f"{name} must be a list of column names; got {value!r} (for one "
+            f"column, pass [{value!r}])."
+        )
+    return [str(v) for v in value]
+
+
+def _label_column(table, column, path, what):
+    """A column of labels with no missing or empty cell."""
+    if column not in table.columns:
+        raise ValueError(f"{path}: missing {what} column {column!r}.")
+    values = table[column]
+    missing = (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+    if missing.any():
+        raise ValueError(
+            f"{path}: column {column!r} holds missing or empty {what} labels at "
+            f"rows {_rows(missing)}; fill or drop those rows."
+        )
+    return values.to_numpy()
 
 
 def _rows(mask, limit=10):
@@ -85,7 +122,7 @@ def _load_embeddings(embeddings, n_rows, path):
     source = embeddings
     if isinstance(embeddings, (str, Path)):
         embeddings = np.load(embeddings)
-    array = np.asarray(embeddings, dtype=np.float32)
+    array = check_numeric(embeddings, f"{path}: the embeddings").astype(np.float32)
     if array.ndim != 2 or array.shape[0] != n_rows:
         raise ValueError(
             f"{path}: the table has {n_rows} rows but the embeddings "
@@ -149,8 +186,13 @@ def load_wide_table(
     >>> data.models.tolist(), data.cost.shape
     (['m1', 'm2'], (2, 2))
     """
+    if not isinstance(cost_suffix, str) or not cost_suffix:
+        raise TypeError(
+            f"cost_suffix must be a non-empty string such as '|total_cost'; got "
+            f"{cost_suffix!r}."
+        )
     table = _read_table(path)
-    columns = [str(c) for c in table.columns]
+    columns = list(table.columns)
     if models is None:
         models = [c for c in columns if not c.endswith(cost_suffix)]
         models = [c for c in models if c + cost_suffix in columns]
@@ -159,7 +201,7 @@ def load_wide_table(
                 f"{path}: no model columns found; expected pairs of '<model>' and "
                 f"'<model>{cost_suffix}' columns, or pass models=[...]."
             )
-    models = list(models)
+    models = _column_names(models, "models")
     reward = np.column_stack(
         [_numeric_column(table, m, path, "quality") for m in models]
     )
@@ -216,9 +258,8 @@ def load_long_table(
         (queries in order of first appearance).
     """
     table = _read_table(path)
-    for column in (query_column, model_column):
-        if column not in table.columns:
-            raise ValueError(f"{path}: missing column {column!r}.")
+    for column, what in ((query_column, "query"), (model_column, "model")):
+        _label_column(table, column, path, what)
     quality = _numeric_column(table, quality_column, path, "quality")
     cost = None
     if cost_column is not None:
@@ -230,7 +271,15 @@ def load_long_table(
             f"{path}: (query, model) pairs appear twice at rows {_rows(duplicated)}; "
             "each model must have one result per query."
         )
-    ids, query_index = np.unique(table[query_column].to_numpy(), return_inverse=True)
+    try:
+        ids, query_index = np.unique(
+            table[query_column].to_numpy(), return_inverse=True
+        )
+    except TypeError as exc:
+        raise TypeError(
+            f"{path}: column {query_column!r} mixes query ids of different types "
+            f"(e.g. numbers and strings); use one type ({exc})."
+        ) from None
     first = np.full(ids.size, len(table))
     np.minimum.at(first, query_index, np.arange(len(table)))
     order = np.argsort(first, kind="stable")
@@ -296,17 +345,25 @@ def load_logs(
         ``router.fit(X, action, reward=..., cost=..., propensity=...)``.
     """
     table = _read_table(path)
-    if model_column not in table.columns:
-        raise ValueError(f"{path}: missing model column {model_column!r}.")
+    action = _label_column(table, model_column, path, "model")
     if (embedding_columns is None) == (embeddings is None):
         raise ValueError(
             "pass exactly one of embedding_columns (columns of the table) and "
             "embeddings (an .npy file or an array)."
         )
     if embedding_columns is not None:
+        columns = _column_names(embedding_columns, "embedding_columns")
         X = np.column_stack(
-            [_numeric_column(table, c, path, "embedding") for c in embedding_columns]
-        ).astype(np.float32)
+            [_numeric_column(table, c, path, "embedding") for c in columns]
+        )
+        beyond = np.abs(X) > np.finfo(np.float32).max
+        if beyond.any():
+            column = columns[int(np.flatnonzero(beyond.any(axis=0))[0])]
+            raise ValueError(
+                f"{path}: column {column!r} holds embedding values beyond float32's "
+                f"range at rows {_rows(beyond.any(axis=1))}; rescale the embeddings."
+            )
+        X = X.astype(np.float32)
     else:
         X = _load_embeddings(embeddings, len(table), path)
     cost = None
@@ -323,7 +380,7 @@ def load_logs(
             )
     return Bunch(
         X=X,
-        action=table[model_column].to_numpy(),
+        action=action,
         reward=_numeric_column(table, quality_column, path, "quality"),
         cost=cost,
         propensity=propensity,

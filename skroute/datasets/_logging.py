@@ -1,8 +1,12 @@
 """Turn a full-feedback table into logged data under a known logging policy."""
 
+import numbers
+
 import numpy as np
 from scipy.special import softmax
 from sklearn.utils import Bunch, check_random_state
+
+from skroute.utils import check_finite, check_numeric
 
 
 def simulate_logging(
@@ -62,24 +66,32 @@ def simulate_logging(
     >>> logs.propensity.shape, bool((logs.propensity >= 0.05 / 4).all())
     ((5,), True)
     """
-    X = np.asarray(X, dtype=np.float64)
-    reward = np.asarray(reward, dtype=np.float64)
+    X = check_numeric(X, "X")
+    reward = check_numeric(reward, "reward")
     if X.ndim != 2 or reward.ndim != 2 or reward.shape[0] != X.shape[0]:
         raise ValueError(
             "X must be (n_samples, n_features) and reward (n_samples, n_models) with "
             f"the same number of rows; got X {X.shape} and reward {reward.shape}."
         )
     n_samples, n_models = reward.shape
+    check_finite(X, "X")
+    check_finite(reward, "reward")
     if cost is not None:
-        cost = np.asarray(cost, dtype=np.float64)
+        cost = check_numeric(cost, "cost")
         if cost.shape != reward.shape:
             raise ValueError(
                 f"cost must have the shape of reward {reward.shape}; got {cost.shape}."
             )
+        check_finite(cost, "cost")
+    for name, value in (("exploration", exploration), ("temperature", temperature)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a number; got {value!r}.")
     if not 0 <= exploration <= 1:
         raise ValueError(f"exploration must be in [0, 1]; got {exploration!r}.")
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0; got {temperature!r}.")
+    if not 0 < temperature < np.inf:
+        raise ValueError(
+            f"temperature must be a finite number > 0; got {temperature!r}."
+        )
     models = np.arange(n_models) if models is None else np.asarray(models)
     if models.shape != (n_models,):
         raise ValueError(
@@ -99,7 +111,13 @@ def simulate_logging(
                 "logging_policy='topic' needs groups, one topic label per row "
                 f"(shape ({n_samples},)); got {shape}."
             )
-        _, topic = np.unique(np.asarray(groups), return_inverse=True)
+        try:
+            _, topic = np.unique(np.asarray(groups), return_inverse=True)
+        except TypeError as exc:
+            raise TypeError(
+                "groups must hold topic labels of one type (e.g. all strings or "
+                f"all ints); sorting them failed: {exc}"
+            ) from None
         preferences = rng.normal(scale=2.0, size=(topic.max() + 1, n_models))
         scores = preferences[topic]
     elif isinstance(logging_policy, str) and logging_policy == "uniform":

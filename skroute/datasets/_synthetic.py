@@ -1,8 +1,12 @@
 """A generated full-feedback routing problem with a known optimal policy."""
 
+import numbers
+
 import numpy as np
 from scipy.special import expit
 from sklearn.utils import Bunch, check_random_state
+
+from skroute.utils import check_numeric
 
 
 def make_routing_problem(
@@ -66,11 +70,20 @@ def make_routing_problem(
     ):
         if not isinstance(value, (int, np.integer)) or value < low:
             raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")
-    low_price, high_price = price_range
-    if not 0 < low_price <= high_price:
+    bounds = check_numeric(price_range, "price_range")
+    if bounds.shape != (2,) or not 0 < bounds[0] <= bounds[1] < np.inf:
         raise ValueError(
             "price_range must be (low, high) with 0 < low <= high; got "
             f"{price_range!r}."
+        )
+    low_price, high_price = bounds
+    if (
+        isinstance(skill_spread, bool)
+        or not isinstance(skill_spread, numbers.Real)
+        or not 0 <= skill_spread < np.inf
+    ):
+        raise ValueError(
+            f"skill_spread must be a finite number >= 0; got {skill_spread!r}."
         )
     rng = check_random_state(random_state)
     centres = rng.normal(scale=2.0, size=(n_clusters, n_features))

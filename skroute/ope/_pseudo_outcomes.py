@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from skroute.utils import check_numeric
+
 PSEUDO_OUTCOME_METHODS = ("dr", "sndr", "ipw", "dm")
 
 
@@ -46,21 +48,61 @@ def pseudo_outcomes(target, action, propensity, outcome_estimates, method="dr"):
         raise ValueError(
             f"pseudo_outcome must be one of {PSEUDO_OUTCOME_METHODS}; got {method!r}."
         )
-    if method == "dm":
-        return np.array(outcome_estimates, dtype=np.float64, copy=True)
-    rows = np.arange(target.shape[0])
-    if method == "ipw":
-        gamma = np.zeros(outcome_estimates.shape)
-        gamma[rows, action] = target / propensity
-        return gamma
-    gamma = np.array(outcome_estimates, dtype=np.float64, copy=True)
-    correction = (target - gamma[rows, action]) / propensity
-    if method == "sndr":
-        # Mean inverse propensity of each arm over all rows (0 where unlogged).
-        normaliser = (
-            np.bincount(action, weights=1.0 / propensity, minlength=gamma.shape[1])
-            / target.shape[0]
+    estimates = check_numeric(outcome_estimates, "outcome_estimates")
+    if estimates.ndim != 2:
+        raise ValueError(
+            "outcome_estimates must be 2-D (n_samples, n_classes); got shape "
+            f"{estimates.shape}."
         )
-        correction /= normaliser[action]
-    gamma[rows, action] += correction
+    if method == "dm":
+        return estimates.copy()
+    target = check_numeric(target, "target")
+    action = np.asarray(action)
+    if action.dtype.kind not in "iu":
+        raise TypeError(
+            "action must hold integer model codes (columns of outcome_estimates); "
+            f"got dtype {action.dtype}."
+        )
+    propensity = check_numeric(propensity, "propensity")
+    n_samples, n_classes = estimates.shape
+    for name, array in (
+        ("target", target),
+        ("action", action),
+        ("propensity", propensity),
+    ):
+        if array.shape != (n_samples,):
+            raise ValueError(
+                f"{name} must have shape ({n_samples},), one value per row of "
+                f"outcome_estimates; got {array.shape}."
+            )
+    if n_samples and (action.min() < 0 or action.max() >= n_classes):
+        raise ValueError(f"action codes must lie in [0, {n_classes}); got {action}.")
+    if not (propensity > 0).all():
+        raise ValueError("propensity must be > 0 (clip it first).")
+    rows = np.arange(n_samples)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if method == "ipw":
+            gamma = np.zeros(estimates.shape)
+            gamma[rows, action] = target / propensity
+            return _checked(gamma)
+        gamma = estimates.copy()
+        correction = (target - gamma[rows, action]) / propensity
+        if method == "sndr":
+            # Mean inverse propensity of each arm over all rows (0 where unlogged).
+            normaliser = (
+                np.bincount(action, weights=1.0 / propensity, minlength=n_classes)
+                / n_samples
+            )
+            correction /= normaliser[action]
+        gamma[rows, action] += correction
+    return _checked(gamma)
+
+
+def _checked(gamma):
+    if not np.isfinite(gamma).all():
+        raise ValueError(
+            "a pseudo-outcome overflows float64: an outcome divided by its "
+            "propensity exceeds 1.8e308. Clip propensity higher (min_propensity) or "
+            "rescale the outcomes."
+        )
     return gamma
