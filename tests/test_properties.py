@@ -945,6 +945,29 @@ def _long_table(**changes):
 
 LOADER_AND_FORMULA_CASES = [
     (
+        "load_wide_table empty file",
+        lambda: load_wide_table(_empty_csv()),
+        ValueError,
+        "the file is empty",
+        "pandas' EmptyDataError",
+    ),
+    (
+        "load_wide_table path None",
+        lambda: load_wide_table(None),
+        TypeError,
+        "path must be a str or Path",
+        "TypeError from pathlib without the argument's name",
+    ),
+    (
+        "simulate_logging infinite scores",
+        lambda: simulate_logging(
+            _X, np.ones((60, 3)), logging_policy=np.full((60, 3), np.inf)
+        ),
+        ValueError,
+        "logging_policy scores",
+        "NaN propensities",
+    ),
+    (
         "load_logs empty model cell",
         lambda: _load_logs(_TABLE.assign(model=["m1", "", "m2"])),
         ValueError,
@@ -1115,6 +1138,12 @@ LOADER_AND_FORMULA_CASES = [
         "returns inf",
     ),
 ]
+
+
+def _empty_csv():
+    path = Path(tempfile.mkdtemp()) / "empty.csv"
+    path.write_text("")
+    return path
 
 
 def _pickled_list():

@@ -26,6 +26,8 @@ def _pandas():
 
 
 def _read_table(path):
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or Path of a table file; got {path!r}.")
     path = Path(path)
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
@@ -36,7 +38,10 @@ def _read_table(path):
     pandas = _pandas()
     if reader == "read_csv":
         # Empty cells stay empty strings, so they are caught as non-numeric.
-        table = pandas.read_csv(path, keep_default_na=False)
+        try:
+            table = pandas.read_csv(path, keep_default_na=False)
+        except pandas.errors.EmptyDataError:
+            raise ValueError(f"{path}: the file is empty (no columns).") from None
     else:
         table = getattr(pandas, reader)(path)
     if not isinstance(table, pandas.DataFrame):

@@ -129,7 +129,8 @@ def simulate_logging(
             f"array of scores; got {logging_policy!r}."
         )
     else:
-        scores = np.asarray(logging_policy, dtype=np.float64)
+        scores = check_numeric(logging_policy, "logging_policy scores")
+        check_finite(scores, "logging_policy scores")
         if scores.shape != reward.shape:
             raise ValueError(
                 f"logging_policy scores must have shape {reward.shape}; got "
