@@ -60,6 +60,9 @@ def main():
         topic_column=config["topic_column"],
         **config["options"],
     )
+    if not np.isin(table.reward, (0.0, 1.0)).all():
+        # A classifier as outcome model needs 0/1 quality.
+        variants.pop("DR, logistic quality model", None)
     variance = {name: {lam: [] for lam in lambdas} for name in variants}
     regrets = {name: {lam: [] for lam in lambdas} for name in variants}
     warnings.simplefilter("ignore", OverlapWarning)  # clipping is studied here

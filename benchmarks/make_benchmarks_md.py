@@ -10,7 +10,10 @@ writes the tables into ``BENCHMARKS.md`` with the discussion kept in
 
     python benchmarks/make_benchmarks_md.py [--seeds 5] [--reuse]
 
-``--reuse`` reads the stored records of a run instead of fitting again.
+``--reuse`` reads the stored records of a run instead of fitting again (the
+set-up then reports the versions installed now). ``--data-dir`` is the folder
+holding ``routerbench_subset/`` and ``llmrouter_9models/`` (default:
+``../shared/data`` beside the repository).
 """
 
 import argparse
@@ -160,7 +163,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--data-dir", type=Path, default=SHARED)
     args = parser.parse_args()
+    for config in DATASETS.values():
+        for key in ("data", "prices"):
+            where = config["options"] if key == "prices" else config
+            if key in where:
+                where[key] = args.data_dir / where[key].relative_to(SHARED)
     set_torch_threads(1)
     import sklearn
     import torch
@@ -210,8 +219,8 @@ def main():
         "model when none is logged — here they are logged —, propensities "
         "clipped at 0.01, a 128-unit hidden layer, early stopping on a 10% "
         "held-out off-policy surrogate).",
-        f"- Machine: {platform.machine()}, 2 cores shared with other work, "
-        f"one torch thread; Python {platform.python_version()}, skroute "
+        f"- Machine: {platform.machine()}, 2 cores, one torch thread; Python "
+        f"{platform.python_version()}, skroute "
         f"{skroute.__version__}, torch {torch.__version__}, scikit-learn "
         f"{sklearn.__version__}. Fit times are indicative only.",
         "",

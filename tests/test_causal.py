@@ -111,7 +111,7 @@ def test_cost_method_sets_the_cost_pseudo_outcomes_apart(logged):
     # IPW quality with DM cost: propensities for one, the cost model for the other.
     ipw = cross_fit_pseudo_outcomes(*args, method="ipw", cost_method="dm", **kwargs)
     np.testing.assert_allclose(ipw.cost, dm.cost)
-    with pytest.raises(ValueError, match="cost_pseudo_outcome must be one of"):
+    with pytest.raises(ValueError, match="cost_method must be one of"):
         cross_fit_pseudo_outcomes(*args, cost_method="x", **kwargs)
 
 

@@ -124,6 +124,50 @@ def test_benchmark_bad_arguments(table, extra, message):
         main(["benchmark", "--data", str(table), *extra])
 
 
+@pytest.mark.parametrize(
+    "lambdas, n_records",
+    [
+        (["0.05", "0.2"], 7 * 2),  # a grid that does not start at 0
+        (["0.1"], 6),  # one lambda: no interval router
+        (["0.1", "0.1"], 6),  # repeated lambdas count once
+    ],
+)
+def test_benchmark_lambda_grids(table, tmp_path, lambdas, n_records):
+    out = tmp_path / "r.json"
+    argv = ["benchmark", "--data", str(table), "--seeds", "1", "--out", str(out)]
+    assert main([*argv, "--cost-sensitivity", *lambdas]) == 0
+    records = json.loads(out.read_text())
+    assert len(records) == n_records
+    assert {r["cost_sensitivity"] for r in records} == {float(v) for v in lambdas}
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["benchmark", "--prices", "p.json"], "--prices apply to a table"),
+        (["benchmark", "--out", "nowhere/r.json"], "--out: no folder nowhere"),
+        (["benchmark", "--cost-scale", "0"], "must be a positive number"),
+        (["benchmark", "--seeds", "abc"], "must be a positive integer"),
+        (["benchmark", "--cost-sensitivity", "-1"], "lambda must be"),
+        (["fit", "l.csv", "--out", "r", "--cost-range", "-1", "2"], "--cost-range"),
+    ],
+)
+def test_command_line_errors_name_the_option(capsys, argv, message):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert message in str(info.value.code) + capsys.readouterr().err
+
+
+def test_evaluate_without_costs_says_lambda_is_unused(log_file, tmp_path, capsys):
+    saved = tmp_path / "router.joblib"
+    fit_argv = ["fit", str(log_file), "--out", str(saved), "--router", "decoupled"]
+    assert main([*fit_argv, "--cost-column", "cost", "--cost-sensitivity", "0.1"]) == 0
+    assert main(["evaluate", str(saved), str(log_file), "--min-propensity", "0.1"]) == 0
+    captured = capsys.readouterr()
+    assert "cost_sensitivity=0.1 is not applied" in captured.err
+    assert "cost_sensitivity=0," in captured.out
+
+
 def test_table_without_embeddings_beside_it(tmp_path):
     path = tmp_path / "lonely.csv"
     pd.DataFrame({"m": [1, 0], "m|total_cost": [1.0, 1.0]}).to_csv(path, index=False)

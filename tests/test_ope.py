@@ -78,6 +78,23 @@ def test_clipping_is_explicit_and_reported():
     assert result.diagnostics["max_weight"] == pytest.approx(2.0)
 
 
+def test_one_bootstrap_replicate_gives_a_nan_interval_not_an_error():
+    rng = np.random.default_rng(0)
+    action = rng.integers(3, size=50)
+    value = estimate_policy_value(
+        np.zeros(50, int),
+        action,
+        rng.uniform(size=50),
+        propensity=np.full(50, 1 / 3),
+        method="ipw",
+        interval="bootstrap",
+        n_bootstrap=1,
+        random_state=0,
+    )
+    assert np.isfinite(value.estimate)
+    assert np.isnan(value.confidence_interval).all()
+
+
 def test_bootstrap_interval_agrees_with_normal_interval():
     rng = np.random.default_rng(0)
     n = 3000

@@ -55,4 +55,7 @@ def test_cli_rejects_negative_cost_sensitivity(capsys):
 
     with pytest.raises(SystemExit):
         main(["benchmark", "--cost-sensitivity", "-1"])
-    assert "--cost-sensitivity must be a finite number >= 0" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert (
+        "argument --cost-sensitivity" in err and "must be a finite number >= 0" in err
+    )

@@ -14,6 +14,7 @@ import types
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import sklearn
 from sklearn.base import clone
@@ -407,10 +408,18 @@ def test_tfidf_embedder_features():
         np.testing.assert_allclose(restored.transform(prompts), X, rtol=1e-5)
 
 
+def test_tfidf_takes_a_one_column_frame_like_prompt_embedder():
+    prompts = ["What is 2 + 2?", "Sort this list.", "Capital of Peru?"]
+    embedder = make_tfidf_embedder(n_components=2, random_state=0)
+    expected = embedder.fit_transform(prompts)
+    frame = pd.DataFrame({"query": prompts})
+    np.testing.assert_allclose(embedder.fit_transform(frame), expected, rtol=1e-5)
+
+
 def test_tfidf_last_block_drops_the_examples():
     prompts = ["Q: add 1 and 1\n\nQ: sort a list", "Q: add 2 and 2\n\nQ: sort a list"]
     embedder = make_tfidf_embedder(n_components=2, truncate="last_block")
-    assert list(embedder.named_steps)[0] == "truncate"
+    assert list(embedder.named_steps)[0] == "texts"
     X = embedder.fit(prompts + ["other words here"]).transform(prompts)
     np.testing.assert_allclose(X[0], X[1], rtol=1e-5)
 

@@ -49,8 +49,9 @@ class EarlyStopping(_SkorchEarlyStopping):
 class StopOnDivergence(Callback):
     """Stop training at the first batch whose loss is not finite.
 
-    Raises :class:`TrainingDiverged` (before the optimiser's next step has
-    spread the NaN) instead of finishing the epochs with a NaN module.
+    Raises :class:`TrainingDiverged` at the end of that batch, instead of
+    finishing the epochs with a NaN module; the router that trains the net
+    then keeps its previous state.
     """
 
     def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):

@@ -25,12 +25,14 @@ class PseudoOutcomes:
         ``Gamma_c``: estimated cost, or None when no cost was given.
     propensity : ndarray of shape (n_samples,) or None
         Clipped propensity of each logged action (None in full-feedback mode
-        and for ``"dm"``).
+        and when both quality and cost use ``"dm"``).
     overlap : dict or None
         Output of :func:`overlap_diagnostics` (None when propensities are unused).
     method : str
-        ``"dr"``, ``"sndr"``, ``"ipw"``, ``"dm"`` or ``"full_feedback"`` (of
-        the quality; the cost's may differ, see ``cost_method``).
+        ``"dr"``, ``"sndr"``, ``"ipw"``, ``"dm"`` or ``"full_feedback"``: the
+        method of the quality's pseudo-outcomes.
+    cost_method : str or None
+        The method of the cost's (None when there is no cost).
     """
 
     reward: np.ndarray
@@ -38,6 +40,7 @@ class PseudoOutcomes:
     propensity: np.ndarray | None
     overlap: dict | None
     method: str
+    cost_method: str | None = None
 
     def utility(self, cost_sensitivity):
         """``Gamma(lambda) = Gamma_a - lambda Gamma_c``, the utility of every arm."""
@@ -125,8 +128,8 @@ def cross_fit_pseudo_outcomes(
     """
     cost_method = method if cost_method is None else cost_method
     for name, value in (
-        ("pseudo_outcome", method),
-        ("cost_pseudo_outcome", cost_method),
+        ("method", method),
+        ("cost_method", cost_method),
     ):
         if value not in PSEUDO_OUTCOME_METHODS:
             raise ValueError(
@@ -191,4 +194,5 @@ def cross_fit_pseudo_outcomes(
         propensity=clipped,
         overlap=overlap,
         method=method,
+        cost_method=cost_method if cost is not None else None,
     )

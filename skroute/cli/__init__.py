@@ -10,15 +10,29 @@ from skroute.utils import check_cost_sensitivity
 
 
 def _positive_int(text):
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}")
     return value
 
 
-def _cost_sensitivity(text):
+def _positive_float(text):
     try:
-        return check_cost_sensitivity(float(text), "--cost-sensitivity")
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number; got {text!r}")
+    return value
+
+
+def _lambda(text):
+    """A cost sensitivity (argparse names the option in its message)."""
+    try:
+        return check_cost_sensitivity(float(text), "lambda")
     except (TypeError, ValueError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
@@ -67,7 +81,7 @@ def build_parser():
     )
     bench.add_argument(
         "--cost-sensitivity",
-        type=_cost_sensitivity,
+        type=_lambda,
         nargs="+",
         default=[0.0, 0.05, 0.2],
         metavar="LAMBDA",
@@ -93,13 +107,13 @@ def build_parser():
     bench.add_argument("--text-column", help="the prompt text column (with --prices)")
     bench.add_argument(
         "--output-tokens",
-        type=float,
+        type=_positive_float,
         default=256,
         help="with --prices: the assumed answer length in tokens (default 256)",
     )
     bench.add_argument(
         "--cost-scale",
-        type=float,
+        type=_positive_float,
         default=1.0,
         help="multiply the table's costs, e.g. 1000 for USD per 1,000 queries",
     )
@@ -131,14 +145,14 @@ def build_parser():
     fit.add_argument("--router", choices=ROUTERS, default="causal")
     fit.add_argument(
         "--cost-sensitivity",
-        type=_cost_sensitivity,
+        type=_lambda,
         default=0.0,
         help="lambda of the router (for the interval router: its default lambda, "
         "inside --cost-range)",
     )
     fit.add_argument(
         "--cost-range",
-        type=_cost_sensitivity,
+        type=_lambda,
         nargs=2,
         default=[0.0, 1.0],
         metavar=("LOW", "HIGH"),
@@ -153,12 +167,17 @@ def build_parser():
     _log_arguments(evaluate)
     evaluate.add_argument(
         "--cost-sensitivity",
-        type=_cost_sensitivity,
+        type=_lambda,
         help="lambda (default: the router's own; any lambda of its range for the "
         "interval router)",
     )
     evaluate.add_argument(
         "--method", choices=["dr", "sndr", "snipw", "ipw", "dm"], default="dr"
+    )
+    evaluate.add_argument(
+        "--min-propensity",
+        type=_positive_float,
+        help="clip the logged (or estimated) propensities below at this value",
     )
     return parser
 
@@ -169,8 +188,15 @@ def _benchmark(args):
     out = None if args.out is None else Path(args.out)
     if out is not None and out.suffix not in (".json", ".csv"):
         raise SystemExit(f"skroute: --out must end in .json or .csv: {args.out}")
+    if out is not None and not out.parent.is_dir():
+        raise SystemExit(f"skroute: --out: no folder {out.parent}")
     if args.logging_policy == "topic" and args.data and not args.topic_column:
         raise SystemExit("skroute: --logging-policy topic needs --topic-column")
+    table_only = ("embeddings", "prices", "text_column", "topic_column")
+    given = [name for name in table_only if getattr(args, name) is not None]
+    if args.data is None and given:
+        options = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise SystemExit(f"skroute: {options} apply to a table; pass --data too")
     with _thread_limits(args.threads):
         records = _run(args)
     source = "Generated routing problem" if args.data is None else args.data
@@ -228,7 +254,3 @@ def main(argv=None):
     except (OSError, ValueError, TypeError) as exc:
         raise SystemExit(f"skroute: {exc}") from exc
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -195,10 +195,11 @@ def run_benchmark(
     of its utility, with a 95% interval. The full-feedback reference is the
     causal router trained on the complete quality and cost matrices of the
     training half (what routing could reach if every model had answered every
-    query); the interval router is fitted once per seed over the whole grid.
+    query); with two lambdas or more, the interval router is fitted once per
+    seed over the whole grid, and that one fit's time is reported at each.
     """
     err = sys.stderr if err is None else err
-    cost_sensitivities = sorted(float(c) for c in cost_sensitivities)
+    cost_sensitivities = sorted({float(c) for c in cost_sensitivities})
     table = None
     if data is not None:
         table = load_problem(
@@ -210,7 +211,7 @@ def run_benchmark(
             text_column=text_column,
             output_tokens=output_tokens,
         )
-    with_interval = cost_sensitivities[-1] > 0
+    with_interval = len(cost_sensitivities) >= 2
     per_grid = len(_routers(0.0, 0, None)) * len(cost_sensitivities) + with_interval
     progress = Progress(per_grid * len(seeds), err)
     records = []
@@ -246,6 +247,7 @@ def run_benchmark(
         if with_interval:
             router = IntervalCostRouter(
                 cost_range=(cost_sensitivities[0], cost_sensitivities[-1]),
+                cost_sensitivity=cost_sensitivities[0],
                 classes=problem.models,
                 random_state=seed,
             )

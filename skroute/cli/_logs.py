@@ -1,5 +1,6 @@
 """``skroute fit`` and ``skroute evaluate``: routers on a user's own log files."""
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -104,12 +105,14 @@ def load_router(path):
 
 def evaluate_command(args, out):
     """Off-policy estimates of a saved router's utility, quality and cost."""
+    from skroute.routers import IntervalCostRouter
+
     router = load_router(args.router_file)
     logs = read_logs(args)
     lam = args.cost_sensitivity
     if lam is None:
         lam = router.cost_sensitivity
-    if hasattr(router, "routing_path"):
+    if isinstance(router, IntervalCostRouter):
         chosen = router.predict(logs.X, cost_sensitivity=lam)
     else:
         chosen = router.predict(logs.X)
@@ -123,10 +126,18 @@ def evaluate_command(args, out):
         method=args.method,
         random_state=args.random_state,
     )
-    rows = [("utility", evaluation.value(chosen, cost_weight=-lam))]
-    rows.append(("quality", evaluation.value(chosen)))
+    if logs.cost is None and lam != 0:
+        print(
+            f"skroute: no --cost-column: cost_sensitivity={lam:g} is not applied, "
+            "the utility is the quality",
+            file=sys.stderr,
+        )
+        lam = 0.0
+    options = {"min_propensity": args.min_propensity}
+    rows = [("utility", evaluation.value(chosen, cost_weight=-lam, **options))]
+    rows.append(("quality", evaluation.value(chosen, **options)))
     if logs.cost is not None:
-        cost = evaluation.value(chosen, reward_weight=0.0, cost_weight=1.0)
+        cost = evaluation.value(chosen, reward_weight=0.0, cost_weight=1.0, **options)
         rows.append(("cost", cost))
     observed = logs.reward - (0.0 if logs.cost is None else lam * logs.cost)
     print(

@@ -127,6 +127,7 @@ def costs_from_token_prices(
             f"prompts must be strings; rows {not_text[:10]} are not "
             f"(e.g. {prompts[not_text[0]]!r})."
         )
+    prices = {str(model): price for model, price in prices.items()}
     models = list(prices) if models is None else [str(m) for m in models]
     unknown = [m for m in models if m not in prices]
     if unknown:

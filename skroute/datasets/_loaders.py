@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from skroute.utils import check_numeric
+from skroute.utils._validation import _rows
 
 _READERS = {
     ".csv": "read_csv",
@@ -78,12 +79,6 @@ def _label_column(table, column, path, what):
             f"rows {_rows(missing)}; fill or drop those rows."
         )
     return values.to_numpy()
-
-
-def _rows(mask, limit=10):
-    rows = np.flatnonzero(mask)
-    more = f", ... ({rows.size} rows)" if rows.size > limit else ""
-    return "[" + ", ".join(str(r) for r in rows[:limit]) + more + "]"
 
 
 def _numeric_column(table, column, path, what):

@@ -508,7 +508,9 @@ def estimate_policy_value(
         bounds = (float("nan"), float("nan"))
         if replicates.size >= 2 and not np.isnan(standard_error):
             bounds = tuple(np.quantile(replicates, [tail, 1 - tail]))
-    if not np.isnan(standard_error) and not np.isfinite(bounds).all():
+    # NaN bounds (fewer than two usable bootstrap replicates) are returned as
+    # NaN; infinite ones mean the sums overflowed.
+    if not np.isnan(standard_error) and np.isinf(bounds).any():
         raise _overflow_error(outcome, propensity)
     return PolicyValue(
         estimate=float(value),

@@ -12,9 +12,13 @@ def pseudo_outcomes(target, action, propensity, outcome_estimates, method="dr"):
 
     ``Gamma[i, t] = mu(x_i, t) + 1{t_i = t} (y_i - mu(x_i, t)) / e(t_i | x_i)``
     for ``"dr"``; ``mu = 0`` for ``"ipw"``; no correction term for ``"dm"``.
-    ``"sndr"`` (self-normalised) divides arm ``t``'s correction terms by the
-    mean of ``1{t_i = t} / e(t_i | x_i)`` over the rows, whose expectation is
-    1: a little bias for less variance when some propensities are small.
+    ``"sndr"`` (self-normalised per model) divides arm ``t``'s correction
+    terms by the mean of ``1{t_i = t} / e(t_i | x_i)`` over the rows, whose
+    expectation is 1: a little bias for less variance when some propensities
+    are small. (It does not use sample weights. The off-policy estimator
+    ``estimate_policy_value(method="sndr")`` normalises instead by the weights
+    ``pi(t_i | x_i) / e(t_i | x_i)`` of the policy it evaluates, which only
+    exist once a policy is given.)
     This is the one place the formula is written: training and evaluation both
     call it.
 
@@ -76,7 +80,10 @@ def pseudo_outcomes(target, action, propensity, outcome_estimates, method="dr"):
                 f"outcome_estimates; got {array.shape}."
             )
     if n_samples and (action.min() < 0 or action.max() >= n_classes):
-        raise ValueError(f"action codes must lie in [0, {n_classes}); got {action}.")
+        outside = np.unique(action[(action < 0) | (action >= n_classes)])
+        raise ValueError(
+            f"action codes must lie in [0, {n_classes}); got {outside[:10].tolist()}."
+        )
     if not (propensity > 0).all():
         raise ValueError("propensity must be > 0 (clip it first).")
     rows = np.arange(n_samples)

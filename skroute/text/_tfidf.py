@@ -75,7 +75,7 @@ def make_tfidf_embedder(
     >>> embedder.fit_transform(prompts).shape
     (4, 2)
     >>> list(embedder.named_steps)
-    ['tfidf', 'svd', 'normalize']
+    ['texts', 'tfidf', 'svd', 'normalize']
     """
     if not (isinstance(n_components, Integral) and n_components >= 1):
         raise ValueError(f"n_components must be an integer >= 1; got {n_components!r}.")
@@ -85,14 +85,14 @@ def make_tfidf_embedder(
             "'head' and 'tail' count the word pieces of an embedding model and "
             "apply to PromptEmbedder only."
         )
-    steps = []
-    if truncate is not None:
-        steps.append(
-            (
-                "truncate",
-                FunctionTransformer(truncate_texts, kw_args={"truncate": truncate}),
-            )
+    # The first step checks the prompts (a list, an array or Series, or one
+    # column of a DataFrame, as PromptEmbedder takes) and truncates them.
+    steps = [
+        (
+            "texts",
+            FunctionTransformer(truncate_texts, kw_args={"truncate": truncate}),
         )
+    ]
     if hashing:
         steps += [
             (
