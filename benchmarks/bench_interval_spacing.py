@@ -1,0 +1,79 @@
+"""The interval router's grid spacing on a wide lambda range (LLMRouter table).
+
+Logs simulated as in BENCHMARKS.md (random halves, 5 seeds, topic and linear
+logging); ``IntervalCostRouter(cost_range=(0, 1))`` with the default geometric
+grid (dense near 0) against a linear one. Prints the mean true test regret at
+each lambda of the BENCHMARKS.md grid.
+
+    python benchmarks/bench_interval_spacing.py [--seeds 5]
+"""
+
+import argparse
+import warnings
+
+import numpy as np
+from _common import print_table, set_torch_threads
+from make_benchmarks_md import DATASETS
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    args = parser.parse_args()
+    set_torch_threads(1)
+
+    from skroute import IntervalCostRouter
+    from skroute.causal import OverlapWarning
+    from skroute.cli._benchmark import _simulate, _split_problem, load_problem
+    from skroute.metrics import regret
+
+    warnings.simplefilter("ignore", OverlapWarning)
+    config = DATASETS["llmrouter_9models"]
+    lambdas = config["cost_sensitivities"]
+    table = load_problem(
+        config["data"],
+        cost_scale=1000.0,
+        topic_column=config["topic_column"],
+        **config["options"],
+    )
+    rows = []
+    for policy in ("topic", "linear"):
+        regrets = {s: {lam: [] for lam in lambdas} for s in ("geometric", "linear")}
+        for seed in range(args.seeds):
+            problem, train, test = _split_problem(table, None, seed)
+            logs = _simulate(problem, train, policy, False, seed)
+            column = {m: t for t, m in enumerate(problem.models.tolist())}
+            for spacing, results in regrets.items():
+                router = IntervalCostRouter(
+                    cost_range=(lambdas[0], lambdas[-1]),
+                    spacing=spacing,
+                    classes=problem.models,
+                    random_state=seed,
+                ).fit(
+                    logs.X,
+                    logs.action,
+                    reward=logs.reward,
+                    cost=logs.cost,
+                    propensity=logs.propensity,
+                )
+                for lam in lambdas:
+                    routes = router.predict(problem.X[test], cost_sensitivity=lam)
+                    chosen = np.array([column[m] for m in routes.tolist()])
+                    results[lam].append(
+                        regret(
+                            problem.reward[test],
+                            chosen,
+                            cost=problem.cost[test],
+                            cost_sensitivity=lam,
+                        )
+                    )
+        for spacing, results in regrets.items():
+            rows.append(
+                [policy, spacing] + [f"{np.mean(results[lam]):.4f}" for lam in lambdas]
+            )
+    print(f"\nllmrouter_9models, interval router, {args.seeds} seeds (mean regret)")
+    print_table(["logging", "spacing"] + [f"λ={lam:g}" for lam in lambdas], rows)
+
+
+if __name__ == "__main__":
+    main()
