@@ -217,6 +217,19 @@ def test_pickles_without_the_model_and_reloads_it(fake_models):
     assert len(fake_models.loaded) == 2
 
 
+def test_pickle_of_another_version_loads_with_a_warning(fake_models, monkeypatch):
+    import skroute
+    from skroute.utils import InconsistentVersionWarning
+
+    embedder = PromptEmbedder(model="fake").fit(["a"])
+    with monkeypatch.context() as patch:
+        patch.setattr(skroute, "__version__", "0.0.1")
+        blob = pickle.dumps(embedder)
+    with pytest.warns(InconsistentVersionWarning, match=r"saved by skroute 0\.0\.1"):
+        restored = pickle.loads(blob)
+    np.testing.assert_array_equal(restored.transform(["b"]), embedder.transform(["b"]))
+
+
 def test_reloaded_model_of_another_dimension_is_refused(fake_models, monkeypatch):
     restored = pickle.loads(pickle.dumps(PromptEmbedder(model="fake").fit(["a"])))
     monkeypatch.setattr(FakeSentenceTransformer, "get_embedding_dimension", lambda s: 3)

@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skroute.text._prompts import check_texts, truncate_texts
+from skroute.utils import persisted_state, restored_state
 
 INSTALL_HINT = 'pip install "skroute[text]"'
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -274,7 +275,11 @@ class PromptEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: the model stays loaded here
         state.pop("_model", None)
-        return state
+        # Versioned like the routers' pickles (see docs/persistence.rst).
+        return persisted_state(state)
+
+    def __setstate__(self, state):
+        super().__setstate__(restored_state(self, state))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
