@@ -42,7 +42,6 @@ def main():
         for seed in range(args.seeds):
             problem, train, test = _split_problem(table, None, seed)
             logs = _simulate(problem, train, policy, False, seed)
-            column = {m: t for t, m in enumerate(problem.models.tolist())}
             for spacing, results in regrets.items():
                 router = IntervalCostRouter(
                     cost_range=(lambdas[0], lambdas[-1]),
@@ -58,13 +57,13 @@ def main():
                 )
                 for lam in lambdas:
                     routes = router.predict(problem.X[test], cost_sensitivity=lam)
-                    chosen = np.array([column[m] for m in routes.tolist()])
                     results[lam].append(
                         regret(
                             problem.reward[test],
-                            chosen,
+                            routes,
                             cost=problem.cost[test],
                             cost_sensitivity=lam,
+                            classes=problem.models,
                         )
                     )
         for spacing, results in regrets.items():

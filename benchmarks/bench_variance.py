@@ -70,7 +70,6 @@ def main():
         problem, train, test = _split_problem(table, None, seed)
         logs = _simulate(problem, train, args.logging_policy, False, seed)
         action = logs.action_index
-        column = {m: t for t, m in enumerate(problem.models.tolist())}
         for name, params in variants.items():
             nuisance = {k: v for k, v in params.items() if k in _NUISANCE}
             gamma = cross_fit_pseudo_outcomes(
@@ -100,15 +99,13 @@ def main():
                     cost=logs.cost,
                     propensity=logs.propensity,
                 )
-                chosen = np.array(
-                    [column[m] for m in router.predict(problem.X[test]).tolist()]
-                )
                 regrets[name][lam].append(
                     regret(
                         problem.reward[test],
-                        chosen,
+                        router.predict(problem.X[test]),
                         cost=problem.cost[test],
                         cost_sensitivity=lam,
+                        classes=problem.models,
                     )
                 )
             print(f"seed {seed}: {name}", flush=True)

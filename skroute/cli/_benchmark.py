@@ -16,7 +16,7 @@ from skroute.datasets import (
     make_routing_problem,
     simulate_logging,
 )
-from skroute.metrics import regret
+from skroute.metrics import routing_summary
 from skroute.metrics._policy_value import _LoggedEvaluation
 from skroute.routers import (
     BestSingleModelRouter,
@@ -280,11 +280,13 @@ def _timed_fit(router, logs, params):
 
 def _record(name, seed, cost_sensitivity, chosen_models, truth, evaluation):
     """True regret, quality and cost on the test rows, and the DR estimate."""
-    column = {model: t for t, model in enumerate(truth.models.tolist())}
-    chosen = np.array([column[m] for m in np.asarray(chosen_models).tolist()])
-    rows = np.arange(chosen.size)
-    quality = truth.reward[rows, chosen]
-    cost = truth.cost[rows, chosen]
+    true = routing_summary(
+        truth.reward,
+        chosen_models,
+        cost=truth.cost,
+        cost_sensitivity=cost_sensitivity,
+        classes=truth.models,
+    )
     estimate = evaluation.value(
         chosen_models, cost_weight=-cost_sensitivity, warn=False
     )
@@ -293,12 +295,7 @@ def _record(name, seed, cost_sensitivity, chosen_models, truth, evaluation):
         "router": name,
         "seed": int(seed),
         "cost_sensitivity": cost_sensitivity,
-        "regret": regret(
-            truth.reward, chosen, cost=truth.cost, cost_sensitivity=cost_sensitivity
-        ),
-        "quality": float(quality.mean()),
-        "cost": float(cost.mean()),
-        "utility": float((quality - cost_sensitivity * cost).mean()),
+        **{key: true[key] for key in ("regret", "quality", "cost", "utility")},
         "utility_dr": estimate.estimate,
         "utility_dr_low": float(low),
         "utility_dr_high": float(high),
