@@ -416,7 +416,7 @@ def summarise(rows, split=None):
             by_seed[cell, r["seed"]]["random"] = r["regret"]
     table, stats = [], defaultdict(list)
     worse_than_random = 0
-    for (cell, seed), values in by_seed.items():
+    for (cell, _seed), values in by_seed.items():
         fits = [v for k, v in values.items() if k != "random"]
         high, low = max(fits), min(fits)
         spread[cell].append((high, low))
@@ -425,8 +425,8 @@ def summarise(rows, split=None):
         mean = {name: float(np.mean(v)) for name, v in cells[cell].items()}
         better = min(mean["decoupled"], mean["best_single"])
         worst_spread = max(
-            (h / l if l > 0 else np.inf) if h - l > 0.01 else 1.0
-            for h, l in spread[cell]
+            (high / low if low > 0 else np.inf) if high - low > 0.01 else 1.0
+            for high, low in spread[cell]
         )
         stats["vs_decoupled"].append(mean["default"] <= mean["decoupled"])
         stats["vs_best_single"].append(mean["default"] <= mean["best_single"])
