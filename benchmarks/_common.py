@@ -22,10 +22,16 @@ def mean_std(values):
     return f"{values.mean():.4f} ± {values.std(ddof=1) if values.size > 1 else 0.0:.4f}"
 
 
-def print_table(header, rows):
+def markdown_table(header, rows):
+    """Lines of a markdown table with padded columns."""
     widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
-    line = "| " + " | ".join(str(h).ljust(w) for h, w in zip(header, widths)) + " |"
-    print(line)
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in rows:
-        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |")
+
+    def line(cells):
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return [line(header), rule, *(line(row) for row in rows)]
+
+
+def print_table(header, rows):
+    print("\n".join(markdown_table(header, rows)))

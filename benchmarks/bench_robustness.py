@@ -310,6 +310,29 @@ def _routers(cost_sensitivity, seed, params):
         yield "default", state, router
 
 
+def _candidate_regrets(router, X, regret_of):
+    """True regrets of the network and of the best single model of a fitted router."""
+    import torch
+
+    with torch.inference_mode():
+        scores = router.net_.module_(torch.as_tensor(X, dtype=torch.float32))
+    network = router.classes_[scores.argmax(dim=1).numpy()]
+    single = np.full(X.shape[0], router.safety_report_["best_single_model"])
+    return {
+        "network_regret": regret_of(network),
+        "single_regret": regret_of(single),
+    }
+
+
+def _plain(value):
+    """JSON-ready copy of a safety report."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def run_unit(dataset, policy, seed, params):
     import warnings
 
@@ -368,13 +391,24 @@ def run_unit(dataset, policy, seed, params):
                         propensity=logs.propensity,
                     )
                 elapsed = time.perf_counter() - start
-                value = regret(
-                    truth,
-                    router.predict(X[test]),
-                    cost=cost[test],
-                    cost_sensitivity=cost_sensitivity,
-                    classes=np.arange(reward.shape[1]),
-                )
+
+                def regret_of(chosen, cost_sensitivity=cost_sensitivity):
+                    return regret(
+                        truth,
+                        chosen,
+                        cost=cost[test],
+                        cost_sensitivity=cost_sensitivity,
+                        classes=np.arange(reward.shape[1]),
+                    )
+
+                value = regret_of(router.predict(X[test]))
+                diagnostics = {}
+                report = getattr(router, "safety_report_", None)
+                if name == "default" and report is not None:
+                    # What each candidate of the safety check would have given:
+                    # for dev studies of its decision rule without refitting.
+                    diagnostics = _candidate_regrets(router, X[test], regret_of)
+                    diagnostics["report"] = _plain(report)
                 rows.append(
                     dict(
                         dataset=dataset,
@@ -388,6 +422,7 @@ def run_unit(dataset, policy, seed, params):
                         regret=value,
                         fit_time=elapsed,
                         choice=getattr(router, "deployed_policy_", None),
+                        **diagnostics,
                     )
                 )
     return rows
@@ -399,9 +434,14 @@ def run_unit(dataset, policy, seed, params):
 
 
 def summarise(rows, split=None):
+    """Markdown lines: the per-cell table and the summary of the default router.
+
+    A cell is a (dataset, logging policy, lambda) triple; its regrets are means
+    over seeds (and, for the default router, over ``random_state`` values).
+    """
     from collections import defaultdict
 
-    from _common import print_table
+    from _common import markdown_table
 
     rows = [r for r in rows if split is None or r["split"] == split]
     cells = defaultdict(lambda: defaultdict(list))
@@ -415,84 +455,88 @@ def summarise(rows, split=None):
         if r["router"] == "random":
             by_seed[cell, r["seed"]]["random"] = r["regret"]
     table, stats = [], defaultdict(list)
-    worse_than_random = 0
+    worse_than_random = n_fits = 0
     for (cell, _seed), values in by_seed.items():
         fits = [v for k, v in values.items() if k != "random"]
-        high, low = max(fits), min(fits)
-        spread[cell].append((high, low))
+        spread[cell].append((max(fits), min(fits)))
         worse_than_random += sum(v > values["random"] for v in fits)
+        n_fits += len(fits)
     for cell in sorted(cells):
         mean = {name: float(np.mean(v)) for name, v in cells[cell].items()}
         better = min(mean["decoupled"], mean["best_single"])
+        ratio = mean["default"] / better if better > 0 else 1.0
+        reference = mean["default"] / max(mean["reference"], 1e-12)
+        # Worst seed: max/min regret over random_state, 1 where within 0.01.
         worst_spread = max(
             (high / low if low > 0 else np.inf) if high - low > 0.01 else 1.0
             for high, low in spread[cell]
         )
         stats["vs_decoupled"].append(mean["default"] <= mean["decoupled"])
         stats["vs_best_single"].append(mean["default"] <= mean["best_single"])
-        stats["vs_better"].append(mean["default"] / better if better > 0 else 1.0)
-        stats["vs_reference"].append(
-            (cell[0], mean["default"] / max(mean["reference"], 1e-12))
-        )
+        stats["vs_better"].append(ratio)
+        stats["vs_reference"].append((cell[0], reference))
         stats["spread_ok"].append(worst_spread <= 1.25)
         table.append(
             [
                 cell[0],
                 cell[1],
-                cell[2],
+                f"{cell[2]:g}",
                 f"{mean['default']:.4f}",
                 f"{mean['decoupled']:.4f}",
                 f"{mean['best_single']:.4f}",
                 f"{mean['reference']:.4f}",
                 f"{mean['random']:.4f}",
-                f"{mean['default'] / better:.3f}" if better > 0 else "-",
+                f"{ratio:.3f}",
+                f"{reference:.2f}",
                 f"{worst_spread:.2f}",
             ]
         )
-    print_table(
-        [
-            "dataset",
-            "logging",
-            "λ factor",
-            "default",
-            "decoupled",
-            "best single",
-            "reference",
-            "random",
-            "÷ better baseline",
-            "rs spread",
-        ],
-        table,
-    )
+    header = [
+        "dataset",
+        "logging",
+        "λ factor",
+        "default",
+        "decoupled",
+        "best single",
+        "reference",
+        "random",
+        "÷ better baseline",
+        "÷ reference",
+        "rs spread",
+    ]
+    lines = markdown_table(header, table)
     n = len(table)
     if not n:
-        return
+        return lines
     ratios = np.array(stats["vs_better"])
-    print()
-    print(f"cells: {n}")
-    print(f"default <= decoupled: {sum(stats['vs_decoupled'])}/{n}")
-    print(f"default <= best single: {sum(stats['vs_best_single'])}/{n}")
-    print(
-        f"default / better of the two: median {np.median(ratios):.3f}, worst "
-        f"{ratios.max():.3f}; cells above 1.05: {int((ratios > 1.05).sum())}"
-    )
+    lines += [
+        "",
+        f"- cells: {n}",
+        f"- default ≤ decoupled: {sum(stats['vs_decoupled'])}/{n}",
+        f"- default ≤ best single: {sum(stats['vs_best_single'])}/{n}",
+        f"- default ÷ the better of the two: median {np.median(ratios):.3f}, worst "
+        f"{ratios.max():.3f}; cells above 1.05: {int((ratios > 1.05).sum())}",
+    ]
     for name in sorted({d for d, _ in stats["vs_reference"]}):
         values = [v for d, v in stats["vs_reference"] if d == name]
-        print(f"default / reference on {name}: mean {np.mean(values):.3f}")
-    print(
-        f"cells whose random_state spread is within 1.25x or 0.01: "
-        f"{sum(stats['spread_ok'])}/{n}"
-    )
-    print(f"default fits worse than the random router: {worse_than_random}")
+        lines.append(
+            f"- default ÷ full-feedback reference on {name}: mean {np.mean(values):.3f}"
+        )
+    lines += [
+        "- cells whose spread over random_state is within 1.25× (or 0.01) in "
+        f"every seed: {sum(stats['spread_ok'])}/{n}",
+        f"- default fits worse than the random router: {worse_than_random} of {n_fits}",
+    ]
     times = [r["fit_time"] for r in rows if r["router"] == "default"]
-    print(f"default fit time: median {np.median(times):.2f} s")
+    lines.append(f"- default fit time: median {np.median(times):.2f} s")
     choices = [r["choice"] for r in rows if r["router"] == "default" and r["choice"]]
     if choices:
         values, counts = np.unique(choices, return_counts=True)
-        print(
-            "deployed policies: "
+        lines.append(
+            "- deployed policies: "
             + ", ".join(f"{v} {c}" for v, c in zip(values, counts))
         )
+    return lines
 
 
 def main():
@@ -516,7 +560,7 @@ def main():
         for split in ("dev", "test"):
             if any(r["split"] == split for r in rows):
                 print(f"\n## {split} cells\n")
-                summarise(rows, split)
+                print("\n".join(summarise(rows, split)))
         return
 
     from joblib import Parallel, delayed
@@ -536,7 +580,7 @@ def main():
     print(f"\n{len(units)} units in {time.perf_counter() - start:.0f} s\n")
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=1))
-    summarise(rows)
+    print("\n".join(summarise(rows)))
 
 
 if __name__ == "__main__":

@@ -264,15 +264,23 @@ def test_no_overlap_warning_under_uniform_logging():
     np.testing.assert_allclose(diagnostics["ess_ratio"], 1.0)
 
 
-def test_shared_ridge_fits_both_targets_like_separate_ridges(logged):
+@pytest.mark.parametrize("model", ["default", "ridge"])
+def test_shared_ridge_fits_both_targets_like_separate_ridges(logged, model):
     from sklearn.linear_model import Ridge
+
+    from skroute.causal import RidgeOutcomeModel
 
     problem, logs = logged
     args = (logs.X, logs.action_index, logs.reward, logs.cost, logs.propensity)
     kwargs = dict(n_classes=6, method="dm", random_state=0)
-    joint = cross_fit_pseudo_outcomes(*args, **kwargs)
+    make = RidgeOutcomeModel if model == "default" else (lambda: Ridge(alpha=1.0))
+    shared = None if model == "default" else make()
+    # The default (None for both) or one shared instance is fitted jointly.
+    joint = cross_fit_pseudo_outcomes(
+        *args, reward_model=shared, cost_model=shared, **kwargs
+    )
     separate = cross_fit_pseudo_outcomes(
-        *args, reward_model=Ridge(alpha=1.0), cost_model=Ridge(alpha=1.0), **kwargs
+        *args, reward_model=make(), cost_model=make(), **kwargs
     )
     np.testing.assert_allclose(joint.reward, separate.reward, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(joint.cost, separate.cost, rtol=1e-6, atol=1e-9)

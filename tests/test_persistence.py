@@ -84,9 +84,15 @@ def test_pickle_written_by_an_earlier_version_loads_and_predicts_as_saved(logs):
     assert len(saved["routers"]) == 5
     for entry in saved["routers"]:
         router = entry["router"]
-        for name in ("predict", "predict_proba", "decision_function"):
-            np.testing.assert_array_equal(
-                getattr(router, name)(saved["X"]), entry[name], err_msg=name
+        np.testing.assert_array_equal(router.predict(saved["X"]), entry["predict"])
+        # Float32 matrix products may round differently on another CPU.
+        for name in ("predict_proba", "decision_function"):
+            np.testing.assert_allclose(
+                getattr(router, name)(saved["X"]),
+                entry[name],
+                rtol=1e-6,
+                atol=1e-7,
+                err_msg=name,
             )
         # Every parameter of this version is set (added ones by default).
         params = router.get_params()
@@ -201,7 +207,7 @@ def test_router_fitted_on_a_gpu_predicts_in_a_process_without_one(logs, tmp_path
 @pytest.mark.parametrize(
     "router",
     [
-        CausalRouterClassifier(max_epochs=3, cv=2),
+        CausalRouterClassifier(max_epochs=3, cv=2, safety_check="off"),
         IntervalCostRouter(n_intervals=2, max_epochs=3, cv=2),
     ],
     ids=router_id,

@@ -2,6 +2,7 @@
 
 from skroute._net._modules import (
     IntervalPolicyNetwork,
+    PolicyEnsemble,
     PolicyNetwork,
     interpolate_scores,
 )
@@ -9,6 +10,7 @@ from skroute._net._regret_net import (
     EarlyStopping,
     IntervalRegretNet,
     RegretNet,
+    Snapshots,
     StopOnDivergence,
     TrainingDiverged,
     TrainingInterrupted,
@@ -19,8 +21,10 @@ __all__ = [
     "EarlyStopping",
     "IntervalPolicyNetwork",
     "IntervalRegretNet",
+    "PolicyEnsemble",
     "PolicyNetwork",
     "RegretNet",
+    "Snapshots",
     "StopOnDivergence",
     "TrainingDiverged",
     "TrainingInterrupted",

@@ -31,6 +31,35 @@ class PolicyNetwork(nn.Module):
         return self.layers(features)
 
 
+class PolicyEnsemble(nn.Module):
+    """Mean of the scores of several :class:`PolicyNetwork` members.
+
+    The members are the policies trained on the folds of a cross-fitted
+    selection; their average is steadier than any one of them. Features are
+    standardised first, ``(x - shift) / scale``, with the buffers set from
+    the training rows, as the members were trained.
+
+    Parameters
+    ----------
+    n_features, n_outputs, hidden_layer_sizes
+        As for :class:`PolicyNetwork`.
+    n_members : int
+    """
+
+    def __init__(self, n_features, n_outputs, hidden_layer_sizes=(128,), n_members=1):
+        super().__init__()
+        self.members = nn.ModuleList(
+            PolicyNetwork(n_features, n_outputs, hidden_layer_sizes)
+            for _ in range(n_members)
+        )
+        self.register_buffer("shift", torch.zeros(n_features))
+        self.register_buffer("scale", torch.ones(n_features))
+
+    def forward(self, features, **batch_targets):
+        features = (features - self.shift) / self.scale
+        return torch.stack([member(features) for member in self.members]).mean(dim=0)
+
+
 class IntervalPolicyNetwork(nn.Module):
     """Shared trunk with one score head per grid point of cost sensitivities.
 

@@ -59,6 +59,41 @@ class StopOnDivergence(Callback):
             raise TrainingDiverged(len(net.history), float(loss))
 
 
+class Snapshots(Callback):
+    """Copies of the module's parameters at chosen epochs and at the last one.
+
+    ``states_`` maps each epoch to a CPU copy of the module's ``state_dict``;
+    the epoch at which training ended (early stopping or ``max_epochs``) is
+    always kept, so a selection can fall back to it.
+
+    Parameters
+    ----------
+    epochs : collection of int
+    """
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def initialize(self):
+        self.states_ = {}
+        return self
+
+    def _copy(self, net):
+        return {
+            k: v.detach().cpu().clone() for k, v in net.module_.state_dict().items()
+        }
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history)
+        if epoch in self.epochs:
+            self.states_[epoch] = self._copy(net)
+
+    def on_train_end(self, net, **kwargs):
+        epoch = len(net.history)
+        if epoch and epoch not in self.states_:
+            self.states_[epoch] = self._copy(net)
+
+
 class RegretNet(NeuralNet):
     """skorch ``NeuralNet`` whose loss is a regret surrogate on batched utilities.
 

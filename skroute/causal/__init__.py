@@ -8,13 +8,19 @@ from skroute.causal._outcome import (
 )
 from skroute.causal._overlap import OverlapWarning, overlap_diagnostics
 from skroute.causal._propensity import estimate_propensity
-from skroute.causal._pseudo_outcomes import PseudoOutcomes, cross_fit_pseudo_outcomes
-from skroute.ope import PSEUDO_OUTCOME_METHODS, pseudo_outcomes
+from skroute.causal._pseudo_outcomes import (
+    PSEUDO_OUTCOME_METHODS,
+    PseudoOutcomes,
+    cross_fit_pseudo_outcomes,
+)
+from skroute.causal._ridge import RidgeOutcomeModel
+from skroute.ope import pseudo_outcomes
 
 __all__ = [
     "PSEUDO_OUTCOME_METHODS",
     "OverlapWarning",
     "PseudoOutcomes",
+    "RidgeOutcomeModel",
     "cross_fit_outcomes",
     "cross_fit_pseudo_outcomes",
     "estimate_propensity",

@@ -8,10 +8,16 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
 from sklearn.linear_model import Ridge
 from sklearn.utils.validation import has_fit_parameter
 
+from skroute.causal._ridge import RidgeOutcomeModel
+
 
 def default_outcome_model():
-    """The default outcome model: ridge regression, cheap and stable on embeddings."""
-    return Ridge(alpha=1.0)
+    """The default outcome model: standardised ridge, penalty by leave-one-out.
+
+    It suits features on any scale, chooses its penalty per model column from
+    the logs, and calibrates 0/1 outcomes (see :class:`RidgeOutcomeModel`).
+    """
+    return RidgeOutcomeModel()
 
 
 class _ConstantOutcome(RegressorMixin, BaseEstimator):
@@ -77,7 +83,7 @@ def fit_arm_models(
     n_classes : int
     model : estimator, default=None
         Regressor, or classifier with ``predict_proba`` for 0/1 outcomes.
-        Defaults to ``Ridge(alpha=1.0)``.
+        Defaults to :class:`RidgeOutcomeModel`.
     sample_weight : ndarray of shape (n_samples,), default=None
     n_jobs : int, default=None
         Arms fitted in parallel through joblib.
@@ -133,7 +139,7 @@ def _fits_jointly(model, n_targets):
     # Ridge solves several targets with one factorisation and gives each the
     # same coefficients as a separate fit; other multi-output models (trees)
     # would share structure between targets, so they are fitted separately.
-    return n_targets > 1 and type(model) is Ridge
+    return n_targets > 1 and type(model) in (Ridge, RidgeOutcomeModel)
 
 
 def cross_fit_outcomes(

@@ -1,7 +1,7 @@
 """Pseudo-outcome matrices: the doubly robust (and IPW, DM) estimates of every arm."""
 
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -10,7 +10,12 @@ from skroute.causal._folds import make_folds
 from skroute.causal._outcome import cross_fit_outcomes
 from skroute.causal._overlap import overlap_diagnostics
 from skroute.causal._propensity import estimate_propensity
-from skroute.ope import PSEUDO_OUTCOME_METHODS, pseudo_outcomes
+from skroute.ope import pseudo_outcomes, select_shrinkage
+
+# "auto": doubly robust with optimistic weight shrinkage, its level chosen per
+# model column from the logs (select_shrinkage). The shrunk formulas of
+# skroute.ope need a level per model, so they are reached through "auto".
+PSEUDO_OUTCOME_METHODS = ("auto", "dr", "sndr", "ipw", "dm")
 
 
 @dataclass
@@ -29,10 +34,21 @@ class PseudoOutcomes:
     overlap : dict or None
         Output of :func:`overlap_diagnostics` (None when propensities are unused).
     method : str
-        ``"dr"``, ``"sndr"``, ``"ipw"``, ``"dm"`` or ``"full_feedback"``: the
-        method of the quality's pseudo-outcomes.
+        ``"auto"``, ``"dr"``, ``"sndr"``, ``"ipw"``, ``"dm"``, ``"dr-shrink"``,
+        ``"switch-dr"`` or ``"full_feedback"``: the method of the quality's
+        pseudo-outcomes.
     cost_method : str or None
         The method of the cost's (None when there is no cost).
+    reward_estimate, cost_estimate : ndarray of shape (n_samples, n_classes) or None
+        Cross-fitted outcome-model estimates ``mu_hat(x_i, t)`` (None where
+        no outcome model was fitted).
+    dr_reward, dr_cost : ndarray of shape (n_samples, n_classes) or None
+        Doubly robust pseudo-outcomes from the same nuisances: unbiased where
+        the trained-on ones trade bias for variance, so that the policies
+        they select are judged on them (None where they cannot be formed).
+    shrinkage : dict
+        ``{"reward": tau, "cost": tau}``: the weight shrinkage chosen per
+        model column by ``"auto"`` (absent for other methods).
     """
 
     reward: np.ndarray
@@ -41,12 +57,40 @@ class PseudoOutcomes:
     overlap: dict | None
     method: str
     cost_method: str | None = None
+    reward_estimate: np.ndarray | None = None
+    cost_estimate: np.ndarray | None = None
+    dr_reward: np.ndarray | None = None
+    dr_cost: np.ndarray | None = None
+    shrinkage: dict = field(default_factory=dict)
 
     def utility(self, cost_sensitivity):
         """``Gamma(lambda) = Gamma_a - lambda Gamma_c``, the utility of every arm."""
         if self.cost is None or cost_sensitivity == 0:
             return self.reward.copy()
         return self.reward - cost_sensitivity * self.cost
+
+    def dr_utility(self, cost_sensitivity):
+        """Doubly robust utility of every arm (the truth in full-feedback mode).
+
+        None when it cannot be formed (no outcome model, or no propensities).
+        """
+        if self.method == "full_feedback":
+            return self.utility(cost_sensitivity)
+        if self.dr_reward is None or (self.cost is not None and self.dr_cost is None):
+            return None
+        if self.cost is None or cost_sensitivity == 0:
+            return self.dr_reward.copy()
+        return self.dr_reward - cost_sensitivity * self.dr_cost
+
+    def direct_utility(self, cost_sensitivity):
+        """Outcome-model utility ``mu_a - lambda mu_c`` (None without models)."""
+        if self.reward_estimate is None or (
+            self.cost is not None and self.cost_estimate is None
+        ):
+            return None
+        if self.cost is None or cost_sensitivity == 0:
+            return self.reward_estimate.copy()
+        return self.reward_estimate - cost_sensitivity * self.cost_estimate
 
 
 def cross_fit_pseudo_outcomes(
@@ -86,10 +130,13 @@ def cross_fit_pseudo_outcomes(
     propensity : ndarray of shape (n_samples,), default=None
         Logged propensities; estimated by ``propensity_model`` when None.
     n_classes : int
-    method : {"dr", "sndr", "ipw", "dm"}, default="dr"
+    method : {"auto", "dr", "sndr", "ipw", "dm"}, default="dr"
         Pseudo-outcomes of the quality (and of the cost unless
-        ``cost_method`` is given).
-    cost_method : {"dr", "sndr", "ipw", "dm"}, default=None
+        ``cost_method`` is given). ``"auto"`` is doubly robust with optimistic
+        shrinkage of the importance weights, its level chosen per model column
+        by estimated mean squared error (:func:`skroute.ope.select_shrinkage`),
+        from the direct method to plain DR.
+    cost_method : {"auto", "dr", "sndr", "ipw", "dm"}, default=None
         Pseudo-outcomes of the cost; ``method`` when None. A cost that the
         outcome model predicts well (set by the model and the prompt length)
         gains little from the importance-weighted correction and pays its
@@ -97,7 +144,7 @@ def cross_fit_pseudo_outcomes(
     propensity_model : classifier with ``predict_proba``, default=None
         Multinomial logistic regression when None.
     reward_model, cost_model : regressor or binary classifier, default=None
-        ``Ridge(alpha=1.0)`` when None; fitted per arm.
+        :class:`RidgeOutcomeModel` when None; fitted per arm.
     cv : int or splitter, default=5
     min_propensity : float, default=0.01
         Propensities are clipped below at this value.
@@ -141,6 +188,7 @@ def cross_fit_pseudo_outcomes(
         )
     if reward.ndim == 2:
         return PseudoOutcomes(reward, cost, None, None, "full_feedback")
+
     n_samples = X.shape[0]
     weight = np.ones(n_samples) if sample_weight is None else sample_weight
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
@@ -184,15 +232,44 @@ def cross_fit_pseudo_outcomes(
         )
         for t, estimate in zip(modelled, fitted):
             estimates[t] = estimate
-    gammas = [
-        pseudo_outcomes(target, action, clipped, estimate, method=m)
-        for target, estimate, m in zip(targets, estimates, methods)
+    gammas, doubly_robust, shrinkage = [], [], {}
+    for name, target, estimate, m in zip(
+        ("reward", "cost"), targets, estimates, methods
+    ):
+        if m == "auto":
+            tau, _ = select_shrinkage(
+                target, action, clipped, estimate, sample_weight=weight
+            )
+            shrinkage[name] = tau
+            gammas.append(
+                pseudo_outcomes(
+                    target, action, clipped, estimate, method="dr-shrink", shrinkage=tau
+                )
+            )
+        else:
+            gammas.append(pseudo_outcomes(target, action, clipped, estimate, method=m))
+        if m in ("dr", "ipw"):
+            doubly_robust.append(gammas[-1] if m == "dr" else None)
+        elif m != "ipw" and clipped is not None:
+            doubly_robust.append(
+                pseudo_outcomes(target, action, clipped, estimate, method="dr")
+            )
+        else:
+            doubly_robust.append(None)
+    modelled_estimates = [
+        estimate if m != "ipw" else None for estimate, m in zip(estimates, methods)
     ]
+    has_cost = cost is not None
     return PseudoOutcomes(
         reward=gammas[0],
-        cost=gammas[1] if cost is not None else None,
+        cost=gammas[1] if has_cost else None,
         propensity=clipped,
         overlap=overlap,
         method=method,
-        cost_method=cost_method if cost is not None else None,
+        cost_method=cost_method if has_cost else None,
+        reward_estimate=modelled_estimates[0],
+        cost_estimate=modelled_estimates[1] if has_cost else None,
+        dr_reward=doubly_robust[0],
+        dr_cost=doubly_robust[1] if has_cost else None,
+        shrinkage=shrinkage,
     )

@@ -7,12 +7,14 @@ from skroute.routers._baselines import (
 )
 from skroute.routers._causal import CausalRouterClassifier
 from skroute.routers._interval import IntervalCostRouter, RoutingPath
+from skroute.routers._selection import PolicyFallbackWarning
 
 __all__ = [
     "BestSingleModelRouter",
     "CausalRouterClassifier",
     "DecoupledRouter",
     "IntervalCostRouter",
+    "PolicyFallbackWarning",
     "RandomRouter",
     "RoutingPath",
 ]

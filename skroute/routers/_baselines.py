@@ -25,6 +25,33 @@ def _one_hot(index, n_classes):
     return proba
 
 
+def fit_outcome_models(logs, n_classes, reward_model, cost_model, n_jobs):
+    """Quality and cost models per candidate on all logged rows (cost: None without)."""
+
+    def fit(target, model):
+        return fit_arm_models(
+            logs.X,
+            logs.action,
+            target,
+            n_classes=n_classes,
+            model=model,
+            sample_weight=logs.sample_weight,
+            n_jobs=n_jobs,
+        )
+
+    reward_models = fit(logs.reward, reward_model)
+    cost_models = None if logs.cost is None else fit(logs.cost, cost_model)
+    return reward_models, cost_models
+
+
+def direct_method_scores(reward_models, cost_models, X, cost_sensitivity):
+    """Predicted utility ``quality - lambda cost`` of every candidate."""
+    scores = predict_arm_models(reward_models, X)
+    if cost_models is not None:
+        scores -= cost_sensitivity * predict_arm_models(cost_models, X)
+    return scores
+
+
 class DecoupledRouter(BaseRouter):
     """Predict-then-optimise router: per-model quality and cost regressors.
 
@@ -86,28 +113,15 @@ class DecoupledRouter(BaseRouter):
         self.n_jobs = n_jobs
 
     def _fit(self, logs):
-        def fit(target, model):
-            return fit_arm_models(
-                logs.X,
-                logs.action,
-                target,
-                n_classes=self.classes_.size,
-                model=model,
-                sample_weight=logs.sample_weight,
-                n_jobs=self.n_jobs,
-            )
-
-        self.reward_models_ = fit(logs.reward, self.reward_model)
-        self.cost_models_ = (
-            None if logs.cost is None else fit(logs.cost, self.cost_model)
+        self.reward_models_, self.cost_models_ = fit_outcome_models(
+            logs, self.classes_.size, self.reward_model, self.cost_model, self.n_jobs
         )
         return self
 
     def _decision_scores(self, X):
-        scores = predict_arm_models(self.reward_models_, X)
-        if self.cost_models_ is not None:
-            scores -= self.cost_sensitivity * predict_arm_models(self.cost_models_, X)
-        return scores
+        return direct_method_scores(
+            self.reward_models_, self.cost_models_, X, self.cost_sensitivity
+        )
 
     def _policy_proba(self, scores):
         return _one_hot(np.argmax(scores, axis=1), scores.shape[1])

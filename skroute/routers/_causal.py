@@ -1,10 +1,46 @@
 """CausalRouterClassifier: a doubly robust, regret-minimising router."""
 
-import numpy as np
+import numbers
+from statistics import NormalDist
 
-from skroute._net import PolicyNetwork, RegretNet
-from skroute.routers._neural import NEURAL_ROUTER_CONSTRAINTS, NeuralRouter
+import numpy as np
+import torch
+from sklearn.model_selection import KFold
+from sklearn.utils._param_validation import Interval, StrOptions
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+
+from skroute._net import (
+    PolicyEnsemble,
+    PolicyNetwork,
+    RegretNet,
+    Snapshots,
+    StopOnDivergence,
+    seeded_torch,
+)
+from skroute.routers._baselines import direct_method_scores, fit_outcome_models
+from skroute.routers._neural import (
+    _MIN_VALIDATION_ROWS,
+    NEURAL_ROUTER_CONSTRAINTS,
+    NeuralRouter,
+)
+from skroute.routers._selection import (
+    checkpoint_epochs,
+    choose_epoch,
+    safety_report,
+    state_at,
+    warn_fallback,
+)
 from skroute.utils import check_hidden_layer_sizes
+
+
+def _standardisation(X, sample_weight):
+    """Weighted mean and standard deviation of the features (1 where constant)."""
+    weight = sample_weight / sample_weight.sum()
+    shift = weight @ X
+    spread = np.sqrt(weight @ (X - shift) ** 2)
+    tiny = 1e-6 * (1.0 + np.abs(shift))
+    return shift, np.where(spread > tiny, spread, 1.0)
 
 
 class CausalRouterClassifier(NeuralRouter):
@@ -24,20 +60,27 @@ class CausalRouterClassifier(NeuralRouter):
         upper bound on the empirical regret.
     cost_sensitivity : float, default=0.0
         ``lambda`` in the utility ``quality - lambda * cost``.
-    pseudo_outcome : {"dr", "sndr", "ipw", "dm"}, default="dr"
-        Doubly robust, self-normalised doubly robust, inverse propensity
-        weighted, or direct method.
-    cost_pseudo_outcome : {"dr", "sndr", "ipw", "dm"}, default=None
+    pseudo_outcome : {"auto", "dr", "sndr", "ipw", "dm"}, default="auto"
+        ``"auto"``: doubly robust with the importance weights of each model
+        shrunk as far as its estimated mean squared error favours, from the
+        direct method (the outcome model alone) to plain doubly robust; the
+        levels chosen are in ``shrinkage_``. Or doubly robust,
+        self-normalised doubly robust, inverse propensity weighted, or the
+        direct method for every model.
+    cost_pseudo_outcome : {"auto", "dr", "sndr", "ipw", "dm"}, default=None
         The pseudo-outcomes of the cost, when they should differ from those
-        of the quality (``pseudo_outcome`` when None). ``"dm"`` trusts the
-        cost model: right when costs are set by the model and the prompt
-        length, and it removes the cost's share of importance-weight variance.
+        of the quality (``pseudo_outcome`` when None). ``"auto"`` decides per
+        model: a cost that the outcome model predicts well needs no
+        correction.
     propensity_model : classifier with ``predict_proba``, default=None
         Model of the logging policy, used when ``propensity`` is not given.
         Multinomial ``LogisticRegression`` when None.
     reward_model, cost_model : regressor or binary classifier, default=None
-        Per-model outcome models (``Ridge(alpha=1.0)`` when None); a classifier
-        is used through ``predict_proba`` for 0/1 outcomes.
+        Per-model outcome models; a classifier is used through
+        ``predict_proba`` for 0/1 outcomes. When None,
+        :class:`~skroute.causal.RidgeOutcomeModel`: ridge on standardised
+        features, its penalty chosen per model by leave-one-out error, and a
+        logistic calibration for 0/1 outcomes where it fits better.
     cv : int or cross-validation splitter, default=5
         Cross-fitting folds of the nuisance models, stratified by logged model.
     min_propensity : float, default=0.01
@@ -54,13 +97,30 @@ class CausalRouterClassifier(NeuralRouter):
         Learning rate of AdamW.
     weight_decay : float, default=1e-4
     early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the rows and stop when the surrogate
-        on them (an off-policy estimate of the policy's regret) stops
-        improving, restoring the best epoch. Ignored when fewer than 10 rows
-        would be held out.
-    validation_fraction : float, default=0.1
+        Choose the training length from the logs. The policy is trained on
+        ``policy_cv`` folds; each fold's network stops when its surrogate on
+        the held-out fold stops improving, and the number of epochs kept is
+        the one whose out-of-fold doubly robust gain over the direct-method
+        policy has the largest lower confidence bound (at
+        ``safety_level``). When False, every fold trains ``max_epochs``.
     n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
+        Patience of each fold's stopping, in epochs.
+    policy_cv : int, default=3
+        Folds of the policy's cross-fitted selection. The deployed network is
+        the mean of the folds' networks (each trained on the other folds).
+    safety_check : {"fallback", "warn", "off"}, default="fallback"
+        After fitting, the learned policy's out-of-fold value is compared,
+        row by row and by doubly robust estimates, with the simple policies
+        the logs support: the best single model and the direct-method policy
+        (argmax of the outcome models). Unless the learned policy's gain over
+        the better-estimated of the two has a lower confidence bound above 0,
+        ``"fallback"`` deploys that simple policy instead, and ``"warn"``
+        keeps the network; both emit a
+        :class:`~skroute.routers.PolicyFallbackWarning`. The comparison is
+        in ``safety_report_``. Not done in full-feedback mode.
+    safety_level : float in (0.5, 1), default=0.9
+        One-sided confidence level of the bounds of ``early_stopping`` and
+        ``safety_check``.
     classes : array-like, default=None
         The candidate models; defaults to the models seen in ``y``.
     device : str, default="cpu"
@@ -78,7 +138,33 @@ class CausalRouterClassifier(NeuralRouter):
         Candidate models.
     n_features_in_ : int
     net_ : RegretNet
-        The fitted skorch ``NeuralNet``.
+        The fitted skorch ``NeuralNet``; its module standardises the features
+        (with the training rows' mean and standard deviation) and averages
+        the networks of the ``policy_cv`` folds.
+    n_epochs_ : int
+        Training length selected (per fold network).
+    training_epochs_ : list of int
+        Epochs each fold's network trained before it stopped.
+    deployed_policy_ : {"network", "direct_method", "best_single"}
+        What ``predict`` uses: the learned network, or the simple policy the
+        safety check fell back to. The simple policies are deterministic:
+        their ``predict_proba`` puts all mass on their choice.
+    safety_report_ : dict or None
+        The safety check: ``estimates`` (out-of-fold value of each policy),
+        ``differences`` (per simple policy: the network's estimated ``gain``,
+        its ``standard_error`` and ``lower_bound``), ``direct_method_gain``
+        (the same for the direct method over the best single model),
+        ``baseline`` (the better-estimated simple policy, which the network
+        had to beat),
+        ``confidence_level``, ``choice``, and
+        ``epoch_lower_bounds`` (the training-length selection) and
+        ``best_single_model`` (the model a fallback to the best single model
+        routes to). None in full-feedback mode or with
+        ``safety_check="off"``.
+    shrinkage_ : dict or None
+        With ``"auto"`` pseudo-outcomes, the weight shrinkage ``tau`` chosen
+        per model for ``"reward"`` and ``"cost"`` (0: direct method, inf:
+        doubly robust).
     overlap_ : dict or None
         Overlap diagnostics of the logs (None in full-feedback mode or for
         ``"dm"``): effective sample size per model and share of clipped
@@ -100,14 +186,23 @@ class CausalRouterClassifier(NeuralRouter):
     (3,)
     """
 
-    _parameter_constraints = dict(NEURAL_ROUTER_CONSTRAINTS)
+    _parameter_constraints = {
+        **{
+            k: v
+            for k, v in NEURAL_ROUTER_CONSTRAINTS.items()
+            if k != "validation_fraction"
+        },
+        "policy_cv": [Interval(numbers.Integral, 2, None, closed="left")],
+        "safety_check": [StrOptions({"fallback", "warn", "off"})],
+        "safety_level": [Interval(numbers.Real, 0.5, 1, closed="neither")],
+    }
 
     def __init__(
         self,
         surrogate="softmax",
         cost_sensitivity=0.0,
         *,
-        pseudo_outcome="dr",
+        pseudo_outcome="auto",
         cost_pseudo_outcome=None,
         propensity_model=None,
         reward_model=None,
@@ -122,8 +217,10 @@ class CausalRouterClassifier(NeuralRouter):
         lr=1e-3,
         weight_decay=1e-4,
         early_stopping=True,
-        validation_fraction=0.1,
         n_iter_no_change=10,
+        policy_cv=3,
+        safety_check="fallback",
+        safety_level=0.9,
         classes=None,
         device="cpu",
         n_jobs=None,
@@ -147,8 +244,10 @@ class CausalRouterClassifier(NeuralRouter):
         self.lr = lr
         self.weight_decay = weight_decay
         self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.policy_cv = policy_cv
+        self.safety_check = safety_check
+        self.safety_level = safety_level
         self.classes = classes
         self.device = device
         self.n_jobs = n_jobs
@@ -161,21 +260,167 @@ class CausalRouterClassifier(NeuralRouter):
         estimates = self._pseudo_outcomes(logs, nuisance_seed)
         utility = estimates.utility(self.cost_sensitivity)
         scale, magnitude = self._training_scale(utility)
-        net = RegretNet(
-            module=PolicyNetwork,
-            module__n_features=logs.X.shape[1],
-            module__n_outputs=self.classes_.size,
-            module__hidden_layer_sizes=hidden_layer_sizes,
-            **self._net_params(logs.X.shape[0], torch_seed),
-        )
+        n_samples = logs.X.shape[0]
+        module_params = {
+            "module__n_features": logs.X.shape[1],
+            "module__n_outputs": self.classes_.size,
+            "module__hidden_layer_sizes": hidden_layer_sizes,
+        }
+        # The members train on standardised features, so that features on
+        # different scales get comparable steps; the ensemble applies the same
+        # shift and scale at prediction.
+        shift, spread = _standardisation(logs.X, logs.sample_weight)
+        features = ((logs.X - shift) / spread).astype(np.float32)
         batches = {
-            "features": logs.X.astype(np.float32, copy=False),
+            "features": features,
             "utility": (utility / scale).astype(np.float32),
             "sample_weight": self._loss_weights(logs.sample_weight),
         }
-        self._train(net, batches, torch_seed, magnitude)
+        judged = estimates.dr_utility(self.cost_sensitivity)
+        if judged is None:
+            # No unbiased estimate (the direct method without propensities): the
+            # training pseudo-outcomes judge the folds, and nothing is checked.
+            judged = utility
+        folds = self._policy_folds(logs.action, n_samples, torch_seed)
+        members, fold_decisions = [], []
+        for index, (train, test) in enumerate(folds):
+            states = self._train_member(
+                batches, train, test, module_params, torch_seed + index, magnitude
+            )
+            members.append(states)
+            fold_decisions.append(self._member_decisions(states, features[test]))
+
+        weight = logs.sample_weight
+        rows = np.arange(n_samples)
+        direct = estimates.direct_utility(self.cost_sensitivity)
+        simple = {}
+        if direct is not None and estimates.method != "full_feedback":
+            simple["direct_method"] = judged[rows, np.argmax(direct, axis=1)]
+        single = np.empty(n_samples)
+        for train, test in folds:
+            column_values = np.average(judged[train], axis=0, weights=weight[train])
+            single[test] = judged[test, np.argmax(column_values)]
+        simple["best_single"] = single
+
+        candidates = sorted({e for decisions in fold_decisions for e in decisions})
+        if not self.early_stopping:
+            candidates = [max(candidates)]
+        decisions = {}
+        for epoch in candidates:
+            chosen = np.empty(n_samples, dtype=np.intp)
+            for (_, test), member in zip(folds, fold_decisions):
+                chosen[test] = state_at(member, epoch)
+            decisions[epoch] = chosen
+        reference = simple.get("direct_method", simple["best_single"])
+        z = NormalDist().inv_cdf(self.safety_level)
+        epoch, bounds = choose_epoch(decisions, judged, reference, weight, z)
+
+        ensemble = RegretNet(
+            module=PolicyEnsemble,
+            module__n_members=len(members),
+            **module_params,
+            **self._net_params(n_samples, torch_seed),
+        )
+        with seeded_torch(torch_seed, self.device):
+            ensemble.initialize()
+        module = ensemble.module_
+        for member, states in zip(module.members, members):
+            member.load_state_dict(state_at(states, epoch))
+        module.shift.copy_(torch.as_tensor(shift, dtype=torch.float32))
+        module.scale.copy_(torch.as_tensor(spread, dtype=torch.float32))
+        self.net_ = ensemble
+        self.n_epochs_ = epoch
+        self.training_epochs_ = [max(states) for states in members]
+
+        deployed = "network"
+        report = None
+        if estimates.method != "full_feedback" and self.safety_check != "off":
+            values = judged[rows, decisions[epoch]]
+            report = safety_report(values, simple, weight, self.safety_level)
+            report["epoch_lower_bounds"] = bounds
+            if report["choice"] != "network":
+                if self.safety_check == "fallback":
+                    deployed = report["choice"]
+                warn_fallback(report, deployed)
+        values = np.average(judged, axis=0, weights=weight)
+        if report is not None:
+            report["best_single_model"] = self.classes_[np.argmax(values)]
+        if deployed == "direct_method":
+            self._fit_direct_method(logs)
+        elif deployed == "best_single":
+            self.fallback_model_ = self.classes_[np.argmax(values)]
+        self.deployed_policy_ = deployed
+        self.safety_report_ = report
         self.overlap_ = estimates.overlap
+        self.shrinkage_ = estimates.shrinkage or None
         return self
 
+    def _policy_folds(self, action, n_samples, seed):
+        n_splits = min(self.policy_cv, n_samples)
+        if n_splits < 2:
+            return [(np.arange(n_samples), np.arange(n_samples))]
+        splitter = KFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        return list(splitter.split(np.zeros((n_samples, 1))))
+
+    def _train_member(self, batches, train, test, module_params, seed, magnitude):
+        """Train one fold's network; its kept states, by epoch."""
+        params = self._net_params(train.size, seed)
+        snapshots = Snapshots(set(checkpoint_epochs(self.max_epochs)))
+        params["callbacks"] = [
+            ("stop_on_divergence", StopOnDivergence()),
+            ("snapshots", snapshots),
+        ]
+        params["train_split"] = None
+        if self.early_stopping and test.size >= _MIN_VALIDATION_ROWS:
+            held_out = {key: value[test] for key, value in batches.items()}
+            params["train_split"] = predefined_split(Dataset(held_out, y=None))
+            # The folds keep their last state: the selection picks the epoch.
+            params["callbacks"].append(self._early_stopping(load_best=False))
+        net = RegretNet(module=PolicyNetwork, **module_params, **params)
+        self._train(net, {k: v[train] for k, v in batches.items()}, seed, magnitude)
+        return dict(net.callbacks_)["snapshots"].states_
+
+    def _member_decisions(self, states, features):
+        """Chosen column per held-out row at every kept epoch of one member."""
+        # Its initial weights are overwritten; the fork keeps the global RNG.
+        with torch.random.fork_rng(devices=[]):
+            module = PolicyNetwork(
+                self.n_features_in_,
+                self.classes_.size,
+                check_hidden_layer_sizes(self.hidden_layer_sizes),
+            )
+        decisions = {}
+        with torch.inference_mode():
+            inputs = torch.from_numpy(np.ascontiguousarray(features))
+            for epoch, state in states.items():
+                module.load_state_dict(state)
+                decisions[epoch] = module.eval()(inputs).argmax(dim=1).numpy()
+        return decisions
+
+    def _fit_direct_method(self, logs):
+        self.fallback_reward_models_, self.fallback_cost_models_ = fit_outcome_models(
+            logs, self.classes_.size, self.reward_model, self.cost_model, self.n_jobs
+        )
+
     def _decision_scores(self, X):
+        deployed = getattr(self, "deployed_policy_", "network")
+        if deployed == "direct_method":
+            return direct_method_scores(
+                self.fallback_reward_models_,
+                self.fallback_cost_models_,
+                X,
+                self.cost_sensitivity,
+            )
+        if deployed == "best_single":
+            scores = np.zeros((X.shape[0], self.classes_.size))
+            scores[:, np.flatnonzero(self.classes_ == self.fallback_model_)] = 1.0
+            return scores
         return self._module_outputs(X).numpy()
+
+    def _policy_proba(self, scores):
+        if getattr(self, "deployed_policy_", "network") != "network":
+            # The simple policies are deterministic: all mass on their choice.
+            proba = np.zeros(scores.shape)
+            proba[np.arange(scores.shape[0]), np.argmax(scores, axis=1)] = 1.0
+            return proba
+        return super()._policy_proba(scores)

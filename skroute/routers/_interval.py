@@ -112,10 +112,15 @@ class IntervalCostRouter(NeuralRouter):
         What ``predict`` does with a ``lambda`` outside the range.
     surrogate, pseudo_outcome, cost_pseudo_outcome, propensity_model, \
 reward_model, cost_model, cv, min_propensity, hidden_layer_sizes, temperature, \
-gap_weighted, max_epochs, batch_size, lr, weight_decay, early_stopping, \
-validation_fraction, n_iter_no_change, classes, device, n_jobs, random_state, verbose
-        As in :class:`~skroute.CausalRouterClassifier`. Early stopping
-        monitors the surrogate averaged over the grid points and midpoints.
+gap_weighted, max_epochs, batch_size, lr, weight_decay, n_iter_no_change, \
+classes, device, n_jobs, random_state, verbose
+        As in :class:`~skroute.CausalRouterClassifier`.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the rows and stop when the
+        surrogate on them, averaged over the grid points and midpoints, stops
+        improving, restoring the best epoch. (This router has no cross-fitted
+        selection or safety check yet.)
+    validation_fraction : float, default=0.1
 
     Attributes
     ----------
@@ -166,7 +171,7 @@ validation_fraction, n_iter_no_change, classes, device, n_jobs, random_state, ve
         cost_sensitivity=0.0,
         out_of_range="error",
         surrogate="softmax",
-        pseudo_outcome="dr",
+        pseudo_outcome="auto",
         cost_pseudo_outcome=None,
         propensity_model=None,
         reward_model=None,

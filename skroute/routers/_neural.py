@@ -144,23 +144,28 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
         }
         if self.surrogate == "classification":
             params["criterion__gap_weighted"] = self.gap_weighted
-        held_out = int(n_samples * self.validation_fraction)
+        # Routers that select their training length otherwise have no
+        # validation_fraction (CausalRouterClassifier: cross-fitted folds).
+        fraction = getattr(self, "validation_fraction", None)
+        held_out = 0 if fraction is None else int(n_samples * fraction)
         if self.early_stopping and held_out >= _MIN_VALIDATION_ROWS:
             params["train_split"] = ValidSplit(
                 self.validation_fraction, stratified=False, random_state=seed
             )
-            params["callbacks"].append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor="valid_loss",
-                        patience=self.n_iter_no_change,
-                        load_best=True,
-                        sink=print if self.verbose else _quiet,
-                    ),
-                )
-            )
+            params["callbacks"].append(self._early_stopping(load_best=True))
         return params
+
+    def _early_stopping(self, load_best):
+        """The named early-stopping callback on the validation surrogate."""
+        return (
+            "early_stopping",
+            EarlyStopping(
+                monitor="valid_loss",
+                patience=self.n_iter_no_change,
+                load_best=load_best,
+                sink=print if self.verbose else _quiet,
+            ),
+        )
 
     def _train(self, net, batches, seed, magnitude):
         """Fit ``net``; ``magnitude`` is the largest |pseudo-outcome|, for messages."""
