@@ -143,6 +143,16 @@ def test_full_feedback_has_no_safety_check(routing_logs):
     assert router.safety_report_ is None
 
 
+@pytest.mark.parametrize("method", ["dm", "ipw"])
+def test_no_doubly_robust_estimate_means_no_check(flat_logs, method):
+    router = CausalRouterClassifier(pseudo_outcome=method, max_epochs=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PolicyFallbackWarning)
+        _fit(router, flat_logs)
+    assert router.deployed_policy_ == "network"
+    assert router.safety_report_ is None
+
+
 def _heavy_tailed_problem(seed):
     """Graded quality, costs spread 400x with heavy tails, 10% exploration."""
     rng = np.random.default_rng(seed)

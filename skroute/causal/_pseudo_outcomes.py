@@ -188,7 +188,6 @@ def cross_fit_pseudo_outcomes(
         )
     if reward.ndim == 2:
         return PseudoOutcomes(reward, cost, None, None, "full_feedback")
-
     n_samples = X.shape[0]
     weight = np.ones(n_samples) if sample_weight is None else sample_weight
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
@@ -248,14 +247,16 @@ def cross_fit_pseudo_outcomes(
             )
         else:
             gammas.append(pseudo_outcomes(target, action, clipped, estimate, method=m))
-        if m in ("dr", "ipw"):
-            doubly_robust.append(gammas[-1] if m == "dr" else None)
-        elif m != "ipw" and clipped is not None:
+        # DR from the same nuisances judges policies trained on any of them
+        # (none for "ipw", which has no outcome model, or without propensities).
+        if m == "dr":
+            doubly_robust.append(gammas[-1])
+        elif m == "ipw" or clipped is None:
+            doubly_robust.append(None)
+        else:
             doubly_robust.append(
                 pseudo_outcomes(target, action, clipped, estimate, method="dr")
             )
-        else:
-            doubly_robust.append(None)
     modelled_estimates = [
         estimate if m != "ipw" else None for estimate, m in zip(estimates, methods)
     ]

@@ -117,7 +117,9 @@ class CausalRouterClassifier(NeuralRouter):
         ``"fallback"`` deploys that simple policy instead, and ``"warn"``
         keeps the network; both emit a
         :class:`~skroute.routers.PolicyFallbackWarning`. The comparison is
-        in ``safety_report_``. Not done in full-feedback mode.
+        in ``safety_report_``. Not done in full-feedback mode, nor with
+        ``"dm"`` or ``"ipw"`` pseudo-outcomes, which give no doubly robust
+        estimate to judge by.
     safety_level : float in (0.5, 1), default=0.9
         One-sided confidence level of the bounds of ``early_stopping`` and
         ``safety_check``.
@@ -159,8 +161,7 @@ class CausalRouterClassifier(NeuralRouter):
         ``confidence_level``, ``choice``, and
         ``epoch_lower_bounds`` (the training-length selection) and
         ``best_single_model`` (the model a fallback to the best single model
-        routes to). None in full-feedback mode or with
-        ``safety_check="off"``.
+        routes to). None where no check was made (see ``safety_check``).
     shrinkage_ : dict or None
         With ``"auto"`` pseudo-outcomes, the weight shrinkage ``tau`` chosen
         per model for ``"reward"`` and ``"cost"`` (0: direct method, inf:
@@ -277,9 +278,10 @@ class CausalRouterClassifier(NeuralRouter):
             "sample_weight": self._loss_weights(logs.sample_weight),
         }
         judged = estimates.dr_utility(self.cost_sensitivity)
+        checkable = judged is not None and estimates.method != "full_feedback"
         if judged is None:
-            # No unbiased estimate (the direct method without propensities): the
-            # training pseudo-outcomes judge the folds, and nothing is checked.
+            # No doubly robust estimate ("dm" or "ipw" pseudo-outcomes): the
+            # training pseudo-outcomes choose the epoch, and nothing is checked.
             judged = utility
         folds = self._policy_folds(logs.action, n_samples, torch_seed)
         members, fold_decisions = [], []
@@ -334,7 +336,7 @@ class CausalRouterClassifier(NeuralRouter):
 
         deployed = "network"
         report = None
-        if estimates.method != "full_feedback" and self.safety_check != "off":
+        if checkable and self.safety_check != "off":
             values = judged[rows, decisions[epoch]]
             report = safety_report(values, simple, weight, self.safety_level)
             report["epoch_lower_bounds"] = bounds
