@@ -288,9 +288,12 @@ class NuisanceMixin:
     ``n_jobs`` parameters.
     """
 
-    def _pseudo_outcomes(self, logs, seed):
-        if not logs.full_feedback:
-            check_cv_folds(logs.action, self.cv)
+    def _pseudo_outcomes(self, logs, seed, cv=None, quiet=False):
+        """Cross-fitted pseudo-outcomes; ``quiet`` for an internal refit on a subset
+        (folds already checked by the caller, no overlap warning)."""
+        cv = self.cv if cv is None else cv
+        if not logs.full_feedback and not quiet:
+            check_cv_folds(logs.action, cv)
         return cross_fit_pseudo_outcomes(
             logs.X,
             logs.action,
@@ -303,9 +306,10 @@ class NuisanceMixin:
             propensity_model=self.propensity_model,
             reward_model=self.reward_model,
             cost_model=self.cost_model,
-            cv=self.cv,
+            cv=cv,
             min_propensity=self.min_propensity,
             sample_weight=logs.sample_weight,
             n_jobs=self.n_jobs,
             random_state=seed,
+            warn_overlap=not quiet,
         )

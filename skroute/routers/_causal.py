@@ -18,6 +18,7 @@ from skroute._net import (
     StopOnDivergence,
     seeded_torch,
 )
+from skroute.routers._base import LoggedData
 from skroute.routers._baselines import direct_method_scores, fit_outcome_models
 from skroute.routers._neural import (
     _MIN_VALIDATION_ROWS,
@@ -32,6 +33,9 @@ from skroute.routers._selection import (
     warn_fallback,
 )
 from skroute.utils import check_hidden_layer_sizes
+
+# Cross-fitting folds of each policy fold's training targets (at most).
+_FOLD_TARGET_CV = 3
 
 
 def _standardisation(X, sample_weight):
@@ -106,8 +110,11 @@ class CausalRouterClassifier(NeuralRouter):
     n_iter_no_change : int, default=10
         Patience of each fold's stopping, in epochs.
     policy_cv : int, default=3
-        Folds of the policy's cross-fitted selection. The deployed network is
-        the mean of the folds' networks (each trained on the other folds).
+        Folds of the policy's cross-fitted selection. Each fold's network
+        trains on the other folds, on pseudo-outcomes cross-fitted (in up to
+        3 folds) on those rows alone, so that the outcomes of the rows it is
+        judged on reach neither the network nor its targets. The deployed
+        network is the mean of the folds' networks.
     safety_check : {"fallback", "warn", "off"}, default="fallback"
         After fitting, the learned policy's out-of-fold value is compared,
         row by row and by doubly robust estimates, with the simple policies
@@ -260,8 +267,18 @@ class CausalRouterClassifier(NeuralRouter):
         nuisance_seed, torch_seed = self._seeds()
         estimates = self._pseudo_outcomes(logs, nuisance_seed)
         utility = estimates.utility(self.cost_sensitivity)
-        scale, magnitude = self._training_scale(utility)
         n_samples = logs.X.shape[0]
+        folds = self._policy_folds(n_samples, torch_seed)
+        # Each fold's network trains on pseudo-outcomes cross-fitted within its
+        # own training rows: the outcomes of the rows it is judged on then reach
+        # neither the network nor, through the outcome models, its targets.
+        # (With the global matrices they do, and the held-out gain over the
+        # direct method was overestimated several times over on the dev cells.)
+        targets = [
+            self._fold_targets(logs, train, nuisance_seed + index, utility)
+            for index, (train, _) in enumerate(folds)
+        ]
+        scale, magnitude = self._training_scale(utility, *targets)
         module_params = {
             "module__n_features": logs.X.shape[1],
             "module__n_outputs": self.classes_.size,
@@ -283,11 +300,16 @@ class CausalRouterClassifier(NeuralRouter):
             # No doubly robust estimate ("dm" or "ipw" pseudo-outcomes): the
             # training pseudo-outcomes choose the epoch, and nothing is checked.
             judged = utility
-        folds = self._policy_folds(logs.action, n_samples, torch_seed)
         members, fold_decisions = [], []
         for index, (train, test) in enumerate(folds):
+            fold_batches = {key: value[train] for key, value in batches.items()}
+            fold_batches["utility"] = (targets[index] / scale).astype(np.float32)
             states = self._train_member(
-                batches, train, test, module_params, torch_seed + index, magnitude
+                fold_batches,
+                {key: value[test] for key, value in batches.items()},
+                module_params,
+                torch_seed + index,
+                magnitude,
             )
             members.append(states)
             fold_decisions.append(self._member_decisions(states, features[test]))
@@ -357,29 +379,57 @@ class CausalRouterClassifier(NeuralRouter):
         self.shrinkage_ = estimates.shrinkage or None
         return self
 
-    def _policy_folds(self, action, n_samples, seed):
+    def _fold_targets(self, logs, rows, seed, utility):
+        """Utility pseudo-outcomes of ``rows``, cross-fitted on those rows alone.
+
+        ``utility`` (cross-fitted on every row) serves in full-feedback mode,
+        where the targets are the truth, and where the rows are too few to
+        split again.
+        """
+        largest = np.bincount(logs.action[rows]).max()
+        cv = (
+            min(self.cv, _FOLD_TARGET_CV, largest)
+            if isinstance(self.cv, int)
+            else self.cv
+        )
+        if logs.full_feedback or (isinstance(cv, int) and cv < 2):
+            return utility[rows]
+        subset = LoggedData(
+            logs.X[rows],
+            logs.action[rows],
+            logs.reward[rows],
+            None if logs.cost is None else logs.cost[rows],
+            None if logs.propensity is None else logs.propensity[rows],
+            logs.sample_weight[rows],
+        )
+        estimates = self._pseudo_outcomes(subset, seed, cv=cv, quiet=True)
+        return estimates.utility(self.cost_sensitivity)
+
+    def _policy_folds(self, n_samples, seed):
         n_splits = min(self.policy_cv, n_samples)
         if n_splits < 2:
             return [(np.arange(n_samples), np.arange(n_samples))]
         splitter = KFold(n_splits=n_splits, shuffle=True, random_state=seed)
         return list(splitter.split(np.zeros((n_samples, 1))))
 
-    def _train_member(self, batches, train, test, module_params, seed, magnitude):
+    def _train_member(self, batches, held_out, module_params, seed, magnitude):
         """Train one fold's network; its kept states, by epoch."""
-        params = self._net_params(train.size, seed)
+        params = self._net_params(batches["features"].shape[0], seed)
         snapshots = Snapshots(set(checkpoint_epochs(self.max_epochs)))
         params["callbacks"] = [
             ("stop_on_divergence", StopOnDivergence()),
             ("snapshots", snapshots),
         ]
         params["train_split"] = None
-        if self.early_stopping and test.size >= _MIN_VALIDATION_ROWS:
-            held_out = {key: value[test] for key, value in batches.items()}
+        if (
+            self.early_stopping
+            and held_out["features"].shape[0] >= _MIN_VALIDATION_ROWS
+        ):
             params["train_split"] = predefined_split(Dataset(held_out, y=None))
             # The folds keep their last state: the selection picks the epoch.
             params["callbacks"].append(self._early_stopping(load_best=False))
         net = RegretNet(module=PolicyNetwork, **module_params, **params)
-        self._train(net, {k: v[train] for k, v in batches.items()}, seed, magnitude)
+        self._train(net, batches, seed, magnitude)
         return dict(net.callbacks_)["snapshots"].states_
 
     def _member_decisions(self, states, features):
