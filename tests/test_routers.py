@@ -47,7 +47,12 @@ def _test_regret(router, problem, test):
 @pytest.fixture(scope="module")
 def fitted_causal(routing_logs):
     problem, logs, _, _ = routing_logs
-    return _fit(CausalRouterClassifier(cost_sensitivity=LAMBDA, random_state=0), logs)
+    # The network's own behaviour is under test here: the safety check's
+    # fallbacks are tested in test_safety.py.
+    router = CausalRouterClassifier(
+        cost_sensitivity=LAMBDA, safety_check="off", random_state=0
+    )
+    return _fit(router, logs)
 
 
 def test_causal_router_beats_simple_baselines(routing_logs, fitted_causal):

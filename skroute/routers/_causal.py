@@ -386,13 +386,18 @@ class CausalRouterClassifier(NeuralRouter):
         where the targets are the truth, and where the rows are too few to
         split again.
         """
-        largest = np.bincount(logs.action[rows]).max()
+        # Stratified folds then leave every logged model in every training fold.
+        counts = np.bincount(logs.action[rows])
+        smallest = int(counts[counts > 0].min())
         cv = (
-            min(self.cv, _FOLD_TARGET_CV, largest)
-            if isinstance(self.cv, int)
+            min(self.cv, _FOLD_TARGET_CV, smallest)
+            if isinstance(self.cv, numbers.Integral)
             else self.cv
         )
-        if logs.full_feedback or (isinstance(cv, int) and cv < 2):
+        too_few = isinstance(cv, numbers.Integral) and cv < 2
+        # A propensity model cannot be fitted on rows that log one model only.
+        one_model = np.unique(logs.action[rows]).size < 2
+        if logs.full_feedback or too_few or one_model:
             return utility[rows]
         subset = LoggedData(
             logs.X[rows],
