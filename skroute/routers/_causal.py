@@ -411,9 +411,8 @@ class CausalRouterClassifier(NeuralRouter):
         return estimates.utility(self.cost_sensitivity)
 
     def _policy_folds(self, n_samples, seed):
+        # Fitting needs two logged models, hence two rows: n_splits >= 2.
         n_splits = min(self.policy_cv, n_samples)
-        if n_splits < 2:
-            return [(np.arange(n_samples), np.arange(n_samples))]
         splitter = KFold(n_splits=n_splits, shuffle=True, random_state=seed)
         return list(splitter.split(np.zeros((n_samples, 1))))
 
