@@ -5,46 +5,27 @@ from statistics import NormalDist
 
 import numpy as np
 import torch
-from sklearn.model_selection import KFold
 from sklearn.utils._param_validation import Interval, StrOptions
-from skorch.dataset import Dataset
-from skorch.helper import predefined_split
 
 from skroute._net import (
     PolicyEnsemble,
     PolicyNetwork,
     RegretNet,
-    Snapshots,
-    StopOnDivergence,
     seeded_torch,
 )
-from skroute.routers._base import LoggedData
 from skroute.routers._baselines import direct_method_scores, fit_outcome_models
 from skroute.routers._neural import (
-    _MIN_VALIDATION_ROWS,
     NEURAL_ROUTER_CONSTRAINTS,
     NeuralRouter,
+    standardisation,
 )
 from skroute.routers._selection import (
-    checkpoint_epochs,
     choose_epoch,
     safety_report,
     state_at,
     warn_fallback,
 )
 from skroute.utils import check_hidden_layer_sizes
-
-# Cross-fitting folds of each policy fold's training targets (at most).
-_FOLD_TARGET_CV = 3
-
-
-def _standardisation(X, sample_weight):
-    """Weighted mean and standard deviation of the features (1 where constant)."""
-    weight = sample_weight / sample_weight.sum()
-    shift = weight @ X
-    spread = np.sqrt(weight @ (X - shift) ** 2)
-    tiny = 1e-6 * (1.0 + np.abs(shift))
-    return shift, np.where(spread > tiny, spread, 1.0)
 
 
 class CausalRouterClassifier(NeuralRouter):
@@ -287,7 +268,7 @@ class CausalRouterClassifier(NeuralRouter):
         # The members train on standardised features, so that features on
         # different scales get comparable steps; the ensemble applies the same
         # shift and scale at prediction.
-        shift, spread = _standardisation(logs.X, logs.sample_weight)
+        shift, spread = standardisation(logs.X, logs.sample_weight)
         features = ((logs.X - shift) / spread).astype(np.float32)
         batches = {
             "features": features,
@@ -305,9 +286,10 @@ class CausalRouterClassifier(NeuralRouter):
             fold_batches = {key: value[train] for key, value in batches.items()}
             fold_batches["utility"] = (targets[index] / scale).astype(np.float32)
             states = self._train_member(
+                RegretNet,
+                {"module": PolicyNetwork, **module_params},
                 fold_batches,
                 {key: value[test] for key, value in batches.items()},
-                module_params,
                 torch_seed + index,
                 magnitude,
             )
@@ -337,7 +319,8 @@ class CausalRouterClassifier(NeuralRouter):
             decisions[epoch] = chosen
         reference = simple.get("direct_method", simple["best_single"])
         z = NormalDist().inv_cdf(self.safety_level)
-        epoch, bounds = choose_epoch(decisions, judged, reference, weight, z)
+        values = {epoch: judged[rows, chosen] for epoch, chosen in decisions.items()}
+        epoch, bounds = choose_epoch(values, reference, weight, z)
 
         ensemble = RegretNet(
             module=PolicyEnsemble,
@@ -359,8 +342,7 @@ class CausalRouterClassifier(NeuralRouter):
         deployed = "network"
         report = None
         if checkable and self.safety_check != "off":
-            values = judged[rows, decisions[epoch]]
-            report = safety_report(values, simple, weight, self.safety_level)
+            report = safety_report(values[epoch], simple, weight, self.safety_level)
             report["epoch_lower_bounds"] = bounds
             if report["choice"] != "network":
                 if self.safety_check == "fallback":
@@ -382,59 +364,13 @@ class CausalRouterClassifier(NeuralRouter):
     def _fold_targets(self, logs, rows, seed, utility):
         """Utility pseudo-outcomes of ``rows``, cross-fitted on those rows alone.
 
-        ``utility`` (cross-fitted on every row) serves in full-feedback mode,
-        where the targets are the truth, and where the rows are too few to
-        split again.
+        ``utility`` (cross-fitted on every row) serves where the rows cannot
+        be split again (see ``_fold_estimates``).
         """
-        # Stratified folds then leave every logged model in every training fold.
-        counts = np.bincount(logs.action[rows])
-        smallest = int(counts[counts > 0].min())
-        cv = (
-            min(self.cv, _FOLD_TARGET_CV, smallest)
-            if isinstance(self.cv, numbers.Integral)
-            else self.cv
-        )
-        too_few = isinstance(cv, numbers.Integral) and cv < 2
-        # A propensity model cannot be fitted on rows that log one model only.
-        one_model = np.unique(logs.action[rows]).size < 2
-        if logs.full_feedback or too_few or one_model:
+        estimates = self._fold_estimates(logs, rows, seed)
+        if estimates is None:
             return utility[rows]
-        subset = LoggedData(
-            logs.X[rows],
-            logs.action[rows],
-            logs.reward[rows],
-            None if logs.cost is None else logs.cost[rows],
-            None if logs.propensity is None else logs.propensity[rows],
-            logs.sample_weight[rows],
-        )
-        estimates = self._pseudo_outcomes(subset, seed, cv=cv, quiet=True)
         return estimates.utility(self.cost_sensitivity)
-
-    def _policy_folds(self, n_samples, seed):
-        # Fitting needs two logged models, hence two rows: n_splits >= 2.
-        n_splits = min(self.policy_cv, n_samples)
-        splitter = KFold(n_splits=n_splits, shuffle=True, random_state=seed)
-        return list(splitter.split(np.zeros((n_samples, 1))))
-
-    def _train_member(self, batches, held_out, module_params, seed, magnitude):
-        """Train one fold's network; its kept states, by epoch."""
-        params = self._net_params(batches["features"].shape[0], seed)
-        snapshots = Snapshots(set(checkpoint_epochs(self.max_epochs)))
-        params["callbacks"] = [
-            ("stop_on_divergence", StopOnDivergence()),
-            ("snapshots", snapshots),
-        ]
-        params["train_split"] = None
-        if (
-            self.early_stopping
-            and held_out["features"].shape[0] >= _MIN_VALIDATION_ROWS
-        ):
-            params["train_split"] = predefined_split(Dataset(held_out, y=None))
-            # The folds keep their last state: the selection picks the epoch.
-            params["callbacks"].append(self._early_stopping(load_best=False))
-        net = RegretNet(module=PolicyNetwork, **module_params, **params)
-        self._train(net, batches, seed, magnitude)
-        return dict(net.callbacks_)["snapshots"].states_
 
     def _member_decisions(self, states, features):
         """Chosen column per held-out row at every kept epoch of one member."""

@@ -4,12 +4,15 @@ import numbers
 
 import numpy as np
 import torch
+from sklearn.model_selection import KFold
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from skorch.dataset import ValidSplit
+from skorch.dataset import Dataset, ValidSplit
+from skorch.helper import predefined_split
 
 from skroute._net import (
     EarlyStopping,
+    Snapshots,
     StopOnDivergence,
     TrainingDiverged,
     TrainingInterrupted,
@@ -17,7 +20,11 @@ from skroute._net import (
 )
 from skroute.causal import PSEUDO_OUTCOME_METHODS
 from skroute.losses import SURROGATES
-from skroute.routers._base import CV_CONSTRAINT, BaseRouter, NuisanceMixin
+from skroute.routers._base import CV_CONSTRAINT, BaseRouter, LoggedData, NuisanceMixin
+from skroute.routers._selection import checkpoint_epochs
+
+# Cross-fitting folds of each policy fold's training targets (at most).
+_FOLD_TARGET_CV = 3
 
 # Early stopping needs a validation split large enough to rank epochs.
 _MIN_VALIDATION_ROWS = 10
@@ -57,6 +64,15 @@ NEURAL_ROUTER_CONSTRAINTS = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
+
+
+def standardisation(X, sample_weight):
+    """Weighted mean and standard deviation of the features (1 where constant)."""
+    weight = sample_weight / sample_weight.sum()
+    shift = weight @ X
+    spread = np.sqrt(weight @ (X - shift) ** 2)
+    tiny = 1e-6 * (1.0 + np.abs(shift))
+    return shift, np.where(spread > tiny, spread, 1.0)
 
 
 def _quiet(*args, **kwargs):
@@ -154,6 +170,67 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
             )
             params["callbacks"].append(self._early_stopping(load_best=True))
         return params
+
+    def _policy_folds(self, n_samples, seed):
+        """Folds of the cross-fitted policy selection (``policy_cv``)."""
+        # Fitting needs two logged models, hence two rows: n_splits >= 2.
+        n_splits = min(self.policy_cv, n_samples)
+        splitter = KFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        return list(splitter.split(np.zeros((n_samples, 1))))
+
+    def _fold_estimates(self, logs, rows, seed):
+        """Pseudo-outcomes of ``rows``, cross-fitted on those rows alone.
+
+        None where the pseudo-outcomes cross-fitted on every row must serve:
+        in full-feedback mode (the targets are the truth), and where the rows
+        are too few to split again.
+        """
+        # Stratified folds then leave every logged model in every training fold.
+        counts = np.bincount(logs.action[rows])
+        smallest = int(counts[counts > 0].min())
+        cv = (
+            min(self.cv, _FOLD_TARGET_CV, smallest)
+            if isinstance(self.cv, numbers.Integral)
+            else self.cv
+        )
+        too_few = isinstance(cv, numbers.Integral) and cv < 2
+        # A propensity model cannot be fitted on rows that log one model only.
+        one_model = np.unique(logs.action[rows]).size < 2
+        if logs.full_feedback or too_few or one_model:
+            return None
+        subset = LoggedData(
+            logs.X[rows],
+            logs.action[rows],
+            logs.reward[rows],
+            None if logs.cost is None else logs.cost[rows],
+            None if logs.propensity is None else logs.propensity[rows],
+            logs.sample_weight[rows],
+        )
+        return self._pseudo_outcomes(subset, seed, cv=cv, quiet=True)
+
+    def _train_member(self, net_class, net_params, batches, held_out, seed, magnitude):
+        """Train one fold's network; its kept states, by epoch.
+
+        The net is ``net_class(**net_params)`` with the shared training
+        parameters added; its surrogate on ``held_out`` stops it.
+        """
+        params = self._net_params(batches["features"].shape[0], seed)
+        snapshots = Snapshots(set(checkpoint_epochs(self.max_epochs)))
+        params["callbacks"] = [
+            ("stop_on_divergence", StopOnDivergence()),
+            ("snapshots", snapshots),
+        ]
+        params["train_split"] = None
+        if (
+            self.early_stopping
+            and held_out["features"].shape[0] >= _MIN_VALIDATION_ROWS
+        ):
+            params["train_split"] = predefined_split(Dataset(held_out, y=None))
+            # The folds keep their last state: the selection picks the epoch.
+            params["callbacks"].append(self._early_stopping(load_best=False))
+        net = net_class(**net_params, **params)
+        self._train(net, batches, seed, magnitude)
+        return dict(net.callbacks_)["snapshots"].states_
 
     def _early_stopping(self, load_best):
         """The named early-stopping callback on the validation surrogate."""

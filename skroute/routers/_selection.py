@@ -42,15 +42,14 @@ def state_at(states, epoch):
     return states[earlier[-1] if earlier else kept[0]]
 
 
-def choose_epoch(decisions, utility, reference, weight, z):
+def choose_epoch(values, reference, weight, z):
     """Training length with the largest lower bound on the gain over ``reference``.
 
     Parameters
     ----------
-    decisions : dict
-        ``{epoch: chosen column per row}``, out of fold.
-    utility : ndarray of shape (n_samples, n_classes)
-        Unbiased (doubly robust) utility estimates.
+    values : dict
+        ``{epoch: estimated utility per row}`` of the policy kept at each
+        epoch, out of fold, from unbiased (doubly robust) estimates.
     reference : ndarray of shape (n_samples,)
         Estimated utility of the reference policy per row.
     weight : ndarray of shape (n_samples,)
@@ -63,10 +62,9 @@ def choose_epoch(decisions, utility, reference, weight, z):
     bounds : dict
         ``{epoch: lower bound}``.
     """
-    rows = np.arange(utility.shape[0])
     bounds = {}
-    for epoch, chosen in sorted(decisions.items()):
-        mean, error = weighted_mean_and_error(utility[rows, chosen] - reference, weight)
+    for epoch, rows in sorted(values.items()):
+        mean, error = weighted_mean_and_error(rows - reference, weight)
         bounds[epoch] = mean - z * error
     best = max(bounds.values())
     return min(e for e, b in bounds.items() if b == best), bounds
