@@ -1,4 +1,5 @@
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skroute import CausalRouterClassifier, IntervalCostRouter
 from skroute.metrics import make_policy_value_scorer, regret
+from skroute.routers import PolicyFallbackWarning
 
 RANGE = (0.0, 0.2)
 
@@ -19,9 +21,20 @@ def _logged(logs):
 
 @pytest.fixture(scope="module")
 def fitted_interval(routing_logs):
+    # The network itself, whatever the safety check would make of it.
+    _, logs, _, _ = routing_logs
+    router = IntervalCostRouter(
+        cost_range=RANGE, n_intervals=4, safety_check="off", random_state=0
+    )
+    return router.fit(logs.X, logs.action, **_logged(logs))
+
+
+def _fitted(routing_logs, **params):
     _, logs, _, _ = routing_logs
     router = IntervalCostRouter(cost_range=RANGE, n_intervals=4, random_state=0)
-    return router.fit(logs.X, logs.action, **_logged(logs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PolicyFallbackWarning)
+        return router.set_params(**params).fit(logs.X, logs.action, **_logged(logs))
 
 
 def test_scores_are_linear_between_grid_points(routing_logs, fitted_interval):
@@ -62,46 +75,61 @@ def test_default_cost_sensitivity_drives_predict_and_score(routing_logs):
     assert np.isfinite(router.score(logs.X, logs.action, **_logged(logs)))
 
 
-def test_routing_path_agrees_with_predict(routing_logs, fitted_interval):
+@pytest.mark.parametrize("heads", ["quality", "independent"])
+def test_routing_path_agrees_with_predict(routing_logs, fitted_interval, heads):
     problem, _, _, test = routing_logs
+    router = fitted_interval
+    if heads != "quality":
+        router = _fitted(routing_logs, heads=heads, safety_check="off")
     X = problem.X[test][:100]
     probe = np.linspace(*RANGE, 401)[1:-1] + 1.7e-7
-    paths = fitted_interval.routing_path(X)
+    paths = router.routing_path(X)
     from_paths = np.array([path.model_at(probe) for path in paths])
     from_predict = np.array(
-        [fitted_interval.predict(X, cost_sensitivity=value) for value in probe]
+        [router.predict(X, cost_sensitivity=value) for value in probe]
     ).T
     np.testing.assert_array_equal(from_paths, from_predict)
     for path in paths:
         assert np.all(np.diff(path.breakpoints) > 0)
-        assert len(path.models) == len(path.breakpoints) + 1
+        assert len(path.models) == len(path.breakpoints) + 1 == len(path.costs)
 
 
-def test_affine_heads_route_to_lower_cost_scores_as_lambda_rises(routing_logs):
-    # By construction the scores are q(x) - position * c(x): along lambda the
-    # upper envelope can only move to models with a lower learned cost c(x).
-    import torch
-
-    problem, logs, _, test = routing_logs
-    router = IntervalCostRouter(
-        cost_range=RANGE, n_intervals=4, heads="affine", random_state=0
-    ).fit(logs.X, logs.action, **_logged(logs))
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"safety_check": "off"},
+        {"heads": "affine", "safety_check": "off"},
+        {"safety_check": "fallback"},
+    ],
+    ids=["quality", "affine", "fallback"],
+)
+def test_estimated_cost_never_rises_along_the_path(routing_logs, params):
+    problem, _, _, test = routing_logs
+    router = _fitted(routing_logs, **params)
     X = problem.X[test]
-    module = router.net_.module_
-    with torch.no_grad():
-        features = torch.as_tensor(X, dtype=torch.float32)
-        cost_score = module.cost(module.trunk(features)).numpy()
+    paths = router.routing_path(X)
+    assert sum(len(path.breakpoints) for path in paths) > 0
+    for path in paths:
+        assert np.all(np.diff(path.costs) <= 1e-12 * (1 + np.abs(path.costs[:-1])))
+    # The same through predict: the chosen model's estimated cost, read off
+    # the slope of its score, at increasing lambda.
     column = {model: t for t, model in enumerate(router.classes_.tolist())}
-    chosen = np.array(
+    values = np.linspace(*RANGE, 41)
+    step = 1e-3 * (RANGE[1] - RANGE[0])
+    slopes = (
+        router.decision_function(X, cost_sensitivity=0.1)
+        - router.decision_function(X, cost_sensitivity=0.1 + step)
+    ) / step
+    estimated = np.array(
         [
-            cost_score[
+            slopes[
                 np.arange(len(X)),
                 [column[m] for m in router.predict(X, cost_sensitivity=value)],
             ]
-            for value in np.linspace(*RANGE, 81)
+            for value in values
         ]
     )
-    assert np.all(np.diff(chosen, axis=0) <= 1e-9)
+    assert np.all(np.diff(estimated, axis=0) <= 1e-8)
     # In true cost, the router spends less when cost matters more.
     true_cost = [
         problem.cost[test][
@@ -111,6 +139,20 @@ def test_affine_heads_route_to_lower_cost_scores_as_lambda_rises(routing_logs):
         for value in RANGE
     ]
     assert true_cost[1] < true_cost[0]
+
+
+def test_deployed_policies_and_their_report(routing_logs):
+    checked = _fitted(routing_logs)
+    assert checked.deployed_policy_ in {"network", "direct_method", "best_single"}
+    report = checked.safety_report_
+    assert report["choice"] == checked.deployed_policy_
+    assert checked.n_epochs_ in report["epoch_lower_bounds"]
+    assert len(checked.training_epochs_) == checked.policy_cv
+    with pytest.warns(PolicyFallbackWarning, match="could not be shown better"):
+        _, logs, _, _ = routing_logs
+        IntervalCostRouter(
+            cost_range=RANGE, n_intervals=4, max_epochs=1, random_state=0
+        ).fit(logs.X, logs.action, **_logged(logs))
 
 
 def test_one_interval_router_competes_with_a_router_per_lambda(routing_logs):
@@ -140,12 +182,33 @@ def test_one_interval_router_competes_with_a_router_per_lambda(routing_logs):
 
 
 def test_geometric_and_linear_grids():
-    geometric = IntervalCostRouter(cost_range=(0.0, 0.2), n_intervals=4)._cost_grid()
+    geometric = IntervalCostRouter(
+        cost_range=(0.0, 0.2), n_intervals=4, spacing="geometric"
+    )._cost_grid()
     np.testing.assert_allclose(geometric, [0.0, 0.025, 0.05, 0.1, 0.2])
-    positive = IntervalCostRouter(cost_range=(0.01, 1.0), n_intervals=2)._cost_grid()
+    positive = IntervalCostRouter(
+        cost_range=(0.01, 1.0), n_intervals=2, spacing="geometric"
+    )._cost_grid()
     np.testing.assert_allclose(positive, [0.01, 0.1, 1.0])
     linear = IntervalCostRouter(cost_range=(0.0, 0.2), n_intervals=4, spacing="linear")
     np.testing.assert_allclose(linear._cost_grid(), [0.0, 0.05, 0.1, 0.15, 0.2])
+
+
+def test_auto_grid_follows_where_routes_change():
+    # Two models whose routes all switch near lambda = 0.1 of a [0, 1] range.
+    rng = np.random.default_rng(0)
+    quality = np.column_stack([np.full(500, 0.6), np.full(500, 0.5)])
+    cost = np.column_stack([np.full(500, 1.0), np.zeros(500)])
+    quality[:, 0] += rng.uniform(-0.02, 0.02, 500)
+    router = IntervalCostRouter(cost_range=(0.0, 1.0), n_intervals=8)
+    grid = router._cost_grid(quality, cost)
+    assert grid[0] == 0.0 and grid[-1] == 1.0 and np.all(np.diff(grid) > 0)
+    # Half the draws go where routes change: about half the points near 0.1.
+    assert np.sum((grid > 0.05) & (grid < 0.15)) >= 3
+    # No interval is wider than twice an even one.
+    assert np.diff(grid).max() <= 2 / 8 + 1e-9
+    even = router._cost_grid()
+    np.testing.assert_allclose(even, np.linspace(0, 1, 9))
 
 
 def test_budget_calibration_meets_the_estimated_budget(routing_logs, fitted_interval):
@@ -164,6 +227,73 @@ def test_budget_calibration_meets_the_estimated_budget(routing_logs, fitted_inte
     with pytest.raises(ValueError, match="meets the budget"):
         fitted_interval.cost_sensitivity_for_budget(
             logs.X, logs.action, **_logged(logs), budget=1e-9
+        )
+
+
+def test_conservative_budget_meets_the_upper_bound(routing_logs, fitted_interval):
+    _, logs, _, _ = routing_logs
+    path = fitted_interval.cost_quality_path(logs.X, logs.action, **_logged(logs))
+    budget = float(path.cost.min() + path.cost.max()) / 2
+    plain = fitted_interval.cost_sensitivity_for_budget(
+        logs.X, logs.action, **_logged(logs), budget=budget
+    )
+    careful = fitted_interval.cost_sensitivity_for_budget(
+        logs.X, logs.action, **_logged(logs), budget=budget, conservative=True
+    )
+    assert careful.cost_upper_bound <= budget
+    assert careful.cost_upper_bound > careful.estimated_cost
+    assert careful.cost_sensitivity >= plain.cost_sensitivity
+    assert careful.mixture is None
+
+
+def test_budget_mixture_meets_the_budget_in_expectation(routing_logs, fitted_interval):
+    problem, logs, _, test = routing_logs
+    router = pickle.loads(pickle.dumps(fitted_interval))
+    path = router.cost_quality_path(logs.X, logs.action, **_logged(logs))
+    budget = float(np.median(path.cost))
+    result = router.cost_sensitivity_for_budget(
+        logs.X, logs.action, **_logged(logs), budget=budget, mixture=True
+    )
+    mixture = result.mixture
+    assert router.budget_mixture_ is mixture
+    assert mixture.low <= mixture.high == result.cost_sensitivity
+    assert 0 <= mixture.high_probability <= 1
+    assert mixture.estimated_cost == pytest.approx(budget, rel=1e-6) or (
+        mixture.high_probability in (0.0, 1.0)
+    )
+    # predict without a cost sensitivity follows the mixture, query by query.
+    X = problem.X[test]
+    routes = router.predict(X)
+    at_low = router.predict(X, cost_sensitivity=mixture.low)
+    at_high = router.predict(X, cost_sensitivity=mixture.high)
+    assert np.all((routes == at_low) | (routes == at_high))
+    np.testing.assert_array_equal(router.predict(X[::-1])[::-1], routes)
+    # Ended by a new cost sensitivity, and by a budget call without mixture.
+    router.set_params(cost_sensitivity=mixture.high)
+    assert router.budget_mixture_ is None
+    np.testing.assert_array_equal(router.predict(X), at_high)
+    router.cost_sensitivity_for_budget(
+        logs.X, logs.action, **_logged(logs), budget=budget, mixture=True
+    )
+    router.cost_sensitivity_for_budget(
+        logs.X, logs.action, **_logged(logs), budget=budget
+    )
+    assert router.budget_mixture_ is None
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"budget": -1.0}, "budget must be a positive number"),
+        ({"budget": 1.0, "confidence_level": 1.5}, "confidence_level must be"),
+        ({"budget": 1.0, "n_points": 1}, "n_points must be an int >= 2"),
+    ],
+)
+def test_bad_budget_arguments(routing_logs, fitted_interval, params, message):
+    _, logs, _, _ = routing_logs
+    with pytest.raises(ValueError, match=message):
+        fitted_interval.cost_sensitivity_for_budget(
+            logs.X, logs.action, **_logged(logs), **params
         )
 
 
@@ -243,3 +373,24 @@ def test_grid_search_in_a_pipeline(routing_logs):
         )
         search.fit(logs.X, logs.action, **_logged(logs))
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_several_budgets_give_one_result_each(routing_logs, fitted_interval):
+    _, logs, _, _ = routing_logs
+    path = fitted_interval.cost_quality_path(logs.X, logs.action, **_logged(logs))
+    budgets = np.quantile(path.cost, [0.4, 0.9])
+    together = fitted_interval.cost_sensitivity_for_budget(
+        logs.X, logs.action, **_logged(logs), budget=budgets
+    )
+    apart = [
+        fitted_interval.cost_sensitivity_for_budget(
+            logs.X, logs.action, **_logged(logs), budget=float(value)
+        )
+        for value in budgets
+    ]
+    assert [r.cost_sensitivity for r in together] == [r.cost_sensitivity for r in apart]
+    assert together[1].cost_sensitivity <= together[0].cost_sensitivity
+    with pytest.raises(ValueError, match="mixture=True takes one budget"):
+        fitted_interval.cost_sensitivity_for_budget(
+            logs.X, logs.action, **_logged(logs), budget=budgets, mixture=True
+        )

@@ -208,7 +208,7 @@ def test_router_fitted_on_a_gpu_predicts_in_a_process_without_one(logs, tmp_path
     "router",
     [
         CausalRouterClassifier(max_epochs=3, cv=2, safety_check="off"),
-        IntervalCostRouter(n_intervals=2, max_epochs=3, cv=2),
+        IntervalCostRouter(n_intervals=2, max_epochs=3, cv=2, safety_check="off"),
     ],
     ids=router_id,
 )

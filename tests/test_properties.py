@@ -854,7 +854,7 @@ BAD_INPUTS = [
             _X, _Y, reward=_REWARD, cost=_LOGS["cost"], budget=1.0, n_points=0
         ),
         ValueError,
-        "n_points must be a positive int",
+        "n_points must be an int >= 2",
     ),
     (
         "interval cost_sensitivities strings",

@@ -1,6 +1,7 @@
 """Private torch modules and the skorch NeuralNet subclass."""
 
 from skroute._net._modules import (
+    IntervalEnsemble,
     IntervalPolicyNetwork,
     PolicyEnsemble,
     PolicyNetwork,
@@ -19,6 +20,7 @@ from skroute._net._regret_net import (
 
 __all__ = [
     "EarlyStopping",
+    "IntervalEnsemble",
     "IntervalPolicyNetwork",
     "IntervalRegretNet",
     "PolicyEnsemble",

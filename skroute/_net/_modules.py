@@ -61,7 +61,10 @@ class PolicyEnsemble(nn.Module):
 
 
 class IntervalPolicyNetwork(nn.Module):
-    """Shared trunk with one score head per grid point of cost sensitivities.
+    """Shared trunk with score heads over a grid of cost sensitivities.
+
+    Outputs endpoint scores ``h_k(x)`` of shape ``(n, n_endpoints,
+    n_outputs)``, one row of model scores per grid point.
 
     Parameters
     ----------
@@ -72,11 +75,19 @@ class IntervalPolicyNetwork(nn.Module):
         The grid points ``l_0 < ... < l_K``.
     hidden_layer_sizes : tuple of int
         Width of each hidden layer of the shared trunk (ReLU).
-    heads : {"independent", "affine"}, default="independent"
-        ``"independent"``: a free score head per grid point. ``"affine"``:
-        ``h_k(x) = q(x) - s_k c(x)`` with ``s_k`` the position of ``l_k`` in the
-        range, the form of true utilities; along the range a query's route can
-        then only move to models with a lower learned cost ``c(x)``.
+    heads : {"quality", "affine", "independent"}, default="quality"
+        ``"quality"``: ``h_k(x) = s (q(x) - l_k c(x))``: the quality ``q`` is
+        the ``quality_line`` of the batch (the outcome model's estimate) plus
+        a learned correction that starts at 0, against the cost ``c`` given
+        as ``cost_line`` (the outcome model's estimate), with a learned
+        sharpness ``s > 0`` that lets the surrogate sharpen the policy
+        without moving where it switches models. ``"affine"``: ``h_k(x) =
+        q(x) - p_k c(x)`` with a learned ``c`` and ``p_k`` the position of
+        ``l_k`` in the range. ``"independent"``: a free head per grid point.
+        The first two are affine in ``lambda``, so that a query's route only
+        moves to models of lower cost ``c`` as ``lambda`` rises.
+    sharpness : float, default=1.0
+        Initial ``s`` of the ``"quality"`` heads.
     """
 
     def __init__(
@@ -85,7 +96,8 @@ class IntervalPolicyNetwork(nn.Module):
         n_outputs,
         grid,
         hidden_layer_sizes=(128,),
-        heads="independent",
+        heads="quality",
+        sharpness=1.0,
     ):
         super().__init__()
         layers = []
@@ -97,7 +109,14 @@ class IntervalPolicyNetwork(nn.Module):
         grid = torch.as_tensor(grid, dtype=torch.float32)
         self.n_endpoints, self.n_outputs = grid.shape[0], n_outputs
         self.heads = heads
-        if heads == "affine":
+        self.register_buffer("grid", grid)
+        if heads == "quality":
+            self.quality = nn.Linear(width, n_outputs)
+            # A correction of the quality line given, which it starts from.
+            nn.init.zeros_(self.quality.weight)
+            nn.init.zeros_(self.quality.bias)
+            self.log_sharpness = nn.Parameter(torch.tensor(float(sharpness)).log())
+        elif heads == "affine":
             self.quality = nn.Linear(width, n_outputs)
             self.cost = nn.Linear(width, n_outputs)
             # Positions in [0, 1] keep the cost head's gradients on the scale of
@@ -106,13 +125,79 @@ class IntervalPolicyNetwork(nn.Module):
         else:
             self.endpoints = nn.Linear(width, self.n_endpoints * n_outputs)
 
-    def forward(self, features, **batch_targets):
+    def sharpness(self):
+        """The factor ``s`` of the scores (1 but for ``"quality"`` heads)."""
+        if self.heads == "quality":
+            return self.log_sharpness.exp()
+        return torch.ones((), device=self.trunk_device())
+
+    def trunk_device(self):
+        return next(self.parameters()).device
+
+    def forward(self, features, cost_line=None, quality_line=None, **batch_targets):
         hidden = self.trunk(features)
+        if self.heads == "quality":
+            quality = self.quality(hidden)
+            if quality_line is not None:
+                quality = quality + quality_line.to(hidden.dtype)
+            quality = quality.unsqueeze(1)
+            grid = self.grid.to(hidden.dtype)[None, :, None]
+            scores = quality - grid * cost_line.to(hidden.dtype).unsqueeze(1)
+            return self.sharpness() * scores
         if self.heads == "affine":
             position = self.position.to(hidden.dtype)[None, :, None]
             quality = self.quality(hidden).unsqueeze(1)
             return quality - position * self.cost(hidden).unsqueeze(1)
         return self.endpoints(hidden).reshape(-1, self.n_endpoints, self.n_outputs)
+
+
+class IntervalEnsemble(nn.Module):
+    """Mean endpoint scores of several :class:`IntervalPolicyNetwork` members.
+
+    Features are standardised first, ``(x - shift) / scale``, as the members
+    were trained. The mean of affine members is affine: the guarantee of the
+    ``"quality"`` and ``"affine"`` heads holds for the ensemble.
+
+    Parameters
+    ----------
+    n_features, n_outputs, grid, hidden_layer_sizes, heads
+        As for :class:`IntervalPolicyNetwork`.
+    n_members : int
+    """
+
+    def __init__(
+        self,
+        n_features,
+        n_outputs,
+        grid,
+        hidden_layer_sizes=(128,),
+        heads="quality",
+        n_members=1,
+        sharpness=1.0,
+    ):
+        super().__init__()
+        self.members = nn.ModuleList(
+            IntervalPolicyNetwork(
+                n_features, n_outputs, grid, hidden_layer_sizes, heads, sharpness
+            )
+            for _ in range(n_members)
+        )
+        self.heads = heads
+        self.register_buffer("shift", torch.zeros(n_features))
+        self.register_buffer("scale", torch.ones(n_features))
+
+    def sharpness(self):
+        """Mean sharpness of the members: the factor of the mean scores."""
+        return torch.stack([member.sharpness() for member in self.members]).mean()
+
+    def forward(self, features, cost_line=None, quality_line=None, **batch_targets):
+        features = (features - self.shift) / self.scale
+        return torch.stack(
+            [
+                member(features, cost_line=cost_line, quality_line=quality_line)
+                for member in self.members
+            ]
+        ).mean(dim=0)
 
 
 def interpolate_scores(endpoint_scores, grid, cost_sensitivity):

@@ -269,7 +269,7 @@ def run_benchmark(
                 chosen = router.predict(truth.X, cost_sensitivity=lam)
                 records.append(
                     _record(INTERVAL, seed, lam, chosen, truth, evaluation)
-                    | {"fit_seconds": seconds, "fallback": 0.0}
+                    | {"fit_seconds": seconds, "fallback": _fell_back(router)}
                 )
     return records
 

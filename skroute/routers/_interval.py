@@ -1,7 +1,9 @@
 """IntervalCostRouter: one router for a whole range of cost sensitivities."""
 
+import hashlib
 import numbers
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import torch
@@ -9,10 +11,31 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from skroute._net import IntervalPolicyNetwork, IntervalRegretNet, interpolate_scores
+from skroute._net import (
+    IntervalEnsemble,
+    IntervalPolicyNetwork,
+    IntervalRegretNet,
+    seeded_torch,
+)
+from skroute.causal._outcome import predict_arm_models
 from skroute.metrics._policy_value import _LoggedEvaluation
-from skroute.routers._neural import NEURAL_ROUTER_CONSTRAINTS, NeuralRouter
+from skroute.routers._baselines import fit_outcome_models
+from skroute.routers._neural import (
+    _PREDICT_BLOCK,
+    NEURAL_ROUTER_CONSTRAINTS,
+    NeuralRouter,
+    standardisation,
+)
+from skroute.routers._selection import (
+    choose_epoch,
+    safety_report,
+    state_at,
+    warn_fallback,
+)
 from skroute.utils import check_hidden_layer_sizes, check_numeric
+
+# Heads whose scores are affine in lambda over the whole range.
+_AFFINE_HEADS = ("quality", "affine")
 
 
 @dataclass(frozen=True)
@@ -26,10 +49,16 @@ class RoutingPath:
     models : ndarray of shape (n_switches + 1,)
         The model chosen on each piece: ``models[0]`` below the first
         breakpoint, ``models[j]`` between breakpoints ``j - 1`` and ``j``.
+    costs : ndarray of shape (n_switches + 1,)
+        The router's estimate of the chosen model's cost on each piece: the
+        rate at which its score falls as the cost sensitivity rises. With
+        heads affine in ``lambda`` (and with the fallback policies) it is
+        non-increasing along the path.
     """
 
     breakpoints: np.ndarray
     models: np.ndarray
+    costs: np.ndarray | None = None
 
     def model_at(self, cost_sensitivity):
         """The model chosen at a cost sensitivity (one value or an array)."""
@@ -40,7 +69,8 @@ class RoutingPath:
 def _upper_envelope(left_scores, right_scores, left, right):
     """Pieces of ``argmax_t`` of scores linear in lambda over ``[left, right]``.
 
-    Returns the breakpoints inside the interval and the winning index per piece.
+    Returns the breakpoints inside the interval, the winning index per piece
+    and the slope of each winner.
     """
     slopes = (right_scores - left_scores) / (right - left)
     position = left
@@ -67,44 +97,128 @@ def _upper_envelope(left_scores, right_scores, left, right):
         position = first
         breakpoints.append(first)
         winners.append(current)
-    return breakpoints, winners
+    return breakpoints, winners, slopes[winners]
+
+
+def _switch_points(quality, cost, low, high, n_probe=257):
+    """Cost sensitivities where ``argmax_t quality - lambda cost`` changes.
+
+    One point per change and row, located to a ``1 / (n_probe - 1)`` share of
+    ``[low, high]``.
+    """
+    probe = np.linspace(low, high, n_probe)
+    points = []
+    for start in range(0, quality.shape[0], 512):
+        scores = (
+            quality[start : start + 512, None, :]
+            - probe[None, :, None] * cost[start : start + 512, None, :]
+        )
+        choice = np.argmax(scores, axis=2)
+        _, where = np.nonzero(choice[:, 1:] != choice[:, :-1])
+        points.append((probe[where] + probe[where + 1]) / 2)
+    return np.concatenate(points) if points else np.empty(0)
+
+
+def _grid_from_switches(switches, low, high, n_intervals):
+    """Grid points at quantiles of half the switch points, half a uniform law.
+
+    Intervals are then narrow where many routes change, and never wider than
+    twice those of an even split.
+    """
+    fine = np.linspace(low, high, 4097)
+    cdf = (fine - low) / (high - low)
+    if switches.size:
+        empirical = np.searchsorted(np.sort(switches), fine, side="right")
+        cdf = 0.5 * cdf + 0.5 * empirical / switches.size
+    grid = np.interp(np.linspace(0.0, 1.0, n_intervals + 1), cdf, fine)
+    grid[0], grid[-1] = low, high
+    return grid
+
+
+def _row_uniforms(X):
+    """A number in [0, 1) per row, fixed by the row's features alone."""
+    rows = np.ascontiguousarray(X, dtype=np.float64)
+    values = np.empty(rows.shape[0])
+    for i, row in enumerate(rows):
+        digest = hashlib.blake2b(row.tobytes(), digest_size=8).digest()
+        values[i] = int.from_bytes(digest, "little") / 2.0**64
+    return values
+
+
+def _typical_regret(reward, cost, cost_sensitivities):
+    """Mean regret of a uniform policy at each ``lambda`` (kept above 0)."""
+    scale = np.empty(len(cost_sensitivities))
+    for j, value in enumerate(cost_sensitivities):
+        utility = reward - value * cost
+        scale[j] = (utility.max(axis=1) - utility.mean(axis=1)).mean()
+    return np.maximum(scale, 1e-12 + 1e-6 * scale.max())
+
+
+def _interpolate(endpoints, grid, cost_sensitivities):
+    """Scores at each ``lambda`` of a 1-D array, from (n, K + 1, T) endpoint scores.
+
+    Returns an array of shape (n, n_lambdas, T).
+    """
+    index = np.clip(
+        np.searchsorted(grid, cost_sensitivities, side="right") - 1, 0, grid.size - 2
+    )
+    alpha = (cost_sensitivities - grid[index]) / (grid[index + 1] - grid[index])
+    alpha = alpha[None, :, None]
+    return (1 - alpha) * endpoints[:, index] + alpha * endpoints[:, index + 1]
 
 
 class IntervalCostRouter(NeuralRouter):
     """One router for every cost sensitivity in a range, chosen at prediction time.
 
-    A shared trunk feeds one score head per grid point ``l_0 < ... < l_K`` of
-    ``cost_range``; the scores at ``lambda`` interpolate linearly between the
-    two enclosing grid points, which is exact when the heads are utilities,
-    since utility is affine in ``lambda``. Training draws ``lambda`` per row
-    (each grid interval equally often, uniformly inside it) and applies the
-    regret surrogate to the interpolated scores against ``Gamma_a - lambda *
-    Gamma_c``, each row weighted by the inverse of the typical regret at its
-    ``lambda``: the nuisances are fitted once for all ``lambda``.
+    The scores of the models at ``lambda`` are, by default, ``q(x) - lambda
+    c(x)``: a quality score ``q`` learned by a torch network against the cost
+    ``c`` that the cross-fitted cost model predicts. They are the form of the
+    true utilities, affine in ``lambda``, so that each query's route is the
+    upper envelope of one line per model: piecewise constant in ``lambda``,
+    and the estimated cost of the chosen model never rises as ``lambda``
+    rises. Training draws ``lambda`` per row across the range and applies the
+    regret surrogate against ``Gamma_a - lambda Gamma_c``, each row weighted
+    by the inverse of the typical regret at its ``lambda``: the nuisances are
+    fitted once for all ``lambda``.
+
+    The training length and the safety check are those of
+    :class:`~skroute.CausalRouterClassifier`, with the policy judged over the
+    whole range: on ``policy_cv`` folds, by its out-of-fold doubly robust
+    utility averaged over the grid points and midpoints (each ``lambda``
+    scaled by its typical regret). Where the network cannot be shown better
+    than the direct method (``argmax`` of the outcome models'
+    ``quality - lambda cost``) or the best single model at each ``lambda``,
+    that policy is deployed for the whole range; both are affine in
+    ``lambda`` too.
 
     Parameters
     ----------
     cost_range : (float, float), default=(0.0, 1.0)
         ``(lambda_min, lambda_max)``, with ``0 <= lambda_min < lambda_max``.
     n_intervals : int, default=8
-        Number of intervals of the grid over ``cost_range``.
-    spacing : {"geometric", "linear"}, default="geometric"
+        Number of intervals of the grid over ``cost_range``. With
+        ``heads="quality"`` or ``"affine"`` the grid places the training
+        draws of ``lambda`` and the points the policy is judged at; with
+        ``"independent"`` heads it also places the heads.
+    spacing : {"auto", "geometric", "linear"}, default="auto"
+        ``"auto"``: grid points at quantiles of the cost sensitivities where
+        the direct method's routes change on the training rows (mixed half
+        and half with an even spread, so that no interval is wider than
+        twice an even one): the draws of ``lambda`` go where routes change.
         ``"geometric"``: interval widths double towards ``lambda_max`` (from
         ``lambda_min`` = 0, the first interval is ``lambda_max / 2**(K-1)``
-        wide), since routes change most at small cost sensitivities when
-        prices span orders of magnitude; ``"linear"``: equal intervals.
+        wide); ``"linear"``: equal intervals.
     grid : array-like of shape (n_points,), default=None
         An explicit increasing grid; it replaces ``cost_range``,
         ``n_intervals`` and ``spacing``, and the range is
-        ``[grid[0], grid[-1]]``. Put points where routes change.
-    heads : {"independent", "affine"}, default="independent"
-        ``"independent"``: a free score head per grid point, each trained by
-        the cost sensitivities next to it. ``"affine"``: endpoint scores
-        ``q(x) - s_k c(x)`` (``s_k`` the grid point's position in the range),
-        the form of true utilities, so that along the range a query's route
-        only moves to models with a lower learned cost ``c(x)``; it shares
-        more between cost sensitivities but, on the RouterBench benchmark,
-        routes almost the same at every cost sensitivity.
+        ``[grid[0], grid[-1]]``.
+    heads : {"quality", "affine", "independent"}, default="quality"
+        ``"quality"``: scores ``q(x) - lambda c(x)`` with ``c`` the cost
+        model's prediction; ``"affine"``: the same form with ``c`` learned
+        by the network too. ``"independent"``: a free score head per grid
+        point, interpolated linearly between grid points; it can fit
+        anything along the range but does not keep the chosen model's cost
+        from rising with ``lambda``.
     cost_sensitivity : float, default=0.0
         The ``lambda`` used when ``predict`` gets none (and by ``score`` and
         scorers); it must lie in the range.
@@ -112,23 +226,44 @@ class IntervalCostRouter(NeuralRouter):
         What ``predict`` does with a ``lambda`` outside the range.
     surrogate, pseudo_outcome, cost_pseudo_outcome, propensity_model, \
 reward_model, cost_model, cv, min_propensity, hidden_layer_sizes, temperature, \
-gap_weighted, max_epochs, batch_size, lr, weight_decay, n_iter_no_change, \
-classes, device, n_jobs, random_state, verbose
-        As in :class:`~skroute.CausalRouterClassifier`.
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the rows and stop when the
-        surrogate on them, averaged over the grid points and midpoints, stops
-        improving, restoring the best epoch. (This router has no cross-fitted
-        selection or safety check yet.)
-    validation_fraction : float, default=0.1
+gap_weighted, max_epochs, batch_size, lr, weight_decay, early_stopping, \
+n_iter_no_change, policy_cv, safety_check, safety_level, classes, device, \
+n_jobs, random_state, verbose
+        As in :class:`~skroute.CausalRouterClassifier`, with the policy
+        judged over the whole range.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
     cost_grid_ : ndarray of shape (n_points,)
         The grid of cost sensitivities.
     net_ : IntervalRegretNet
-        The fitted skorch net.
+        The fitted skorch net; its module averages the networks of the
+        ``policy_cv`` folds.
+    n_epochs_ : int
+        Training length selected (per fold network).
+    training_epochs_ : list of int
+        Epochs each fold's network trained before it stopped.
+    deployed_policy_ : {"network", "direct_method", "best_single"}
+        What ``predict`` uses (see ``safety_check``).
+    safety_report_ : dict or None
+        As for :class:`~skroute.CausalRouterClassifier`, with values averaged
+        over the range.
+    reward_models_, cost_models_ : list
+        The per-model quality and cost models, fitted on every row: the
+        lines the ``"quality"`` heads start from and the direct method's
+        (``cost_models_`` is None without cost).
+    budget_mixture_ : Bunch or None
+        Set by :meth:`cost_sensitivity_for_budget` with ``mixture=True``:
+        ``low`` and ``high`` cost sensitivities and ``high_probability``.
+        While it is set, ``predict`` without ``cost_sensitivity`` routes each
+        query at ``high`` with that probability and at ``low`` otherwise (a
+        draw fixed by the query's features). Cleared by ``fit``,
+        ``set_params(cost_sensitivity=...)`` and any call of
+        :meth:`cost_sensitivity_for_budget` without ``mixture``.
+    shrinkage_ : dict or None
+        With ``"auto"`` pseudo-outcomes, the weight shrinkage chosen per model.
     overlap_ : dict or None
         Overlap diagnostics of the logs.
 
@@ -148,16 +283,25 @@ classes, device, n_jobs, random_state, verbose
     >>> path = router.routing_path(logs.X[:1])[0]
     >>> bool(path.model_at(0.1) == router.predict(logs.X[:1], cost_sensitivity=0.1)[0])
     True
+    >>> bool((np.diff(path.costs) <= 1e-9).all())
+    True
     """
 
     _parameter_constraints = {
-        **NEURAL_ROUTER_CONSTRAINTS,
+        **{
+            k: v
+            for k, v in NEURAL_ROUTER_CONSTRAINTS.items()
+            if k != "validation_fraction"
+        },
         "cost_range": ["array-like"],
         "n_intervals": [Interval(numbers.Integral, 1, None, closed="left")],
         "grid": [None, "array-like"],
         "out_of_range": [StrOptions({"error", "clip"})],
-        "spacing": [StrOptions({"linear", "geometric"})],
-        "heads": [StrOptions({"independent", "affine"})],
+        "spacing": [StrOptions({"auto", "linear", "geometric"})],
+        "heads": [StrOptions({"quality", "independent", "affine"})],
+        "policy_cv": [Interval(numbers.Integral, 2, None, closed="left")],
+        "safety_check": [StrOptions({"fallback", "warn", "off"})],
+        "safety_level": [Interval(numbers.Real, 0.5, 1, closed="neither")],
     }
 
     def __init__(
@@ -165,9 +309,9 @@ classes, device, n_jobs, random_state, verbose
         cost_range=(0.0, 1.0),
         n_intervals=8,
         *,
-        spacing="geometric",
+        spacing="auto",
         grid=None,
-        heads="independent",
+        heads="quality",
         cost_sensitivity=0.0,
         out_of_range="error",
         surrogate="softmax",
@@ -186,8 +330,10 @@ classes, device, n_jobs, random_state, verbose
         lr=1e-3,
         weight_decay=1e-4,
         early_stopping=True,
-        validation_fraction=0.1,
         n_iter_no_change=10,
+        policy_cv=3,
+        safety_check="fallback",
+        safety_level=0.9,
         classes=None,
         device="cpu",
         n_jobs=None,
@@ -217,15 +363,25 @@ classes, device, n_jobs, random_state, verbose
         self.lr = lr
         self.weight_decay = weight_decay
         self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.policy_cv = policy_cv
+        self.safety_check = safety_check
+        self.safety_level = safety_level
         self.classes = classes
         self.device = device
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
-    def _cost_grid(self):
+    def set_params(self, **params):
+        """Set parameters; a new ``cost_sensitivity`` ends a budget mixture."""
+        super().set_params(**params)
+        if "cost_sensitivity" in params:
+            self.budget_mixture_ = None
+        return self
+
+    def _bounds(self):
+        """``(lambda_min, lambda_max)`` from ``grid`` or ``cost_range``, checked."""
         if self.grid is not None:
             grid = np.asarray(self.grid, dtype=np.float64)
             if (
@@ -233,13 +389,13 @@ classes, device, n_jobs, random_state, verbose
                 or grid.size < 2
                 or not np.isfinite(grid).all()
                 or grid[0] < 0
-                or (np.diff(grid) <= 0).any()
+                or np.any(np.diff(grid) <= 0)
             ):
                 raise ValueError(
                     "grid must be a strictly increasing 1-D array of at least two "
                     f"finite cost sensitivities >= 0; got {self.grid!r}."
                 )
-            return grid
+            return float(grid[0]), float(grid[-1])
         bounds = np.asarray(self.cost_range, dtype=np.float64)
         if (
             bounds.shape != (2,)
@@ -250,63 +406,268 @@ classes, device, n_jobs, random_state, verbose
                 "cost_range must be (lambda_min, lambda_max) with 0 <= lambda_min < "
                 f"lambda_max; got {self.cost_range!r}."
             )
+        return float(bounds[0]), float(bounds[1])
+
+    def _cost_grid(self, quality=None, cost=None):
+        """The grid; ``"auto"`` spacing places it by the routes of the
+        ``quality - lambda cost`` lines given (evenly without them)."""
+        low, high = self._bounds()
+        if self.grid is not None:
+            return np.asarray(self.grid, dtype=np.float64)
         if self.spacing == "linear":
-            return np.linspace(bounds[0], bounds[1], self.n_intervals + 1)
-        if bounds[0] > 0:
-            return np.geomspace(bounds[0], bounds[1], self.n_intervals + 1)
+            return np.linspace(low, high, self.n_intervals + 1)
+        if self.spacing == "auto":
+            switches = np.empty(0)
+            if quality is not None and cost is not None:
+                switches = _switch_points(quality, cost, low, high)
+            return _grid_from_switches(switches, low, high, self.n_intervals)
+        if low > 0:
+            return np.geomspace(low, high, self.n_intervals + 1)
         # From 0: halve the interval width down from the top of the range.
-        steps = bounds[1] * 0.5 ** np.arange(self.n_intervals - 1, -1, -1)
+        steps = high * 0.5 ** np.arange(self.n_intervals - 1, -1, -1)
         return np.concatenate([[0.0], steps])
 
     def _fit(self, logs):
-        grid = self._cost_grid()
-        if not grid[0] <= self.cost_sensitivity <= grid[-1]:
+        low, high = self._bounds()
+        if not low <= self.cost_sensitivity <= high:
             raise ValueError(
                 f"cost_sensitivity={self.cost_sensitivity} lies outside the range "
-                f"[{grid[0]:g}, {grid[-1]:g}]; set cost_sensitivity (the default "
+                f"[{low:g}, {high:g}]; set cost_sensitivity (the default "
                 "lambda of predict and score) inside cost_range."
             )
         hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
         nuisance_seed, torch_seed = self._seeds()
         estimates = self._pseudo_outcomes(logs, nuisance_seed)
-        cost = estimates.cost
-        if cost is None:
-            cost = np.zeros_like(estimates.reward)
-        training_scale, magnitude = self._training_scale(
-            estimates.reward, grid[-1] * cost
+        n_samples, n_classes = logs.X.shape[0], self.classes_.size
+        has_cost = estimates.cost is not None
+        zeros = np.zeros_like(estimates.reward)
+        # The lines q(x) and c(x) of the outcome models: the models fitted on
+        # every row serve at prediction; training uses their cross-fitted
+        # estimates where the pseudo-outcomes have them (in-sample otherwise).
+        reward_models, cost_models = fit_outcome_models(
+            logs, n_classes, self.reward_model, self.cost_model, self.n_jobs
         )
-        reward, cost = estimates.reward / training_scale, cost / training_scale
-        # Typical regret of a uniform policy at each grid point, to weigh all
-        # cost sensitivities alike in the loss.
-        utilities = reward[None] - grid[:, None, None] * cost[None]
-        scale = (utilities.max(axis=2) - utilities.mean(axis=2)).mean(axis=1)
-        scale = np.maximum(scale, 1e-12 + 1e-6 * scale.max())
-        net = IntervalRegretNet(
-            module=IntervalPolicyNetwork,
-            module__n_features=logs.X.shape[1],
-            module__n_outputs=self.classes_.size,
-            module__grid=grid,
-            module__heads=self.heads,
-            module__hidden_layer_sizes=hidden_layer_sizes,
-            cost_grid=grid,
-            regret_scale=scale,
-            **self._net_params(logs.X.shape[0], torch_seed),
+        quality_line = estimates.reward_estimate
+        if quality_line is None:
+            quality_line = predict_arm_models(reward_models, logs.X)
+        cost_line = zeros
+        if has_cost:
+            cost_line = estimates.cost_estimate
+            if cost_line is None:
+                cost_line = predict_arm_models(cost_models, logs.X)
+        cost_matrix = estimates.cost if has_cost else zeros
+        grid = self._cost_grid(quality_line, cost_line)
+        # Where the policy is judged: the grid points and their midpoints.
+        points = np.sort(np.concatenate([grid, (grid[:-1] + grid[1:]) / 2]))
+
+        folds = self._policy_folds(n_samples, torch_seed)
+        fold_targets = []
+        for index, (train, _) in enumerate(folds):
+            fold = self._fold_estimates(logs, train, nuisance_seed + index)
+            target = [
+                estimates.reward[train],
+                cost_matrix[train],
+                quality_line[train],
+                cost_line[train],
+            ]
+            if fold is not None:
+                target[:2] = fold.reward, (fold.cost if has_cost else zeros[train])
+                if fold.reward_estimate is not None:
+                    target[2] = fold.reward_estimate
+                if has_cost and fold.cost_estimate is not None:
+                    target[3] = fold.cost_estimate
+            fold_targets.append(target)
+        scale, magnitude = self._training_scale(
+            estimates.reward,
+            high * cost_matrix,
+            quality_line,
+            high * cost_line,
+            *(m for target in fold_targets for m in target[:2]),
         )
+        # Typical regret of a uniform policy at each lambda, to weigh all cost
+        # sensitivities alike, in the loss and in the selection.
+        regret_scale = _typical_regret(estimates.reward, cost_matrix, grid) / scale
+        module_params = {
+            "module__n_features": logs.X.shape[1],
+            "module__n_outputs": n_classes,
+            "module__grid": grid,
+            "module__heads": self.heads,
+            "module__hidden_layer_sizes": hidden_layer_sizes,
+        }
+        if self.heads == "quality":
+            # Start as sharp as the typical regret: a softmax over utility gaps
+            # of that size is then already peaked, and the surrogate need not
+            # inflate the quality scores (which would blunt the cost term).
+            module_params["module__sharpness"] = float(
+                self.temperature / np.mean(regret_scale)
+            )
+        shift, spread = standardisation(logs.X, logs.sample_weight)
+        features = ((logs.X - shift) / spread).astype(np.float32)
         batches = {
-            "features": logs.X.astype(np.float32, copy=False),
-            "reward": reward.astype(np.float32),
-            "cost": cost.astype(np.float32),
+            "features": features,
+            "reward": (estimates.reward / scale).astype(np.float32),
+            "cost": (cost_matrix / scale).astype(np.float32),
+            "quality_line": (quality_line / scale).astype(np.float32),
+            "cost_line": (cost_line / scale).astype(np.float32),
             "sample_weight": self._loss_weights(logs.sample_weight),
         }
-        self._train(net, batches, torch_seed, magnitude)
+        net_params = {
+            "module": IntervalPolicyNetwork,
+            **module_params,
+            "cost_grid": grid,
+            "regret_scale": regret_scale,
+        }
+
+        # The judging utilities at every point: doubly robust where they exist.
+        checkable = estimates.method != "full_feedback" and (
+            estimates.dr_utility(0.0) is not None
+        )
+        judged_reward, judged_cost = estimates.reward, cost_matrix
+        if checkable:
+            judged_reward = estimates.dr_reward
+            judged_cost = estimates.dr_cost if has_cost else zeros
+        judged = (
+            judged_reward[:, None, :] - points[None, :, None] * judged_cost[:, None, :]
+        )
+        point_scale = _typical_regret(estimates.reward, cost_matrix, points)
+        judged /= point_scale[None, :, None]
+
+        def values_of(choices):
+            # Per row: the scaled utility of the chosen models, averaged over
+            # the points.
+            picked = np.take_along_axis(judged, choices[:, :, None], axis=2)
+            return picked[:, :, 0].mean(axis=1)
+
+        members, fold_decisions = [], []
+        for index, (train, test) in enumerate(folds):
+            fold_batches = {key: value[train] for key, value in batches.items()}
+            for key, value in zip(
+                ("reward", "cost", "quality_line", "cost_line"), fold_targets[index]
+            ):
+                fold_batches[key] = (value / scale).astype(np.float32)
+            states = self._train_member(
+                IntervalRegretNet,
+                net_params,
+                fold_batches,
+                {key: value[test] for key, value in batches.items()},
+                torch_seed + index,
+                magnitude,
+            )
+            members.append(states)
+            fold_decisions.append(
+                self._member_decisions(
+                    states,
+                    {
+                        key: batches[key][test]
+                        for key in ("features", "quality_line", "cost_line")
+                    },
+                    grid,
+                    points,
+                )
+            )
+
+        weight = logs.sample_weight
+        simple = {}
+        if estimates.method != "full_feedback":
+            direct = (
+                quality_line[:, None, :]
+                - points[None, :, None] * (cost_line[:, None, :])
+            )
+            simple["direct_method"] = values_of(np.argmax(direct, axis=2))
+        single = np.empty(n_samples)
+        every_point = np.arange(points.size)
+        for train, test in folds:
+            means = np.average(judged[train], axis=0, weights=weight[train])
+            best = np.argmax(means, axis=1)
+            single[test] = judged[test][:, every_point, best].mean(axis=1)
+        simple["best_single"] = single
+
+        candidates = sorted({e for decisions in fold_decisions for e in decisions})
+        if not self.early_stopping:
+            candidates = [max(candidates)]
+        values = {}
+        for epoch in candidates:
+            chosen = np.empty((n_samples, points.size), dtype=np.intp)
+            for (_, test), member in zip(folds, fold_decisions):
+                chosen[test] = state_at(member, epoch)
+            values[epoch] = values_of(chosen)
+        reference = simple.get("direct_method", simple["best_single"])
+        z = NormalDist().inv_cdf(self.safety_level)
+        epoch, bounds = choose_epoch(values, reference, weight, z)
+
+        ensemble = IntervalRegretNet(
+            module=IntervalEnsemble,
+            module__n_members=len(members),
+            **module_params,
+            cost_grid=grid,
+            **self._net_params(n_samples, torch_seed),
+        )
+        with seeded_torch(torch_seed, self.device):
+            ensemble.initialize()
+        module = ensemble.module_
+        for member, states in zip(module.members, members):
+            member.load_state_dict(state_at(states, epoch))
+        module.shift.copy_(torch.as_tensor(shift, dtype=torch.float32))
+        module.scale.copy_(torch.as_tensor(spread, dtype=torch.float32))
+        self.net_ = ensemble
+        self.n_epochs_ = epoch
+        self.training_epochs_ = [max(states) for states in members]
+        self.training_scale_ = float(scale)
+        self.reward_models_ = reward_models
+        self.cost_models_ = cost_models
+
+        deployed = "network"
+        report = None
+        if checkable and self.safety_check != "off":
+            report = safety_report(values[epoch], simple, weight, self.safety_level)
+            report["epoch_lower_bounds"] = bounds
+            if report["choice"] != "network":
+                if self.safety_check == "fallback":
+                    deployed = report["choice"]
+                warn_fallback(report, deployed)
+        # The best single model at each lambda: the upper envelope of the lines
+        # of the models' mean quality and mean cost.
+        self.fallback_lines_ = (
+            np.average(judged_reward, axis=0, weights=weight),
+            np.average(judged_cost, axis=0, weights=weight),
+        )
         self.cost_grid_ = grid
+        self.deployed_policy_ = deployed
+        self.safety_report_ = report
+        self.budget_mixture_ = None
         self.overlap_ = estimates.overlap
+        self.shrinkage_ = estimates.shrinkage or None
         return self
 
-    def _check_cost_sensitivity(self, cost_sensitivity, n_samples):
-        """One validated lambda per row, as a float64 array."""
+    def _member_decisions(self, states, inputs, grid, points):
+        """Chosen column per held-out row and point at every kept epoch."""
+        with torch.random.fork_rng(devices=[]):
+            module = IntervalPolicyNetwork(
+                self.n_features_in_,
+                self.classes_.size,
+                grid,
+                check_hidden_layer_sizes(self.hidden_layer_sizes),
+                self.heads,
+            )
+        decisions = {}
+        inputs = {
+            key: torch.from_numpy(np.ascontiguousarray(value))
+            for key, value in inputs.items()
+        }
+        with torch.inference_mode():
+            for epoch, state in states.items():
+                module.load_state_dict(state)
+                endpoints = module.eval()(**inputs).to(torch.float64)
+                decisions[epoch] = np.argmax(
+                    _interpolate(endpoints.numpy(), grid, points), axis=2
+                )
+        return decisions
+
+    def _check_cost_sensitivity(self, cost_sensitivity, X):
+        """One validated lambda per row of ``X``, as a float64 array."""
+        n_samples = X.shape[0]
         if cost_sensitivity is None:
-            cost_sensitivity = self.cost_sensitivity
+            cost_sensitivity = self._default_cost_sensitivity(X)
         if isinstance(cost_sensitivity, (str, bytes)) or cost_sensitivity is True:
             raise TypeError(
                 "cost_sensitivity must be a number or an array of numbers; got "
@@ -343,35 +704,150 @@ classes, device, n_jobs, random_state, verbose
             )
         return values
 
+    def _default_cost_sensitivity(self, X):
+        """``cost_sensitivity``, or each row's draw of ``budget_mixture_``."""
+        mixture = getattr(self, "budget_mixture_", None)
+        if mixture is None:
+            return self.cost_sensitivity
+        at_high = _row_uniforms(X) < mixture.high_probability
+        return np.where(at_high, mixture.high, mixture.low)
+
+    def _module_endpoints(self, X, quality_line=None):
+        """The trained module's endpoint scores on ``X`` (float64, scaled units),
+        with no cost line (and the quality line given, scaled)."""
+        module = self.net_.module_.eval()
+        device = self.net_.device
+        n_samples, n_classes = X.shape[0], self.classes_.size
+        outputs = []
+        with torch.inference_mode():
+            for start in range(0, n_samples, _PREDICT_BLOCK):
+                rows = min(_PREDICT_BLOCK, n_samples - start)
+                # Fixed blocks: a query's scores do not depend on its batch.
+                block = np.zeros((_PREDICT_BLOCK, X.shape[1]), dtype=np.float32)
+                block[:rows] = X[start : start + rows]
+                zeros = torch.zeros((_PREDICT_BLOCK, n_classes), device=device)
+                line = zeros.clone()
+                if quality_line is not None:
+                    line[:rows] = torch.from_numpy(
+                        quality_line[start : start + rows].astype(np.float32)
+                    )
+                scores = module(
+                    torch.from_numpy(block).to(device),
+                    cost_line=zeros,
+                    quality_line=line,
+                )
+                outputs.append(scores[:rows].cpu().to(torch.float64).numpy())
+        if not outputs:
+            return np.empty((0, self.cost_grid_.size, n_classes))
+        outputs = np.concatenate(outputs)
+        bad = ~np.isfinite(outputs.reshape(n_samples, -1)).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                f"the policy network's scores are not finite for rows "
+                f"{np.flatnonzero(bad)[:10].tolist()} of X: their features lie far "
+                "outside the range the router was fitted on. Rescale X as in "
+                "training."
+            )
+        return outputs
+
+    def _cost_lines(self, X):
+        """The cost models' predictions (zeros without cost)."""
+        models = getattr(self, "cost_models_", None)
+        if models is None:
+            return np.zeros((X.shape[0], self.classes_.size))
+        return predict_arm_models(models, X)
+
+    def _heads(self):
+        return getattr(self.net_.module_, "heads", self.heads)
+
+    def _lines(self, X):
+        """``(quality, cost)`` of the deployed policy, scores ``quality - lambda
+        cost``; None for independent heads, which are not lines."""
+        deployed = getattr(self, "deployed_policy_", "network")
+        n_samples = X.shape[0]
+        if deployed == "direct_method":
+            return predict_arm_models(self.reward_models_, X), self._cost_lines(X)
+        if deployed == "best_single":
+            quality, cost = self.fallback_lines_
+            return (
+                np.broadcast_to(quality, (n_samples, quality.size)),
+                np.broadcast_to(cost, (n_samples, cost.size)),
+            )
+        heads = self._heads()
+        scale = getattr(self, "training_scale_", 1.0)
+        if heads == "quality":
+            # With no cost line, every endpoint is the sharpened quality score.
+            start = predict_arm_models(self.reward_models_, X) / scale
+            quality = self._module_endpoints(X, start)[:, 0, :]
+            sharpness = float(self.net_.module_.sharpness().detach())
+            return quality * (scale / sharpness), self._cost_lines(X)
+        if heads == "affine":
+            endpoints = self._module_endpoints(X) * scale
+            low, high = self.cost_grid_[0], self.cost_grid_[-1]
+            cost = (endpoints[:, 0] - endpoints[:, -1]) / (high - low)
+            return endpoints[:, 0] + low * cost, cost
+        return None
+
+    def _endpoint_scores(self, X):
+        """Scores at the grid points, (n, K + 1, T), in units of utility."""
+        lines = self._lines(X)
+        if lines is None:
+            return self._module_endpoints(X) * getattr(self, "training_scale_", 1.0)
+        quality, cost = lines
+        grid = self.cost_grid_[None, :, None]
+        return quality[:, None, :] - grid * cost[:, None, :]
+
     def _scores_at(self, X, cost_sensitivity):
-        endpoint_scores = self._module_outputs(X)
-        return interpolate_scores(
-            endpoint_scores,
-            torch.from_numpy(self.cost_grid_),
-            torch.from_numpy(cost_sensitivity),
-        ).numpy()
+        lines = self._lines(X)
+        if lines is not None:
+            quality, cost = lines
+            return quality - cost_sensitivity[:, None] * cost
+        endpoints = self._module_endpoints(X) * getattr(self, "training_scale_", 1.0)
+        grid = self.cost_grid_
+        index = np.clip(
+            np.searchsorted(grid, cost_sensitivity, side="right") - 1, 0, grid.size - 2
+        )
+        alpha = (cost_sensitivity - grid[index]) / (grid[index + 1] - grid[index])
+        rows = np.arange(X.shape[0])
+        return (1 - alpha)[:, None] * endpoints[rows, index] + alpha[
+            :, None
+        ] * endpoints[rows, index + 1]
 
     def _decision_scores(self, X):
-        return self._scores_at(X, np.full(X.shape[0], float(self.cost_sensitivity)))
+        return self._scores_at(X, self._check_cost_sensitivity(None, X))
+
+    def _policy_proba(self, scores):
+        if getattr(self, "deployed_policy_", "network") != "network":
+            # The simple policies are deterministic: all mass on their choice.
+            proba = np.zeros(scores.shape)
+            proba[np.arange(scores.shape[0]), np.argmax(scores, axis=1)] = 1.0
+            return proba
+        # The scores are in units of utility; the policy the surrogate trained
+        # is the softmax of the module's outputs.
+        factor = float(self.net_.module_.sharpness().detach()) / getattr(
+            self, "training_scale_", 1.0
+        )
+        return super()._policy_proba(scores * factor)
 
     def decision_function(self, X, cost_sensitivity=None):
         """Scores of every model for each query at the given cost sensitivity.
+
+        With the default heads and the fallback policies, the score is the
+        router's estimate of the model's utility ``quality - lambda cost``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         cost_sensitivity : float or array-like of shape (n_samples,), default=None
-            ``lambda`` for all rows or per row; ``self.cost_sensitivity`` when
-            None.
+            ``lambda`` for all rows or per row; when None, ``self.cost_sensitivity``
+            (or the draws of ``budget_mixture_`` where it is set).
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes), or (n_samples,) for two models
         """
         X = self._check_X(X)
-        scores = self._scores_at(
-            X, self._check_cost_sensitivity(cost_sensitivity, X.shape[0])
-        )
+        scores = self._scores_at(X, self._check_cost_sensitivity(cost_sensitivity, X))
         if scores.shape[1] == 2:
             return scores[:, 1] - scores[:, 0]
         return scores
@@ -383,37 +859,50 @@ classes, device, n_jobs, random_state, verbose
         ----------
         X : array-like of shape (n_samples, n_features)
         cost_sensitivity : float or array-like of shape (n_samples,), default=None
+            ``lambda`` for all rows or per row. When None,
+            ``self.cost_sensitivity``; but where
+            :meth:`cost_sensitivity_for_budget` set ``budget_mixture_``, each
+            query goes to the route at one of the two cost sensitivities
+            around the budget, drawn (by the query's features, so that a
+            query always gets the same route) with the probability that
+            meets the budget in expectation.
 
         Returns
         -------
         ndarray of shape (n_samples,)
         """
         X = self._check_X(X)
-        values = self._check_cost_sensitivity(cost_sensitivity, X.shape[0])
+        values = self._check_cost_sensitivity(cost_sensitivity, X)
         return self.classes_[np.argmax(self._scores_at(X, values), axis=1)]
 
     def predict_proba(self, X, cost_sensitivity=None):
         """Routing probabilities ``softmax(scores / temperature)`` at ``lambda``.
 
+        Deterministic (all mass on one model) where a fallback policy is
+        deployed.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         cost_sensitivity : float or array-like of shape (n_samples,), default=None
+            As in :meth:`predict`.
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
         """
         X = self._check_X(X)
-        values = self._check_cost_sensitivity(cost_sensitivity, X.shape[0])
+        values = self._check_cost_sensitivity(cost_sensitivity, X)
         return self._policy_proba(self._scores_at(X, values))
 
     def routing_path(self, X):
         """For each query, where over the range the chosen model changes.
 
-        Computed exactly from the interpolated scores, which are linear in
-        ``lambda`` on each grid interval: the upper envelope of the lines of
-        every model, interval by interval.
+        Computed exactly from the scores: with heads affine in ``lambda`` (the
+        default) and with the fallback policies, the upper envelope of one
+        line per model over the whole range, along which the chosen model's
+        estimated cost can only fall; with independent heads, the envelope
+        interval by interval.
 
         Parameters
         ----------
@@ -424,23 +913,49 @@ classes, device, n_jobs, random_state, verbose
         list of RoutingPath
         """
         X = self._check_X(X)
-        endpoint_scores = self._module_outputs(X).numpy()
         grid = self.cost_grid_
+        low, high = grid[0], grid[-1]
+        lines = self._lines(X)
+        if lines is not None:
+            quality, cost = lines
+            paths = []
+            for q, c in zip(quality, cost):
+                breakpoints, winners, slopes = _upper_envelope(
+                    q - low * c, q - high * c, low, high
+                )
+                paths.append(
+                    RoutingPath(
+                        np.array(breakpoints, dtype=np.float64),
+                        self.classes_[winners],
+                        c[winners].astype(np.float64),
+                    )
+                )
+            return paths
+        endpoint_scores = self._endpoint_scores(X)
         paths = []
         for scores in endpoint_scores:
-            breakpoints, winners = [], []
+            breakpoints, winners, costs = [], [], []
             for k in range(grid.size - 1):
-                inner, pieces = _upper_envelope(
+                inner, pieces, slopes = _upper_envelope(
                     scores[k], scores[k + 1], grid[k], grid[k + 1]
                 )
                 if winners and pieces[0] != winners[-1]:
                     breakpoints.append(grid[k])
                     winners.append(pieces[0])
+                    costs.append(-slopes[0])
                 elif not winners:
                     winners.append(pieces[0])
+                    costs.append(-slopes[0])
                 breakpoints.extend(inner)
                 winners.extend(pieces[1:])
-            paths.append(RoutingPath(np.array(breakpoints), self.classes_[winners]))
+                costs.extend(-slopes[1:])
+            paths.append(
+                RoutingPath(
+                    np.array(breakpoints, dtype=np.float64),
+                    self.classes_[winners],
+                    np.array(costs),
+                )
+            )
         return paths
 
     def cost_quality_path(
@@ -522,75 +1037,184 @@ classes, device, n_jobs, random_state, verbose
         )
 
     def cost_sensitivity_for_budget(
-        self, X, y, *, reward, cost, propensity=None, budget, n_points=201
+        self,
+        X,
+        y,
+        *,
+        reward,
+        cost,
+        propensity=None,
+        budget,
+        conservative=False,
+        confidence_level=0.95,
+        mixture=False,
+        n_points=201,
     ):
         """The ``lambda`` whose estimated mean cost per query meets a budget.
 
         The router's mean cost is estimated off policy (doubly robust, from the
-        logs given) on ``n_points`` values of ``lambda`` across the range; the
-        ``lambda`` whose estimate comes closest to the budget without exceeding
-        it is returned (the smallest such ``lambda`` on ties), with the
-        estimated quality there. The step where the estimate first falls
-        within the budget is searched again on ``n_points`` finer values. Set it with
+        logs given) on ``n_points`` values of ``lambda`` across the range, and
+        again on ``n_points`` finer values in the step where the estimate
+        first meets the budget. The ``lambda`` returned is the one whose
+        estimate comes closest to the budget without exceeding it (the
+        smallest such ``lambda`` on ties). Set it with
         ``router.set_params(cost_sensitivity=result.cost_sensitivity)``.
 
         The mean cost is a step function of ``lambda`` and can jump where many
         queries change model at once: a budget inside such a jump is met only
-        up to the jump (``estimated_cost`` says how closely).
+        up to the jump. ``mixture=True`` closes the gap: each query is routed
+        at one of the two ``lambda`` on either side of the budget, with the
+        probability that meets it in expectation, so that the budget lies on
+        the cost-quality hull.
 
         Parameters
         ----------
         X, y, reward, cost, propensity
             Logged data, preferably rows the router was not fitted on.
-        budget : float
-            Target mean cost per query, in the units of ``cost``.
+        budget : float or array-like of float
+            Target mean cost per query, in the units of ``cost``. Several
+            budgets share one estimation of the path (one result each).
+        conservative : bool, default=False
+            Meet the budget with the upper confidence bound of the estimated
+            mean cost (at ``confidence_level``) instead of the estimate: the
+            true mean cost then exceeds the budget rarely, at the price of a
+            lower quality.
+        confidence_level : float in (0.5, 1), default=0.95
+            One-sided level of the bound of ``conservative``.
+        mixture : bool, default=False
+            Also find the mixture described above and record it in
+            ``budget_mixture_``, which ``predict`` then follows when it gets
+            no ``cost_sensitivity`` (one budget only). Without it,
+            ``budget_mixture_`` is cleared.
         n_points : int, default=201
 
         Returns
         -------
-        Bunch
-            ``cost_sensitivity``, ``estimated_cost``, ``estimated_quality`` and
-            their standard errors ``cost_se``, ``quality_se``.
+        Bunch, or list of Bunch for several budgets
+            ``cost_sensitivity``, ``estimated_cost``, ``estimated_quality``,
+            their standard errors ``cost_se``, ``quality_se``, and
+            ``cost_upper_bound``; and ``mixture``: None, or a Bunch of the
+            ``low`` and ``high`` cost sensitivities, ``high_probability``,
+            and the mixture's ``estimated_cost`` and ``estimated_quality``.
         """
-        if not (
-            isinstance(budget, numbers.Real) and np.isfinite(budget) and budget > 0
-        ):
-            raise ValueError(f"budget must be a positive number; got {budget!r}.")
+        budgets = _check_budgets(budget)
+        if mixture and budgets.size > 1:
+            raise ValueError(
+                "mixture=True takes one budget (the router follows one mixture); "
+                f"got {budgets.size}."
+            )
         if (
             isinstance(n_points, bool)
             or not isinstance(n_points, numbers.Integral)
-            or n_points < 1
+            or n_points < 2
         ):
-            raise ValueError(f"n_points must be a positive int; got {n_points!r}.")
+            raise ValueError(f"n_points must be an int >= 2; got {n_points!r}.")
+        if not (
+            isinstance(confidence_level, numbers.Real)
+            and not isinstance(confidence_level, bool)
+            and 0.5 < confidence_level < 1
+        ):
+            raise ValueError(
+                "confidence_level must be a number in (0.5, 1); got "
+                f"{confidence_level!r}."
+            )
         check_is_fitted(self)
         X = self._check_X(X)
         evaluation = self._logged_evaluation(X, y, reward, cost, propensity, "dr")
+        z = NormalDist().inv_cdf(confidence_level)
         grid = np.linspace(self.cost_grid_[0], self.cost_grid_[-1], n_points)
-        path = self._path(evaluation, X, grid)
-        within = np.flatnonzero(path.cost <= budget)
+        coarse = self._path(evaluation, X, grid)
+        results = [
+            self._meet_budget(
+                evaluation, X, coarse, value, z if conservative else 0.0, z, mixture
+            )
+            for value in budgets
+        ]
+        self.budget_mixture_ = results[0].mixture if mixture else None
+        return results[0] if np.ndim(budget) == 0 else results
+
+    def _meet_budget(self, evaluation, X, path, budget, margin, z, mixture):
+        """One budget's result from the coarse path (``margin`` standard errors)."""
+        grid = path.cost_sensitivity
+        within = np.flatnonzero(path.cost + margin * path.cost_se <= budget)
         if within.size == 0:
+            bound = "upper bound of the " if margin else ""
+            lowest = np.min(path.cost + margin * path.cost_se)
             raise ValueError(
-                f"no cost sensitivity in [{self.cost_grid_[0]:g}, "
-                f"{self.cost_grid_[-1]:g}] meets the budget {budget:g}: the lowest "
-                f"estimated mean cost is {path.cost.min():.4g}. Refit with a wider "
-                "cost_range or raise the budget."
+                f"no cost sensitivity in [{grid[0]:g}, {grid[-1]:g}] meets the "
+                f"budget {budget:g}: the lowest {bound}estimated mean cost is "
+                f"{lowest:.4g}. Refit with a wider cost_range or raise the budget."
             )
         if within[0] > 0:
             # Many queries can switch within one step of the grid: look again
             # between the last point above the budget and the first below it.
-            finer = np.linspace(grid[within[0] - 1], grid[within[0]], n_points)
-            refined = self._path(evaluation, X, finer)
-            path = Bunch(
-                **{key: np.concatenate([path[key], refined[key]]) for key in path}
+            finer = np.linspace(grid[within[0] - 1], grid[within[0]], grid.size)
+            refined = self._path(evaluation, X, finer[1:-1])
+            order = np.argsort(
+                np.concatenate([path.cost_sensitivity, refined.cost_sensitivity]),
+                kind="stable",
             )
-            within = np.flatnonzero(path.cost <= budget)
+            path = Bunch(
+                **{
+                    key: np.concatenate([path[key], refined[key]])[order]
+                    for key in path
+                }
+            )
+        bounded = path.cost + margin * path.cost_se
+        meets = bounded <= budget
+        within = np.flatnonzero(meets)
         # Closest to the budget from below; on ties, the smallest lambda.
-        order = np.lexsort((path.cost_sensitivity[within], -path.cost[within]))
+        order = np.lexsort((path.cost_sensitivity[within], -bounded[within]))
         chosen = within[order[0]]
-        return Bunch(
+        result = Bunch(
             cost_sensitivity=float(path.cost_sensitivity[chosen]),
             estimated_cost=float(path.cost[chosen]),
             cost_se=float(path.cost_se[chosen]),
+            cost_upper_bound=float(path.cost[chosen] + z * path.cost_se[chosen]),
             estimated_quality=float(path.quality[chosen]),
             quality_se=float(path.quality_se[chosen]),
+            mixture=None,
         )
+        if mixture:
+            # The nearest smaller lambda over the budget: mix the two routes.
+            above = np.flatnonzero(~meets[:chosen])
+            if above.size == 0:
+                # The budget is met at the bottom of the range already.
+                other, probability = chosen, 1.0
+            else:
+                other = above[-1]
+                gap = bounded[other] - bounded[chosen]
+                probability = float(np.clip((bounded[other] - budget) / gap, 0.0, 1.0))
+            result.mixture = Bunch(
+                low=float(path.cost_sensitivity[other]),
+                high=result.cost_sensitivity,
+                high_probability=probability,
+                estimated_cost=float(
+                    probability * path.cost[chosen]
+                    + (1 - probability) * path.cost[other]
+                ),
+                estimated_quality=float(
+                    probability * path.quality[chosen]
+                    + (1 - probability) * path.quality[other]
+                ),
+            )
+        return result
+
+
+def _check_budgets(budget):
+    """Budgets as a 1-D float array, each a positive finite number."""
+    values = np.atleast_1d(np.asarray(budget, dtype=object))
+    ok = values.ndim == 1 and values.size > 0
+    ok = ok and all(
+        isinstance(v, numbers.Real)
+        and not isinstance(v, bool)
+        and np.isfinite(v)
+        and v > 0
+        for v in values
+    )
+    if not ok:
+        raise ValueError(
+            "budget must be a positive number or a 1-D sequence of positive "
+            f"numbers; got {budget!r}."
+        )
+    return values.astype(np.float64)

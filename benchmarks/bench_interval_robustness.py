@@ -1,0 +1,419 @@
+"""The interval router on the robustness suite's cells: parity, monotony, budgets.
+
+For each (dataset, logging policy, seed) of ``bench_robustness.py`` (same
+datasets, logs, dev/test split and seeds), one ``IntervalCostRouter`` is
+fitted over ``cost_range = (0, 2 * rate)``, ``rate`` the dataset's exchange
+rate, and compared with one ``CausalRouterClassifier`` fitted at each of
+``LAMBDA_FACTORS * rate``: values inside the range that no grid is built to
+contain (the interval router's grid is placed from the logs).
+
+Measured per unit, on the held-out full-feedback test part:
+
+- true regret of the interval router and of the per-lambda routers (and of
+  the decoupled router and the best single model) at each lambda;
+- queries whose estimated cost rises somewhere along their routing path;
+- the largest rise of the routes' true mean cost over 41 values of lambda
+  across the range, relative to the cost at ``lambda_min``;
+- budgets at 25/50/75% of the routes' true cost range: the cost sensitivity
+  for the budget is calibrated on logs (by the same kind of policy) of the
+  test part, with and without ``conservative=True``, with ``mixture=True``
+  and with both, and the routes' true mean cost measured on the same rows
+  ("same"), or calibrated on one half and measured on the other ("halves"),
+  where the two halves' own difference adds to the estimate's error;
+- fit times of the interval router and of the per-lambda routers.
+
+    python benchmarks/bench_interval_robustness.py --cells dev --out dev.json
+    python benchmarks/bench_interval_robustness.py --summary dev.json
+
+``--params '{"heads": "affine"}'`` fits the interval router with other
+settings (for dev studies).
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+from bench_robustness import (  # noqa: E402
+    DATASETS,
+    SEEDS,
+    SPLIT,
+    _exchange_rate,
+    _logging_scores,
+)
+
+LAMBDA_FACTORS = (0.1, 0.45, 1.3)
+RANGE_FACTOR = 2.0
+BUDGET_LEVELS = (0.25, 0.5, 0.75)
+N_SWEEP = 41
+
+
+def _true_cost(cost, routes, classes):
+    column = {model: t for t, model in enumerate(classes)}
+    index = np.array([column[m] for m in routes.tolist()])
+    return float(cost[np.arange(len(index)), index].mean())
+
+
+def run_unit(dataset, policy, seed, params, budgets=True):
+    import warnings
+
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from skroute import CausalRouterClassifier, IntervalCostRouter
+    from skroute.datasets import simulate_logging
+    from skroute.metrics import regret
+    from skroute.routers import BestSingleModelRouter, DecoupledRouter
+
+    torch.set_num_threads(1)
+    # The same draws as bench_robustness.run_unit: the same logs.
+    rng = np.random.default_rng([seed, sorted(DATASETS).index(dataset)])
+    data = DATASETS[dataset](rng)
+    if data["topic"] is None:
+        data["topic"] = np.zeros(data["X"].shape[0], dtype=int)
+    train, test = data["train"], data["test"]
+    rest = np.setdiff1d(np.arange(data["X"].shape[0]), np.union1d(train, test))
+    pool = rest if rest.size >= 150 else train
+    scores, temperature, exploration = _logging_scores(policy, data, train, pool, rng)
+    X, reward, cost = data["X"], data["reward"], data["cost"]
+    logs = simulate_logging(
+        X[train],
+        reward[train],
+        cost[train],
+        logging_policy=scores,
+        temperature=temperature,
+        exploration=exploration,
+        random_state=int(rng.integers(2**31)),
+    )
+    truth = data.get("expected_reward", reward)
+    rate = _exchange_rate(reward[train], cost[train])
+    classes = np.arange(reward.shape[1])
+    logged = dict(reward=logs.reward, cost=logs.cost, propensity=logs.propensity)
+
+    # Calibration logs for the budgets, logged by the same kind of policy:
+    # "same" logs every test row and measures the true cost on those rows;
+    # "halves" logs one half and measures the true cost on the other.
+    budget_rng = np.random.default_rng([seed, 7, sorted(DATASETS).index(dataset)])
+    shuffled = budget_rng.permutation(test)
+    half, other_half = np.sort(shuffled[::2]), np.sort(shuffled[1::2])
+
+    def calibration_logs(rows):
+        c_scores, c_temp, c_expl = _logging_scores(policy, data, rows, pool, budget_rng)
+        return simulate_logging(
+            X[rows],
+            reward[rows],
+            cost[rows],
+            logging_policy=c_scores,
+            temperature=c_temp,
+            exploration=c_expl,
+            random_state=int(budget_rng.integers(2**31)),
+        )
+
+    protocols = {
+        "same": (test, calibration_logs(test), test),
+        "halves": (half, calibration_logs(half), other_half),
+    }
+
+    def regret_at(routes, value):
+        return regret(
+            truth[test],
+            routes,
+            cost=cost[test],
+            cost_sensitivity=value,
+            classes=classes,
+        )
+
+    record = dict(
+        dataset=dataset,
+        policy=policy,
+        split=SPLIT[dataset, policy],
+        seed=seed,
+        rate=rate,
+        lambdas=[f * rate for f in LAMBDA_FACTORS],
+        per_lambda={},
+        decoupled={},
+        best_single={},
+        per_lambda_fit_time=[],
+    )
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for factor in LAMBDA_FACTORS:
+            value = factor * rate
+            start = time.perf_counter()
+            router = CausalRouterClassifier(cost_sensitivity=value, random_state=0)
+            router.fit(X[train], logs.action, **logged)
+            record["per_lambda_fit_time"].append(time.perf_counter() - start)
+            key = str(factor)
+            record["per_lambda"][key] = regret_at(router.predict(X[test]), value)
+            for name, baseline in (
+                ("decoupled", DecoupledRouter(cost_sensitivity=value)),
+                ("best_single", BestSingleModelRouter(cost_sensitivity=value)),
+            ):
+                baseline.fit(X[train], logs.action, **logged)
+                record[name][key] = regret_at(baseline.predict(X[test]), value)
+
+        interval = IntervalCostRouter(
+            cost_range=(0.0, RANGE_FACTOR * rate), random_state=0, **params
+        )
+        start = time.perf_counter()
+        interval.fit(X[train], logs.action, **logged)
+        record["interval_fit_time"] = time.perf_counter() - start
+        record["deployed"] = interval.deployed_policy_
+        record["grid"] = interval.cost_grid_.tolist()
+        record["interval"] = {
+            str(f): regret_at(
+                interval.predict(X[test], cost_sensitivity=f * rate), f * rate
+            )
+            for f in LAMBDA_FACTORS
+        }
+        # What each candidate of the safety check would have given, for dev
+        # studies of the decision rule without refitting.
+        deployed = interval.deployed_policy_
+        record["candidates"] = {}
+        for candidate in ("network", "direct_method", "best_single"):
+            interval.deployed_policy_ = candidate
+            record["candidates"][candidate] = {
+                str(f): regret_at(
+                    interval.predict(X[test], cost_sensitivity=f * rate), f * rate
+                )
+                for f in LAMBDA_FACTORS
+            }
+        interval.deployed_policy_ = deployed
+        report = interval.safety_report_
+        if report is not None:
+            record["report"] = {
+                "estimates": report["estimates"],
+                "differences": report["differences"],
+                "direct_method_gain": report.get("direct_method_gain"),
+            }
+        paths = interval.routing_path(X[test])
+        record["rising_paths"] = int(
+            sum(
+                np.any(np.diff(p.costs) > 1e-9 * (1 + np.abs(p.costs[:-1])))
+                for p in paths
+            )
+        )
+        record["n_test"] = int(test.size)
+        sweep = np.linspace(0.0, RANGE_FACTOR * rate, N_SWEEP)
+        sweep_cost = np.array(
+            [
+                _true_cost(
+                    cost[test], interval.predict(X[test], cost_sensitivity=v), classes
+                )
+                for v in sweep
+            ]
+        )
+        # Largest rise: cost at a later lambda above the cost at an earlier one.
+        later_max = np.maximum.accumulate(sweep_cost[::-1])[::-1]
+        record["cost_sweep"] = sweep_cost.tolist()
+        record["max_cost_rise"] = float(
+            np.max(later_max[1:] - sweep_cost[:-1]) / sweep_cost[0]
+        )
+
+        if budgets:
+            record["budgets"] = {
+                name: _budget_entries(interval, X, cost, classes, rate, *protocol)
+                for name, protocol in protocols.items()
+            }
+    return [record]
+
+
+def _budget_entries(router, X, cost, classes, rate, rows, logs, evaluation):
+    """True costs at the cost sensitivities each option picks for each budget."""
+    high, low = (
+        _true_cost(
+            cost[evaluation],
+            router.predict(X[evaluation], cost_sensitivity=v),
+            classes,
+        )
+        for v in (0.0, RANGE_FACTOR * rate)
+    )
+    budgets = [low + level * (high - low) for level in BUDGET_LEVELS]
+    entries = [dict(level=lv, budget=b) for lv, b in zip(BUDGET_LEVELS, budgets)]
+    logged = dict(reward=logs.reward, cost=logs.cost, propensity=logs.propensity)
+
+    def true_cost(value):
+        routes = router.predict(X[evaluation], cost_sensitivity=value)
+        return _true_cost(cost[evaluation], routes, classes)
+
+    def pick(budget, conservative):
+        return router.cost_sensitivity_for_budget(
+            X[rows], logs.action, **logged, budget=budget, conservative=conservative
+        )
+
+    for option in ("plain", "conservative"):
+        careful = option == "conservative"
+        try:
+            # One estimation of the path for the three budgets.
+            results = pick(budgets, careful)
+        except ValueError:
+            # A budget out of reach: one at a time, the others still count.
+            results = []
+            for budget in budgets:
+                try:
+                    results.append(pick(budget, careful))
+                except ValueError:
+                    results.append(None)
+        for entry, result in zip(entries, results):
+            entry[option] = (
+                None if result is None else true_cost(result.cost_sensitivity)
+            )
+    for option in ("mixture", "conservative_mixture"):
+        for entry in entries:
+            try:
+                router.cost_sensitivity_for_budget(
+                    X[rows],
+                    logs.action,
+                    **logged,
+                    budget=entry["budget"],
+                    mixture=True,
+                    conservative=option == "conservative_mixture",
+                )
+            except ValueError:
+                entry[option] = None
+            else:
+                entry[option] = _true_cost(
+                    cost[evaluation], router.predict(X[evaluation]), classes
+                )
+    router.budget_mixture_ = None
+    return entries
+
+
+def summarise(records):
+    """Markdown lines: the per-cell table and the acceptance counts."""
+    lines = []
+    cells = {}
+    for r in records:
+        for factor in LAMBDA_FACTORS:
+            cells.setdefault((r["dataset"], r["policy"], factor), []).append(r)
+    lines.append(
+        "| dataset | logging | λ/rate | interval | per-λ | ratio | decoupled "
+        "| best single |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|")
+    ratios = []
+    for (dataset, policy, factor), rows in sorted(cells.items()):
+        key = str(factor)
+        interval = np.mean([r["interval"][key] for r in rows])
+        per = np.mean([r["per_lambda"][key] for r in rows])
+        ratio = interval / per if per > 0 else np.inf
+        ratios.append(ratio)
+        lines.append(
+            f"| {dataset} | {policy} | {factor:g} | {interval:.4f} | {per:.4f} "
+            f"| {ratio:.3f} | {np.mean([r['decoupled'][key] for r in rows]):.4f} "
+            f"| {np.mean([r['best_single'][key] for r in rows]):.4f} |"
+        )
+    ratios = np.array(ratios)
+    n = ratios.size
+    lines.append("")
+    lines.append(
+        f"- Regret ratio interval / per-λ (mean over seeds per cell): median "
+        f"{np.median(ratios):.3f}, worst {ratios.max():.3f}; ≤ 1.05 in "
+        f"{np.sum(ratios <= 1.05)}/{n} cells ({np.mean(ratios <= 1.05):.0%}), "
+        f"≤ 1.10 in {np.sum(ratios <= 1.10)}/{n}."
+    )
+    rising = sum(r["rising_paths"] for r in records)
+    queries = sum(r["n_test"] for r in records)
+    lines.append(
+        f"- Queries whose estimated cost rises along the path: {rising} of {queries}."
+    )
+    units = {}
+    for r in records:
+        units.setdefault((r["dataset"], r["policy"]), []).append(r["max_cost_rise"])
+    monotone = [np.max(v) <= 0.01 for v in units.values()]
+    lines.append(
+        f"- True mean cost non-increasing within 1% of the cost at λ_min (every "
+        f"seed): {sum(monotone)}/{len(monotone)} (dataset, logging) cells; "
+        f"largest rise {max(r['max_cost_rise'] for r in records):.2%}."
+    )
+    protocols = sorted({name for r in records for name in r.get("budgets", {})})
+    for protocol in protocols:
+        lines.extend(_budget_summary(records, protocol))
+    per = np.median([t for r in records for t in r["per_lambda_fit_time"]])
+    one = np.median([r["interval_fit_time"] for r in records])
+    lines.append(
+        f"- Fit time, medians: interval {one:.1f} s, one per-λ router {per:.1f} s "
+        f"(ratio {one / per:.2f})."
+    )
+    deployed = {}
+    for r in records:
+        deployed[r["deployed"]] = deployed.get(r["deployed"], 0) + 1
+    lines.append(f"- Deployed policy of the interval router: {deployed}.")
+    return lines
+
+
+def _budget_summary(records, protocol):
+    lines = []
+    entries = [
+        (r, entry) for r in records for entry in r.get("budgets", {}).get(protocol, [])
+    ]
+    for option in ("plain", "conservative", "mixture", "conservative_mixture"):
+        chosen = [(e["budget"], e[option]) for _, e in entries]
+        met = [c is not None and c <= b for b, c in chosen]
+        both = [c is not None and 0.85 * b <= c <= b for b, c in chosen]
+        gaps = [abs(c / b - 1) for b, c in chosen if c is not None]
+        lines.append(
+            f"- Budgets ({protocol}), {option}: true cost ≤ budget in {sum(met)}/"
+            f"{len(chosen)} pairs, ≤ budget and within 15% in {sum(both)}/"
+            f"{len(chosen)}; |cost / budget - 1| median {np.median(gaps):.3f}, "
+            f"mean {np.mean(gaps):.3f}; no λ found in "
+            f"{sum(c is None for _, c in chosen)}."
+        )
+    cells = {}
+    for r, e in entries:
+        if e["mixture"] is not None:
+            key = (r["dataset"], r["policy"], e["level"])
+            cells.setdefault(key, []).append(e["mixture"] / e["budget"])
+    within = [abs(np.mean(v) - 1) <= 0.05 for v in cells.values()]
+    lines.append(
+        f"- Budgets ({protocol}), mixture: mean over seeds of true cost / budget "
+        f"within 5% in {sum(within)}/{len(within)} (dataset, logging, level) cells."
+    )
+    return lines
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cells", choices=("dev", "test"), default="dev")
+    parser.add_argument("--datasets", nargs="*", default=None)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--params", default="{}", help="JSON, for the interval router")
+    parser.add_argument("--no-budgets", action="store_true")
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--summary", nargs="*", default=None)
+    args = parser.parse_args()
+    if args.summary:
+        records = [r for p in args.summary for r in json.loads(Path(p).read_text())]
+        print("\n".join(summarise(records)))
+        return
+
+    from joblib import Parallel, delayed
+
+    params = json.loads(args.params)
+    units = [
+        (dataset, policy, seed)
+        for (dataset, policy), split in SPLIT.items()
+        if split == args.cells and (args.datasets is None or dataset in args.datasets)
+        for seed in SEEDS[split][: args.seeds]
+    ]
+    start = time.perf_counter()
+    results = Parallel(n_jobs=args.jobs, verbose=5, return_as="generator")(
+        delayed(run_unit)(*unit, params, not args.no_budgets) for unit in units
+    )
+    records = []
+    for unit_records in results:
+        records.extend(unit_records)
+        if args.out:
+            # Written as units finish: an interrupted run keeps what it did.
+            Path(args.out).write_text(json.dumps(records, indent=1))
+    print(f"\n{len(units)} units in {time.perf_counter() - start:.0f} s\n")
+    print("\n".join(summarise(records)))
+
+
+if __name__ == "__main__":
+    main()
