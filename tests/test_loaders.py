@@ -140,7 +140,9 @@ def _wide(tmp_path, name="table.csv", **changes):
 
 def test_wide_table_formats_agree(tmp_path):
     csv = load_wide_table(_wide(tmp_path), id_column="id")
-    pickled = load_wide_table(_wide(tmp_path, "table.pkl"), id_column="id")
+    pickled = load_wide_table(
+        _wide(tmp_path, "table.pkl"), id_column="id", trusted=True
+    )
     np.testing.assert_array_equal(csv.reward, pickled.reward)
     np.testing.assert_array_equal(csv.cost, [[0.1, 2.0], [0.1, 2.5], [0.2, 3.0]])
     assert csv.models.tolist() == ["m1", "m2"]

@@ -57,11 +57,28 @@ def _log_arguments(parser):
         help="the logging probability of the logged model (estimated when absent)",
     )
     parser.add_argument("--random-state", type=int, default=0)
+    _trust_argument(parser)
+
+
+def _trust_argument(parser):
+    parser.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="read pickle files (.pkl, .pickle, or a router saved by an older "
+        "skroute) as pickle does: unpickling runs whatever code the file names, "
+        "so only for files you trust. Without it, pickled tables are refused and "
+        "routers load through an unpickler that allows only what a router holds",
+    )
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="skroute", description="Learn LLM routing policies from logs."
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="print the full traceback of an unexpected error",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     bench = commands.add_parser(
@@ -131,17 +148,21 @@ def build_parser():
         help="torch and BLAS threads (default 1: the small policy networks gain "
         "little from more, and lose much when cores are shared)",
     )
+    _trust_argument(bench)
     bench.add_argument(
         "--out",
         help="write per-seed results to a .json or .csv file, and a plot of "
         "regret and cost-quality beside it (.png, needs matplotlib)",
     )
 
-    fit = commands.add_parser(
-        "fit", help="fit a router on a log file and save it (joblib)"
-    )
+    fit = commands.add_parser("fit", help="fit a router on a log file and save it")
     _log_arguments(fit)
-    fit.add_argument("--out", required=True, help="where to save the router")
+    fit.add_argument(
+        "--out",
+        required=True,
+        help="where to save the router (written atomically: an interrupted save "
+        "leaves any previous file as it was)",
+    )
     fit.add_argument("--router", choices=ROUTERS, default="causal")
     fit.add_argument(
         "--cost-sensitivity",
@@ -239,6 +260,7 @@ def _run(args):
         prices=args.prices,
         text_column=args.text_column,
         output_tokens=args.output_tokens,
+        trusted=args.trust_pickle,
     )
 
 
@@ -251,6 +273,31 @@ def main(argv=None):
             fit_command(args, sys.stdout)
         elif args.command == "evaluate":
             evaluate_command(args, sys.stdout)
+    except KeyboardInterrupt:
+        print("skroute: interrupted", file=sys.stderr)
+        return 130
     except (OSError, ValueError, TypeError) as exc:
-        raise SystemExit(f"skroute: {exc}") from exc
+        if args.debug:
+            raise
+        raise SystemExit(f"skroute: {_message(exc)}") from None
+    except MemoryError:
+        if args.debug:
+            raise
+        raise SystemExit(
+            "skroute: out of memory; use fewer rows, --seeds or --threads"
+        ) from None
+    except Exception as exc:
+        if args.debug:
+            raise
+        raise SystemExit(
+            f"skroute: unexpected error ({type(exc).__name__}: {exc}); rerun with "
+            "--debug for the traceback, and report it if the input looks right"
+        ) from None
     return 0
+
+
+def _message(exc):
+    """One line for an expected error (file errors name their file)."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.strerror or exc} ({exc.filename})"
+    return str(exc)

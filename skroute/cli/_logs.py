@@ -13,6 +13,20 @@ from skroute.metrics._policy_value import _LoggedEvaluation
 ROUTERS = ("causal", "interval", "decoupled", "best-single")
 
 
+def _named_columns(args):
+    """The columns the command line names for a role other than the embedding."""
+    return {
+        option: column
+        for option, column in (
+            ("--model-column", args.model_column),
+            ("--quality-column", args.quality_column),
+            ("--cost-column", args.cost_column),
+            ("--propensity-column", args.propensity_column),
+        )
+        if column is not None
+    }
+
+
 def read_logs(args):
     """The log file named on the command line, as a :func:`load_logs` Bunch."""
     path = Path(args.logs)
@@ -20,12 +34,28 @@ def read_logs(args):
     if args.embedding_prefix is not None:
         if args.embeddings is not None:
             raise ValueError("pass one of --embeddings and --embedding-prefix.")
-        header = [str(c) for c in _read_table(path).columns]
-        embedding_columns = [c for c in header if c.startswith(args.embedding_prefix)]
+        header = [str(c) for c in _read_table(path, trusted=args.trust_pickle).columns]
+        named = _named_columns(args)
+        embedding_columns = [
+            c
+            for c in header
+            if c.startswith(args.embedding_prefix) and c not in named.values()
+        ]
+        skipped = [
+            f"{c!r} ({option})"
+            for option, c in named.items()
+            if c in header and c.startswith(args.embedding_prefix)
+        ]
+        if skipped:
+            print(
+                f"skroute: --embedding-prefix {args.embedding_prefix!r} leaves out "
+                f"{', '.join(skipped)}, named for another role",
+                file=sys.stderr,
+            )
         if not embedding_columns:
             raise ValueError(
                 f"{path}: no column starts with --embedding-prefix "
-                f"{args.embedding_prefix!r}."
+                f"{args.embedding_prefix!r} (the columns are {header})."
             )
     else:
         embeddings = args.embeddings or _find_embeddings(path)
@@ -37,7 +67,48 @@ def read_logs(args):
         propensity_column=args.propensity_column,
         embedding_columns=embedding_columns,
         embeddings=embeddings,
+        trusted=args.trust_pickle,
     )
+
+
+def _same_file(first, second):
+    try:
+        return Path(first).resolve() == Path(second).resolve() or (
+            Path(first).exists()
+            and Path(second).exists()
+            and Path(first).samefile(second)
+        )
+    except OSError:
+        return False
+
+
+def check_out(args):
+    """Refuse an ``--out`` that is an input or has no folder (before any fit)."""
+    out = Path(args.out)
+    inputs = {"the log file": args.logs}
+    if args.embeddings is not None:
+        inputs["--embeddings"] = args.embeddings
+    else:
+        found = None
+        if args.embedding_prefix is None:
+            try:
+                found = _find_embeddings(Path(args.logs))
+            except (OSError, ValueError):
+                found = None
+        if found is not None:
+            inputs["the embeddings"] = found
+    for what, path in inputs.items():
+        if _same_file(out, path):
+            raise ValueError(
+                f"--out {args.out} is {what}: saving there would destroy it; "
+                "choose another path."
+            )
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"--out {args.out}: no folder {folder}; create it first.")
+    if out.is_dir():
+        raise ValueError(f"--out {args.out} is a folder; give a file path.")
+    return out
 
 
 def build_router(args):
@@ -62,9 +133,11 @@ def build_router(args):
 
 
 def fit_command(args, out):
-    """Fit a router on a log file and save it with joblib."""
-    import joblib
+    """Fit a router on a log file and save it atomically."""
+    from skroute.utils import save_router
 
+    target = check_out(args)
+    replaced = target.exists()
     logs = read_logs(args)
     router = build_router(args)
     router.fit(
@@ -74,7 +147,9 @@ def fit_command(args, out):
         cost=logs.cost,
         propensity=logs.propensity,
     )
-    joblib.dump(router, args.out)
+    save_router(router, target)
+    if replaced:
+        print(f"skroute: replaced {target}", file=sys.stderr)
     shares = _shares(router.classes_, logs.action)
     print(
         f"fitted {router!r} on {logs.X.shape[0]} logged rows of {args.logs} "
@@ -89,25 +164,12 @@ def _shares(classes, chosen):
     return ", ".join(f"{m}: {np.mean(chosen == m):.0%}" for m in classes.tolist())
 
 
-def load_router(path):
-    import joblib
-
-    from skroute.routers._base import BaseRouter
-
-    router = joblib.load(path)
-    if not isinstance(router, BaseRouter):
-        raise ValueError(
-            f"{path}: holds a {type(router).__name__}, not a skroute router saved "
-            "by `skroute fit`."
-        )
-    return router
-
-
 def evaluate_command(args, out):
     """Off-policy estimates of a saved router's utility, quality and cost."""
     from skroute.routers import IntervalCostRouter
+    from skroute.utils import load_router
 
-    router = load_router(args.router_file)
+    router = load_router(args.router_file, trusted=args.trust_pickle)
     logs = read_logs(args)
     lam = args.cost_sensitivity
     if lam is None:

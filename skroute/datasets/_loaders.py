@@ -1,5 +1,6 @@
 """Loaders of full-feedback routing tables in the layouts the field uses."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,24 @@ def _pandas():
     return pandas
 
 
-def _read_table(path):
+# Cells of a label column that mean "missing" in the usual exports.
+_MISSING_LABELS = {"", "na", "n/a", "nan", "null", "none", "<na>", "nat"}
+
+
+def _csv_header(path):
+    """The header row of a CSV file as written (pandas renames duplicates)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as file:
+        return next(csv.reader(file), [])
+
+
+def _read_table(path, *, trusted=False, label_columns=()):
+    """A table file as a DataFrame with string column names.
+
+    ``label_columns`` of a CSV file are read as strings ("01" stays "01").
+    Pickled tables can run code as they load: they need ``trusted``.
+    """
     if not isinstance(path, (str, Path)):
         raise TypeError(f"path must be a str or Path of a table file; got {path!r}.")
     path = Path(path)
@@ -36,25 +54,65 @@ def _read_table(path):
             f"{path}: unknown table format {path.suffix!r}; use one of "
             f"{sorted(_READERS)}."
         )
+    if reader == "read_pickle" and not trusted:
+        raise ValueError(
+            f"{path}: a pickled table can run code from the file as it loads, so "
+            "it is read only with trusted=True (skroute --trust-pickle); pass it "
+            "if you trust where the file comes from, or save the table as CSV or "
+            "parquet."
+        )
     pandas = _pandas()
-    if reader == "read_csv":
-        # Empty cells stay empty strings, so they are caught as non-numeric.
-        try:
-            table = pandas.read_csv(path, keep_default_na=False)
-        except pandas.errors.EmptyDataError:
-            raise ValueError(f"{path}: the file is empty (no columns).") from None
-    else:
-        table = getattr(pandas, reader)(path)
+    try:
+        if reader == "read_csv":
+            header = _csv_header(path)
+            _check_unique_columns(header, path)
+            # Empty cells stay empty strings, so they are caught as non-numeric.
+            table = pandas.read_csv(
+                path,
+                keep_default_na=False,
+                dtype={c: str for c in label_columns if c in header},
+            )
+        elif reader == "read_parquet":
+            try:
+                table = pandas.read_parquet(path)
+            except ImportError as exc:
+                raise ValueError(
+                    f"{path}: reading parquet needs pyarrow or fastparquet "
+                    "(pip install pyarrow), or save the table as CSV."
+                ) from exc
+        else:
+            table = pandas.read_pickle(path)
+    except pandas.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty (no columns).") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it "
+            "as UTF-8 CSV."
+        ) from None
+    except pandas.errors.ParserError as exc:
+        raise ValueError(f"{path}: not a well-formed CSV table: {exc}") from None
     if not isinstance(table, pandas.DataFrame):
         raise ValueError(
             f"{path}: holds a {type(table).__name__}, not a table (a pandas DataFrame)."
         )
     # Columns are named by strings throughout (a pickle may use integers).
     names = [str(c) for c in table.columns]
-    if len(set(names)) != len(names):
-        raise ValueError(f"{path}: two columns have the same name {names}.")
+    _check_unique_columns(names, path)
     table.columns = names
     return table
+
+
+def _check_unique_columns(names, path):
+    seen, repeated = set(), []
+    for name in names:
+        if name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    if repeated:
+        raise ValueError(
+            f"{path}: the columns {repeated} appear more than once in the header "
+            f"{list(names)}; give every column its own name."
+        )
 
 
 def _column_names(value, name):
@@ -68,16 +126,33 @@ def _column_names(value, name):
 
 
 def _label_column(table, column, path, what):
-    """A column of labels with no missing or empty cell."""
+    """A column of labels with no missing or empty cell, stripped of padding."""
     if column not in table.columns:
-        raise ValueError(f"{path}: missing {what} column {column!r}.")
+        raise ValueError(
+            f"{path}: missing {what} column {column!r}; the columns are "
+            f"{list(table.columns)}."
+        )
     values = table[column]
-    missing = (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+    text = values.astype(str)
+    stripped = text.str.strip()
+    missing = (values.isna() | stripped.str.lower().isin(_MISSING_LABELS)).to_numpy()
     if missing.any():
         raise ValueError(
-            f"{path}: column {column!r} holds missing or empty {what} labels at "
-            f"rows {_rows(missing)}; fill or drop those rows."
+            f"{path}: column {column!r} holds missing or empty {what} labels "
+            f"(empty, NA, NaN, null or None) at rows {_rows(missing)}; fill or drop "
+            "those rows."
         )
+    padded = (stripped != text).to_numpy()
+    if padded.any():
+        warnings.warn(
+            f"{path}: column {column!r} has {what} labels padded with whitespace "
+            f"at rows {_rows(padded)}; they are stripped ({text[padded].iloc[0]!r} "
+            f"is read as {stripped[padded].iloc[0]!r}).",
+            UserWarning,
+            stacklevel=4,
+        )
+        if values.dtype == object or str(values.dtype).startswith("str"):
+            return stripped.to_numpy()
     return values.to_numpy()
 
 
@@ -143,6 +218,7 @@ def load_wide_table(
     id_column=None,
     text_column=None,
     task_column=None,
+    trusted=False,
 ):
     """Load a full-feedback table in RouterBench's wide layout.
 
@@ -165,6 +241,10 @@ def load_wide_table(
         Optional columns: unique query ids (checked), the query text, a task
         label.
 
+    trusted : bool, default=False
+        Read a ``.pkl``/``.pickle`` file. Unpickling runs whatever code the
+        file names, so pickles are refused unless you trust the file's
+        source; CSV and parquet need no trust.
     Returns
     -------
     Bunch
@@ -191,7 +271,11 @@ def load_wide_table(
             f"cost_suffix must be a non-empty string such as '|total_cost'; got "
             f"{cost_suffix!r}."
         )
-    table = _read_table(path)
+    table = _read_table(
+        path,
+        trusted=trusted,
+        label_columns=tuple(c for c in (id_column, task_column) if c is not None),
+    )
     columns = list(table.columns)
     if models is None:
         models = [c for c in columns if not c.endswith(cost_suffix)]
@@ -239,6 +323,7 @@ def load_long_table(
     quality_column="quality",
     cost_column=None,
     embeddings=None,
+    trusted=False,
 ):
     """Load a full-feedback table in long layout: one row per (query, model).
 
@@ -251,13 +336,19 @@ def load_long_table(
     embeddings : str, Path or array-like, default=None
         Row-aligned with the queries in order of first appearance.
 
+    trusted : bool, default=False
+        Read a ``.pkl``/``.pickle`` file. Unpickling runs whatever code the
+        file names, so pickles are refused unless you trust the file's
+        source; CSV and parquet need no trust.
     Returns
     -------
     Bunch
         ``X``, ``reward``, ``cost`` (or None), ``models`` (sorted), ``ids``
         (queries in order of first appearance).
     """
-    table = _read_table(path)
+    table = _read_table(
+        path, trusted=trusted, label_columns=(query_column, model_column)
+    )
     for column, what in ((query_column, "query"), (model_column, "model")):
         _label_column(table, column, path, what)
     quality = _numeric_column(table, quality_column, path, "quality")
@@ -321,6 +412,7 @@ def load_logs(
     propensity_column=None,
     embedding_columns=None,
     embeddings=None,
+    trusted=False,
 ):
     """Load routing logs: one row per query, the model that answered and its outcome.
 
@@ -337,6 +429,10 @@ def load_logs(
     embeddings : str, Path or array-like, default=None
         Row-aligned embeddings (an ``.npy`` file or an array).
 
+    trusted : bool, default=False
+        Read a ``.pkl``/``.pickle`` file. Unpickling runs whatever code the
+        file names, so pickles are refused unless you trust the file's
+        source; CSV and parquet need no trust.
     Returns
     -------
     Bunch
@@ -344,7 +440,7 @@ def load_logs(
         ``propensity`` (None when not given), ready for
         ``router.fit(X, action, reward=..., cost=..., propensity=...)``.
     """
-    table = _read_table(path)
+    table = _read_table(path, trusted=trusted, label_columns=(model_column,))
     action = _label_column(table, model_column, path, "model")
     if (embedding_columns is None) == (embeddings is None):
         raise ValueError(

@@ -1022,9 +1022,16 @@ n_jobs, random_state, verbose
                 "cost_sensitivities must be a non-empty 1-D array of cost "
                 f"sensitivities; got shape {cost_sensitivities.shape}."
             )
-        routes = [
-            self.predict(X, cost_sensitivity=float(v)) for v in cost_sensitivities
-        ]
+        # The deployed policy's lines, computed once for every lambda.
+        lines = self._lines(X)
+        routes = []
+        for value in cost_sensitivities:
+            values = self._check_cost_sensitivity(float(value), X)
+            if lines is None:
+                scores = self._scores_at(X, values)
+            else:
+                scores = lines[0] - values[:, None] * lines[1]
+            routes.append(self.classes_[np.argmax(scores, axis=1)])
         qualities, costs = evaluation.cost_quality(
             routes, min_propensity=self.min_propensity, warn=False
         )

@@ -6,6 +6,7 @@ from skroute.utils._persistence import (
     persisted_state,
     restored_state,
 )
+from skroute.utils._safe_pickle import load_router, save_router
 from skroute.utils._validation import (
     MAX_FEATURE_MAGNITUDE,
     MAX_OUTCOME_MAGNITUDE,
@@ -37,7 +38,9 @@ __all__ = [
     "check_logged_outcomes",
     "check_numeric",
     "encode_actions",
+    "load_router",
     "naming_array_errors",
+    "save_router",
     "persisted_state",
     "restored_state",
 ]

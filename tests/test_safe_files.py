@@ -1,0 +1,340 @@
+"""Files: hostile pickles run nothing, saves are atomic, loaders never guess."""
+
+import operator
+import os
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skroute import CausalRouterClassifier
+from skroute.cli import main
+from skroute.datasets import (
+    load_logs,
+    load_long_table,
+    load_wide_table,
+    make_routing_problem,
+    simulate_logging,
+)
+from skroute.routers import DecoupledRouter, PolicyFallbackWarning
+from skroute.utils import load_router, save_router
+
+
+class _Payload:
+    """Unpickles by running a shell command that leaves a marker file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.fixture(scope="module")
+def problem_logs():
+    problem = make_routing_problem(n_samples=300, n_models=3, random_state=0)
+    logs = simulate_logging(
+        problem.X, problem.reward, problem.cost, models=problem.models, random_state=0
+    )
+    return problem, logs
+
+
+@pytest.fixture(scope="module")
+def routers(problem_logs):
+    _, logs = problem_logs
+    fitted = []
+    for router in (
+        CausalRouterClassifier(max_epochs=2, safety_check="off", random_state=0),
+        DecoupledRouter(),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PolicyFallbackWarning)
+            router.fit(
+                logs.X,
+                logs.action,
+                reward=logs.reward,
+                cost=logs.cost,
+                propensity=logs.propensity,
+            )
+        fitted.append(router)
+    return fitted
+
+
+@pytest.fixture
+def log_file(tmp_path, problem_logs):
+    _, logs = problem_logs
+    frame = pd.DataFrame(
+        {"model": logs.action, "quality": logs.reward, "cost": logs.cost}
+    )
+    frame.to_csv(tmp_path / "logs.csv", index=False)
+    np.save(tmp_path / "logs_emb.npy", logs.X)
+    return tmp_path / "logs.csv"
+
+
+class _RunThenReturn:
+    """Unpickles as ``(command result, router)[1]``: a genuine router."""
+
+    def __init__(self, marker, router):
+        self.marker, self.router = marker, router
+
+    def __reduce__(self):
+        return (operator.getitem, ((_Payload(self.marker), self.router), 1))
+
+
+def _hostile_router_file(tmp_path, router):
+    marker = tmp_path / "marker"
+    path = tmp_path / "router.pkl"
+    path.write_bytes(pickle.dumps(_RunThenReturn(marker, router)))
+    return path, marker
+
+
+def test_saved_routers_load_back_without_trust(tmp_path, routers, problem_logs):
+    _, logs = problem_logs
+    for router in routers:
+        path = tmp_path / f"{type(router).__name__}.pkl"
+        save_router(router, path)
+        restored = load_router(path)
+        np.testing.assert_array_equal(restored.predict(logs.X), router.predict(logs.X))
+
+
+def test_a_hostile_router_file_runs_nothing(tmp_path, routers, log_file, capsys):
+    path, marker = _hostile_router_file(tmp_path, routers[1])
+    with pytest.raises(ValueError, match="refused: the file asks for"):
+        load_router(path)
+    with pytest.raises(SystemExit, match="--trust-pickle"):
+        main(["evaluate", str(path), str(log_file)])
+    assert not marker.exists()
+    # Trust is the only way through, and it does run the file.
+    assert isinstance(load_router(path, trusted=True), DecoupledRouter)
+    assert marker.exists()
+
+
+def test_a_hostile_torch_state_inside_a_router_runs_nothing(
+    tmp_path, routers, monkeypatch
+):
+    # The skorch net keeps its torch state as pickled bytes of its own; they
+    # are read through the same restricted unpickler.
+    router = routers[0]
+    marker = tmp_path / "marker"
+    net_class = type(router.net_)
+    original = net_class.__getstate__
+
+    def hostile_state(self):
+        state = original(self)
+        state["__cuda_dependent_attributes__"] = pickle.dumps(
+            {"module_": _Payload(marker)}
+        )
+        return state
+
+    with monkeypatch.context() as patch:
+        patch.setattr(net_class, "__getstate__", hostile_state)
+        data = pickle.dumps(router)
+    path = tmp_path / "router.pkl"
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match="refused"):
+        load_router(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "load",
+    [
+        lambda path: load_logs(path, embeddings=np.zeros((3, 2))),
+        lambda path: load_wide_table(path),
+        lambda path: load_long_table(path),
+    ],
+    ids=["load_logs", "load_wide_table", "load_long_table"],
+)
+def test_pickled_tables_need_trust(tmp_path, load):
+    marker = tmp_path / "marker"
+    path = tmp_path / "table.pkl"
+    path.write_bytes(pickle.dumps(_Payload(marker)))
+    with pytest.raises(ValueError, match="trusted=True"):
+        load(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("command", ["fit", "evaluate", "benchmark"])
+def test_pickled_logs_and_tables_need_trust_on_the_command_line(
+    tmp_path, routers, command
+):
+    marker = tmp_path / "marker"
+    table = tmp_path / "logs.pkl"
+    table.write_bytes(pickle.dumps(_Payload(marker)))
+    np.save(tmp_path / "logs_emb.npy", np.zeros((3, 2)))
+    saved = tmp_path / "router.pkl"
+    save_router(routers[1], saved)
+    argv = {
+        "fit": ["fit", str(table), "--out", str(tmp_path / "out.pkl")],
+        "evaluate": ["evaluate", str(saved), str(table)],
+        "benchmark": ["benchmark", "--data", str(table)],
+    }[command]
+    with pytest.raises(SystemExit, match="--trust-pickle"):
+        main(argv)
+    assert not marker.exists()
+
+
+class _FailingFile:
+    """Stands in for pickle.dump: writes part of the router, then fails."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def __call__(self, obj, file, protocol=None):
+        file.write(b"partial")
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "error", [OSError(28, "No space left on device"), KeyboardInterrupt()]
+)
+def test_an_interrupted_save_keeps_the_previous_file(
+    tmp_path, routers, monkeypatch, error
+):
+    path = tmp_path / "router.pkl"
+    save_router(routers[0], path)
+    before = path.read_bytes()
+    with monkeypatch.context() as patch:
+        patch.setattr(pickle, "dump", _FailingFile(error))
+        with pytest.raises(type(error)):
+            save_router(routers[1], path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["router.pkl"]
+
+
+def test_fit_refuses_to_write_over_its_inputs(log_file, tmp_path):
+    before = log_file.read_bytes(), (tmp_path / "logs_emb.npy").read_bytes()
+    for out in (log_file, tmp_path / "logs_emb.npy"):
+        with pytest.raises(SystemExit, match="would destroy it"):
+            main(["fit", str(log_file), "--out", str(out), "--router", "decoupled"])
+    assert (log_file.read_bytes(), (tmp_path / "logs_emb.npy").read_bytes()) == before
+
+
+def test_fit_checks_the_out_folder_before_fitting(log_file, tmp_path, monkeypatch):
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted before checking --out")
+
+    monkeypatch.setattr(DecoupledRouter, "fit", no_fit)
+    with pytest.raises(SystemExit, match="no folder"):
+        main(
+            [
+                "fit",
+                str(log_file),
+                "--out",
+                str(tmp_path / "missing" / "r.pkl"),
+                "--router",
+                "decoupled",
+            ]
+        )
+
+
+def test_fit_says_when_it_replaces_a_router(log_file, tmp_path, capsys):
+    out = tmp_path / "r.pkl"
+    argv = ["fit", str(log_file), "--out", str(out), "--router", "decoupled"]
+    assert main(argv) == 0
+    assert "replaced" not in capsys.readouterr().err
+    assert main(argv) == 0
+    assert f"replaced {out}" in capsys.readouterr().err
+    assert isinstance(load_router(out), DecoupledRouter)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "not a readable router file"),
+        (None, "not a readable router file"),  # truncated
+        (pickle.dumps({"not": "a router"}), "holds a dict, not a skroute router"),
+    ],
+    ids=["empty", "truncated", "dict"],
+)
+def test_bad_router_files_get_one_line(tmp_path, routers, log_file, content, message):
+    path = tmp_path / "r.pkl"
+    if content is None:
+        save_router(routers[0], path)
+        content = path.read_bytes()[: len(path.read_bytes()) // 2]
+    path.write_bytes(content)
+    with pytest.raises(SystemExit, match=message) as info:
+        main(["evaluate", str(path), str(log_file)])
+    assert str(info.value.code).startswith("skroute: ")
+
+
+def test_ctrl_c_exits_with_130(log_file, tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(DecoupledRouter, "fit", interrupted)
+    out = tmp_path / "r.pkl"
+    code = main(["fit", str(log_file), "--out", str(out), "--router", "decoupled"])
+    assert code == 130
+    assert capsys.readouterr().err.strip() == "skroute: interrupted"
+    assert not out.exists()
+
+
+def test_an_unexpected_error_is_one_line_unless_debug(log_file, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("something inside broke")
+
+    monkeypatch.setattr(DecoupledRouter, "fit", broken)
+    argv = ["fit", str(log_file), "--out", str(tmp_path / "r.pkl")]
+    argv += ["--router", "decoupled"]
+    with pytest.raises(SystemExit, match="rerun with --debug"):
+        main(argv)
+    with pytest.raises(RuntimeError, match="something inside broke"):
+        main(["--debug", *argv])
+
+
+def _logs_csv(tmp_path, models, header=None):
+    rows = ["model,quality"] if header is None else [header]
+    rows += [f"{m},{i % 2}" for i, m in enumerate(models)]
+    path = tmp_path / "logs.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_csv_labels_are_read_as_strings(tmp_path):
+    path = _logs_csv(tmp_path, ["01", "1", "01", "1"])
+    logs = load_logs(path, embeddings=np.zeros((4, 2)))
+    assert sorted(set(logs.action.tolist())) == ["01", "1"]
+
+
+@pytest.mark.parametrize("label", ["NA", "nan", "null", "None", " "])
+def test_missing_labels_are_an_error(tmp_path, label):
+    path = _logs_csv(tmp_path, ["a", label, "b"])
+    with pytest.raises(
+        ValueError, match=r"missing or empty model labels .* rows \[1\]"
+    ):
+        load_logs(path, embeddings=np.zeros((3, 2)))
+
+
+def test_padded_labels_are_stripped_with_a_warning(tmp_path):
+    path = _logs_csv(tmp_path, ["a", " a", "b "])
+    with pytest.warns(UserWarning, match="padded with whitespace at rows \\[1, 2\\]"):
+        logs = load_logs(path, embeddings=np.zeros((3, 2)))
+    assert logs.action.tolist() == ["a", "a", "b"]
+
+
+def test_duplicate_headers_are_refused(tmp_path):
+    path = _logs_csv(tmp_path, ["a", "b"], header="model,model")
+    with pytest.raises(ValueError, match=r"\['model'\] appear more than once"):
+        load_logs(path, embeddings=np.zeros((2, 2)))
+
+
+def test_bad_csv_text_names_the_file(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("model,quality\ncaf\xe9,1\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin.csv: not UTF-8 text"):
+        load_logs(path, embeddings=np.zeros((1, 2)))
+
+
+def test_embedding_prefix_leaves_out_the_named_columns(log_file, tmp_path, capsys):
+    frame = pd.read_csv(log_file)
+    frame["q0"], frame["q1"] = 0.5, -0.5
+    wide = tmp_path / "prefixed.csv"
+    frame.to_csv(wide, index=False)
+    out = tmp_path / "r.pkl"
+    argv = ["fit", str(wide), "--embedding-prefix", "q", "--out", str(out)]
+    assert main([*argv, "--router", "decoupled"]) == 0
+    assert "leaves out 'quality' (--quality-column)" in capsys.readouterr().err
+    assert load_router(out).n_features_in_ == 2
