@@ -149,6 +149,7 @@ def test_benchmark_lambda_grids(table, tmp_path, lambdas, n_records):
         (["benchmark", "--cost-scale", "0"], "must be a positive number"),
         (["benchmark", "--seeds", "abc"], "must be a positive integer"),
         (["benchmark", "--cost-sensitivity", "-1"], "lambda must be"),
+        (["benchmark", "--threads", "100000"], "--threads 100000 exceeds the"),
         (["fit", "l.csv", "--out", "r", "--cost-range", "-1", "2"], "--cost-range"),
     ],
 )

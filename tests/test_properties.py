@@ -497,6 +497,7 @@ def test_logs_survive_a_round_trip_through_a_file(case):
             cost_column="cost",
             propensity_column="propensity",
             embedding_columns=["e0", "e1"],
+            trusted=True,
         )
     np.testing.assert_array_equal(loaded.action, table["model"].to_numpy())
     for name in ("quality", "cost", "propensity"):
@@ -808,7 +809,7 @@ BAD_INPUTS = [
         "ope n_bootstrap 0",
         lambda: _ope(interval="bootstrap", n_bootstrap=0),
         ValueError,
-        "n_bootstrap must be a positive int",
+        "n_bootstrap must be an int >= 2",
     ),
     (
         "ope overflow",
@@ -864,7 +865,161 @@ BAD_INPUTS = [
         TypeError,
         "cost_sensitivities must be numeric",
     ),
+    (
+        "ope n_bootstrap 1",
+        lambda: _ope(interval="bootstrap", n_bootstrap=1),
+        ValueError,
+        "n_bootstrap must be an int >= 2",
+    ),
+    (
+        "fit y NaN",
+        lambda: _fit_first(y=np.where(np.arange(60) == 3, None, _Y.astype(object))),
+        ValueError,
+        "y holds missing model labels (None, NaN or '') at rows [3]",
+    ),
+    (
+        "fit reward ragged",
+        lambda: _fit_first(reward=[0.5] * 59 + [[0.5, 0.5]]),
+        ValueError,
+        "reward is ragged",
+    ),
+    (
+        "fit cost ragged",
+        lambda: _fit_first(cost=[[1.0, 2.0]] * 59 + [[1.0]]),
+        ValueError,
+        "cost is ragged",
+    ),
+    (
+        "fit propensity ragged",
+        lambda: _fit_first(propensity=[0.5] * 59 + [[0.5, 0.5]]),
+        ValueError,
+        "propensity is ragged",
+    ),
+    (
+        "fit sample_weight ragged",
+        lambda: _fit_first(sample_weight=[1.0] * 59 + [[1.0, 1.0]]),
+        ValueError,
+        "sample_weight is ragged",
+    ),
+    (
+        "fit reward complex",
+        lambda: _fit_first(reward=_REWARD + 1j),
+        TypeError,
+        "reward must be numeric (real numbers); got complex numbers",
+    ),
+    (
+        "fit X dates",
+        lambda: _fit_first(X=np.zeros((60, 2), dtype="datetime64[D]")),
+        TypeError,
+        "X must hold real numbers (query features); got dates",
+    ),
+    (
+        "fit X durations",
+        lambda: _fit_first(X=np.zeros((60, 2), dtype="timedelta64[s]")),
+        TypeError,
+        "X must hold real numbers (query features); got dates or durations",
+    ),
+    (
+        "fit reward strings",
+        lambda: _fit_first(reward=_REWARD.astype(str)),
+        TypeError,
+        "reward must be numeric",
+    ),
+    (
+        "fit propensity just above 1",
+        lambda: _fit_first(propensity=np.full(60, 1.0000001)),
+        ValueError,
+        "got 1.0000001 at rows",
+    ),
+    *[
+        (
+            f"fit device {device}",
+            lambda device=device: _fit_first_with(device=device),
+            ValueError,
+            f"device={device!r} is not supported",
+        )
+        for device in ("mps", "xla", "meta")
+    ],
+    (
+        "fit cv folds that train on their test rows",
+        lambda: _fit_first_with(cv=_OverlappingFolds()),
+        ValueError,
+        "cv: fold 0 trains on",
+    ),
+    (
+        "interval geometric grid of 2000 intervals",
+        lambda: (
+            clone(tiny_routers()[1])
+            .set_params(n_intervals=2000, spacing="geometric")
+            ._cost_grid()
+        ),
+        ValueError,
+        "use at most 40 intervals",
+    ),
+    (
+        "interval n_intervals 5000",
+        lambda: _fit_interval_with(n_intervals=5000),
+        ValueError,
+        "'n_intervals' parameter",
+    ),
+    *[
+        (
+            f"interval lambda {kind}",
+            lambda values=values: _FITTED_INTERVAL().predict(
+                _X, cost_sensitivity=values
+            ),
+            TypeError,
+            "cost_sensitivity must be a number or an array of real numbers",
+        )
+        for kind, values in (
+            ("bool", np.ones(60, dtype=bool)),
+            ("strings", np.full(60, "0.1")),
+            ("durations", np.zeros(60, dtype="timedelta64[s]")),
+            ("complex", 0.1 + 1j),
+        )
+    ],
+    (
+        "interval mixture of several budgets",
+        lambda: _FITTED_INTERVAL().cost_sensitivity_for_budget(
+            _X, _Y, reward=_REWARD, cost=_LOGS["cost"], budget=[1.0, 2.0], mixture=True
+        ),
+        ValueError,
+        "mixture=True takes one budget",
+    ),
+    (
+        "interval budget list with a negative",
+        lambda: _FITTED_INTERVAL().cost_sensitivity_for_budget(
+            _X, _Y, reward=_REWARD, cost=_LOGS["cost"], budget=[1.0, -2.0]
+        ),
+        ValueError,
+        "budget must be a positive number or a 1-D sequence",
+    ),
 ]
+
+
+class _OverlappingFolds:
+    """A splitter whose training rows include its test rows."""
+
+    def split(self, X, y=None, groups=None):
+        rows = np.arange(len(X))
+        yield rows[:40], rows[:30]
+        yield rows[20:], rows[30:]
+
+    def get_n_splits(self, *args, **kwargs):
+        return 2
+
+
+def _fit_first_with(**params):
+    data = make_logs()
+    router = clone(tiny_routers()[0]).set_params(**params)
+    return router.fit(data.pop("X"), data.pop("y"), **data)
+
+
+def _fit_interval_with(**params):
+    data = make_logs()
+    router = clone(tiny_routers()[1]).set_params(**params)
+    return router.fit(data.pop("X"), data.pop("y"), **data)
+
 
 _CURVE = cost_quality_curve([1.0, 2.0], [0.5, 0.7])
 
@@ -922,11 +1077,14 @@ def _saved(table, name, folder):
 
 def _load_logs(table, name="logs.csv", **options):
     options.setdefault("embedding_columns", ["e0", "e1"])
+    # These pickles are written here: they are trusted.
+    options.setdefault("trusted", name.endswith(".pkl"))
     with tempfile.TemporaryDirectory() as folder:
         return load_logs(_saved(table, name, folder), **options)
 
 
 def _load_wide(table, name="table.csv", **options):
+    options.setdefault("trusted", name.endswith(".pkl"))
     with tempfile.TemporaryDirectory() as folder:
         return load_wide_table(_saved(table, name, folder), **options)
 
@@ -940,7 +1098,9 @@ def _long_table(**changes):
         }
     )
     with tempfile.TemporaryDirectory() as folder:
-        return load_long_table(_saved(table.assign(**changes), "long.pkl", folder))
+        return load_long_table(
+            _saved(table.assign(**changes), "long.pkl", folder), trusted=True
+        )
 
 
 LOADER_AND_FORMULA_CASES = [
@@ -1023,7 +1183,7 @@ LOADER_AND_FORMULA_CASES = [
     ),
     (
         "load_wide_table pickle of a list",
-        lambda: load_wide_table(_pickled_list()),
+        lambda: load_wide_table(_pickled_list(), trusted=True),
         ValueError,
         "table",
         "AttributeError on .columns",

@@ -52,4 +52,12 @@ def make_folds(action, cv, random_state):
             "that each row gets one cross-fitted estimate; "
             f"{type(splitter).__name__} does not."
         )
+    for index, (train, test) in enumerate(folds):
+        shared = np.intersect1d(train, test).size
+        if shared:
+            raise ValueError(
+                f"cv: fold {index} trains on {shared} of the rows it predicts, so "
+                "nothing would be cross-fitted; pass a splitter whose training "
+                "rows exclude its test rows (as KFold's do)."
+            )
     return folds

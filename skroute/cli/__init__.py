@@ -2,6 +2,7 @@
 
 import argparse
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -218,6 +219,12 @@ def _benchmark(args):
     if args.data is None and given:
         options = ", ".join("--" + name.replace("_", "-") for name in given)
         raise SystemExit(f"skroute: {options} apply to a table; pass --data too")
+    cores = os.cpu_count() or 1
+    if args.threads > cores:
+        raise SystemExit(
+            f"skroute: --threads {args.threads} exceeds the {cores} cores of this "
+            f"machine; use at most {cores} (1 is usually fastest)"
+        )
     with _thread_limits(args.threads):
         records = _run(args)
     source = "Generated routing problem" if args.data is None else args.data

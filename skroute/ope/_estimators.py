@@ -372,9 +372,12 @@ def estimate_policy_value(
     if interval == "bootstrap" and (
         isinstance(n_bootstrap, bool)
         or not isinstance(n_bootstrap, numbers.Integral)
-        or n_bootstrap < 1
+        or n_bootstrap < 2
     ):
-        raise ValueError(f"n_bootstrap must be a positive int; got {n_bootstrap!r}.")
+        raise ValueError(
+            "n_bootstrap must be an int >= 2 (an interval needs two replicates "
+            f"or more; 1000 is usual); got {n_bootstrap!r}."
+        )
     if min_propensity is not None:
         if isinstance(min_propensity, bool) or not isinstance(
             min_propensity, numbers.Real
@@ -464,7 +467,8 @@ def estimate_policy_value(
         outside = ~((propensity > 0) & (propensity <= 1))
         if outside.any():
             raise ValueError(
-                f"propensity must be in (0, 1]; got {propensity[outside][0]:g} at row "
+                f"propensity must be in (0, 1]; got {float(propensity[outside][0])!r} "
+                "at row "
                 f"{np.flatnonzero(outside)[0]}."
             )
         diagnostics = importance_weight_diagnostics(

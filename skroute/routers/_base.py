@@ -21,6 +21,7 @@ from skroute.utils import (
     persisted_state,
     restored_state,
 )
+from skroute.utils._validation import check_time_arrays, check_y_labels
 
 _LOGGED_ARRAYS = {"reward": True, "cost": True, "propensity": True}
 
@@ -122,6 +123,8 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
         """Check settings that parameter constraints cannot express (before fitting)."""
 
     def _validate_logs(self, X, y, reward, cost, propensity, sample_weight, reset=True):
+        check_y_labels(y)
+        check_time_arrays(X)
         with naming_array_errors("X", others=("y",)):
             X, y = validate_data(
                 self, X, y, dtype=[np.float64, np.float32], reset=reset, y_numeric=False
@@ -197,6 +200,7 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
 
     def _check_X(self, X):
         check_is_fitted(self)
+        check_time_arrays(X)
         with naming_array_errors("X"):
             X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         check_feature_range(X)

@@ -34,8 +34,9 @@ from skroute.routers._selection import (
 )
 from skroute.utils import check_hidden_layer_sizes, check_numeric
 
-# Heads whose scores are affine in lambda over the whole range.
-_AFFINE_HEADS = ("quality", "affine")
+# Geometric grids from 0 halve the first interval n_intervals - 1 times; past
+# this many, it is below 1e-12 of the range.
+_MAX_HALVINGS = 40
 
 
 @dataclass(frozen=True)
@@ -195,8 +196,9 @@ class IntervalCostRouter(NeuralRouter):
     ----------
     cost_range : (float, float), default=(0.0, 1.0)
         ``(lambda_min, lambda_max)``, with ``0 <= lambda_min < lambda_max``.
-    n_intervals : int, default=8
-        Number of intervals of the grid over ``cost_range``. With
+    n_intervals : int in [1, 1000], default=8
+        Number of intervals of the grid over ``cost_range`` (at most 40 for a
+        geometric grid from 0). With
         ``heads="quality"`` or ``"affine"`` the grid places the training
         draws of ``lambda`` and the points the policy is judged at; with
         ``"independent"`` heads it also places the heads.
@@ -294,7 +296,7 @@ n_jobs, random_state, verbose
             if k != "validation_fraction"
         },
         "cost_range": ["array-like"],
-        "n_intervals": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_intervals": [Interval(numbers.Integral, 1, 1000, closed="both")],
         "grid": [None, "array-like"],
         "out_of_range": [StrOptions({"error", "clip"})],
         "spacing": [StrOptions({"auto", "linear", "geometric"})],
@@ -423,6 +425,13 @@ n_jobs, random_state, verbose
             return _grid_from_switches(switches, low, high, self.n_intervals)
         if low > 0:
             return np.geomspace(low, high, self.n_intervals + 1)
+        if self.n_intervals > _MAX_HALVINGS:
+            raise ValueError(
+                f"n_intervals={self.n_intervals} with spacing='geometric' from 0 "
+                f"halves the first interval {self.n_intervals - 1} times, to "
+                f"{high * 0.5 ** (self.n_intervals - 1):.3g}; use at most "
+                f"{_MAX_HALVINGS} intervals, or spacing='auto' or 'linear'."
+            )
         # From 0: halve the interval width down from the top of the range.
         steps = high * 0.5 ** np.arange(self.n_intervals - 1, -1, -1)
         return np.concatenate([[0.0], steps])
@@ -672,6 +681,12 @@ n_jobs, random_state, verbose
             raise TypeError(
                 "cost_sensitivity must be a number or an array of numbers; got "
                 f"{cost_sensitivity!r}."
+            )
+        raw = np.asarray(cost_sensitivity)
+        if raw.dtype.kind not in "iuf" and raw.dtype.kind != "O":
+            raise TypeError(
+                "cost_sensitivity must be a number or an array of real numbers; got "
+                f"values of type {raw.dtype}."
             )
         try:
             values = np.asarray(cost_sensitivity, dtype=np.float64)

@@ -95,6 +95,11 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
                 f"device={self.device!r} is not a torch device; use 'cpu', 'cuda' or "
                 "'cuda:<index>'."
             ) from exc
+        if device.type not in ("cpu", "cuda"):
+            raise ValueError(
+                f"device={self.device!r} is not supported: skroute's policy "
+                "networks train on 'cpu' or 'cuda' (router.set_params(device='cpu'))."
+            )
         if device.type == "cuda" and (
             not torch.cuda.is_available()
             or (device.index or 0) >= torch.cuda.device_count()

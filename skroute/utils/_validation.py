@@ -24,15 +24,44 @@ def _rows(mask, limit=10):
 
 
 def _as_float_array(values, name):
-    """Convert ``values`` to a float64 array or raise a TypeError naming it."""
+    """Convert ``values`` to a float64 array or raise a TypeError naming it.
+
+    Complex numbers, dates, durations and strings are refused rather than
+    cast (numpy would drop an imaginary part, or read "0.1" as a number).
+    """
     try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"{name} must be numeric; got values of type "
-            f"{np.asarray(values).dtype}. Convert {name} to numbers first."
+        raw = np.asarray(values)
+    except ValueError as exc:
+        raise ValueError(
+            f"{name} is ragged: its rows hold different numbers of values; pass "
+            "one number per row, or a rectangular array."
         ) from exc
-    return array
+    if raw.dtype.kind == "O":
+        try:
+            raw = np.asarray(values, dtype=np.float64)
+        except ValueError as exc:
+            if "inhomogeneous" in str(exc) or "sequence" in str(exc):
+                raise ValueError(
+                    f"{name} is ragged: its rows hold different numbers of values; "
+                    "pass one number per row, or a rectangular array."
+                ) from exc
+            raise TypeError(
+                f"{name} must be numeric; got values of type object. Convert "
+                f"{name} to numbers first."
+            ) from exc
+        except TypeError as exc:
+            raise TypeError(
+                f"{name} must be numeric; got values of type object. Convert "
+                f"{name} to numbers first."
+            ) from exc
+    kinds = {"c": "complex numbers", "M": "dates", "m": "durations"}
+    if raw.dtype.kind in kinds or raw.dtype.kind in "USV":
+        what = kinds.get(raw.dtype.kind, f"values of type {raw.dtype}")
+        raise TypeError(
+            f"{name} must be numeric (real numbers); got {what}. Convert {name} "
+            "to numbers first."
+        )
+    return raw.astype(np.float64, copy=False)
 
 
 def check_finite(array, name):
@@ -117,6 +146,35 @@ def naming_array_errors(name="X", others=()):
         if re.search(rf"\b({names})\b", message) is None:
             raise type(exc)(f"{name}: {message}") from exc
         raise
+
+
+def check_y_labels(y):
+    """Refuse missing model labels in ``y`` before anything else reads it."""
+    try:
+        labels = np.asarray(y)
+    except ValueError:
+        return
+    if labels.ndim == 1:
+        missing = _missing_labels(labels)
+        if missing.any():
+            raise ValueError(
+                f"y holds missing model labels (None, NaN or '') at rows "
+                f"{_rows(missing)}; drop those rows or fill in the model that "
+                "answered."
+            )
+
+
+def check_time_arrays(X, name="X"):
+    """Refuse dates and durations, which array checks would cast to numbers."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or isinstance(dtypes, np.dtype):
+        dtypes = [getattr(X, "dtype", None)]
+    kinds = {d.kind for d in dtypes if isinstance(d, np.dtype)}
+    if kinds & {"M", "m"}:
+        raise TypeError(
+            f"{name} must hold real numbers (query features); got dates or "
+            "durations. Encode them as numbers first."
+        )
 
 
 def check_cv_folds(action, cv):
@@ -329,7 +387,7 @@ def check_logged_outcomes(
         if outside.any():
             first = propensity[outside][0]
             raise ValueError(
-                f"propensity must be in (0, 1]; got {first:g} at rows "
+                f"propensity must be in (0, 1]; got {float(first)!r} at rows "
                 f"{_rows(outside)}. Pass the probability with which the logging "
                 "policy chose the logged model, or omit propensity to estimate it."
             )
