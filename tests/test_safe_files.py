@@ -338,3 +338,72 @@ def test_embedding_prefix_leaves_out_the_named_columns(log_file, tmp_path, capsy
     assert main([*argv, "--router", "decoupled"]) == 0
     assert "leaves out 'quality' (--quality-column)" in capsys.readouterr().err
     assert load_router(out).n_features_in_ == 2
+
+
+def test_a_router_killed_while_saving_leaves_the_previous_file(tmp_path, routers):
+    # A process killed outright (SIGKILL) in the middle of the write: the
+    # rename never happens, so the target keeps the previous router's bytes.
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    path = tmp_path / "router.pkl"
+    save_router(routers[0], path)
+    before = path.read_bytes()
+    started = tmp_path / "started"
+    script = textwrap.dedent(
+        f"""
+        import pathlib, pickle, time
+        from skroute.routers import DecoupledRouter
+        from skroute.utils import save_router
+
+        def slow_dump(obj, file, protocol=None):
+            file.write(b"partial")
+            file.flush()
+            pathlib.Path({str(started)!r}).touch()
+            time.sleep(60)
+
+        pickle.dump = slow_dump
+        save_router(DecoupledRouter(), {str(path)!r})
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert process.poll() is None, "the saving process ended early"
+            assert time.monotonic() < deadline, "the save never started"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert path.read_bytes() == before
+    # What a killed process can leave is a hidden temporary file, never a
+    # partial router under the target's name.
+    leftovers = {p.name for p in tmp_path.iterdir()} - {"router.pkl", "started"}
+    assert all(name.startswith(".skroute-router.pkl-") for name in leftovers)
+
+
+def test_parquet_without_an_engine_says_what_to_install(tmp_path, monkeypatch):
+    path = tmp_path / "logs.parquet"
+    path.write_bytes(b"PAR1")
+
+    def no_engine(*args, **kwargs):
+        raise ImportError("Unable to find a usable engine")
+
+    monkeypatch.setattr(pd, "read_parquet", no_engine)
+    with pytest.raises(
+        ValueError, match=r"logs.parquet: reading parquet needs pyarrow"
+    ):
+        load_logs(path, embeddings=np.zeros((1, 2)))
+
+
+def test_a_malformed_csv_names_the_file(tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_text("model,quality\na,1\nb,0,7,8\n")
+    with pytest.raises(ValueError, match=r"broken.csv: not a well-formed CSV table"):
+        load_logs(path, embeddings=np.zeros((2, 2)))
