@@ -78,21 +78,32 @@ def test_clipping_is_explicit_and_reported():
     assert result.diagnostics["max_weight"] == pytest.approx(2.0)
 
 
-def test_one_bootstrap_replicate_gives_a_nan_interval_not_an_error():
+def test_one_bootstrap_replicate_is_an_error_not_a_nan_interval():
+    # One replicate cannot give an interval; it once returned (nan, nan).
     rng = np.random.default_rng(0)
     action = rng.integers(3, size=50)
-    value = estimate_policy_value(
+    with pytest.raises(ValueError, match="n_bootstrap must be an int >= 2"):
+        estimate_policy_value(
+            np.zeros(50, int),
+            action,
+            rng.uniform(size=50),
+            propensity=np.full(50, 1 / 3),
+            method="ipw",
+            interval="bootstrap",
+            n_bootstrap=1,
+            random_state=0,
+        )
+    two = estimate_policy_value(
         np.zeros(50, int),
         action,
         rng.uniform(size=50),
         propensity=np.full(50, 1 / 3),
         method="ipw",
         interval="bootstrap",
-        n_bootstrap=1,
+        n_bootstrap=2,
         random_state=0,
     )
-    assert np.isfinite(value.estimate)
-    assert np.isnan(value.confidence_interval).all()
+    assert np.isfinite(two.estimate)
 
 
 def test_bootstrap_interval_agrees_with_normal_interval():

@@ -407,3 +407,9 @@ def test_a_malformed_csv_names_the_file(tmp_path):
     path.write_text("model,quality\na,1\nb,0,7,8\n")
     with pytest.raises(ValueError, match=r"broken.csv: not a well-formed CSV table"):
         load_logs(path, embeddings=np.zeros((2, 2)))
+
+
+def test_embeddings_beyond_float32_are_not_called_infinite(tmp_path):
+    path = _logs_csv(tmp_path, ["a", "b"])
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        load_logs(path, embeddings=np.array([[1e39, 0.0], [0.0, 1.0]]))

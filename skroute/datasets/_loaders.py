@@ -197,15 +197,22 @@ def _load_embeddings(embeddings, n_rows, path):
     source = embeddings
     if isinstance(embeddings, (str, Path)):
         embeddings = np.load(embeddings)
-    array = check_numeric(embeddings, f"{path}: the embeddings").astype(np.float32)
+    array = check_numeric(embeddings, f"{path}: the embeddings")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{path}: the embeddings contain NaN or infinity.")
+    beyond = np.abs(array) > np.finfo(np.float32).max
+    if beyond.any():
+        raise ValueError(
+            f"{path}: the embeddings hold values up to {np.abs(array).max():.3g}, "
+            "beyond float32's range (3.4e+38) in which they are used; rescale them."
+        )
+    array = array.astype(np.float32)
     if array.ndim != 2 or array.shape[0] != n_rows:
         raise ValueError(
             f"{path}: the table has {n_rows} rows but the embeddings "
             f"({source if isinstance(source, (str, Path)) else 'array'}) have shape "
             f"{array.shape}; they must be row-aligned with the table."
         )
-    if not np.isfinite(array).all():
-        raise ValueError(f"{path}: the embeddings contain NaN or infinity.")
     return array
 
 

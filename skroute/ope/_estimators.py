@@ -467,8 +467,9 @@ def estimate_policy_value(
         outside = ~((propensity > 0) & (propensity <= 1))
         if outside.any():
             raise ValueError(
-                f"propensity must be in (0, 1]; got {float(propensity[outside][0])!r} "
-                "at row "
+                "propensity must be in (0, 1]; got "
+                f"{np.format_float_positional(float(propensity[outside][0]), trim='-')}"
+                " at row "
                 f"{np.flatnonzero(outside)[0]}."
             )
         diagnostics = importance_weight_diagnostics(

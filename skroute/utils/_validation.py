@@ -64,6 +64,11 @@ def _as_float_array(values, name):
     return raw.astype(np.float64, copy=False)
 
 
+def _exact(value):
+    """A number as written, to its last significant digit (1.0000001, not 1)."""
+    return np.format_float_positional(float(value), trim="-")
+
+
 def check_finite(array, name):
     """Raise a ValueError naming ``name`` and the rows holding NaN or infinity."""
     bad = ~np.isfinite(array)
@@ -387,7 +392,7 @@ def check_logged_outcomes(
         if outside.any():
             first = propensity[outside][0]
             raise ValueError(
-                f"propensity must be in (0, 1]; got {float(first)!r} at rows "
+                f"propensity must be in (0, 1]; got {_exact(first)} at rows "
                 f"{_rows(outside)}. Pass the probability with which the logging "
                 "policy chose the logged model, or omit propensity to estimate it."
             )
