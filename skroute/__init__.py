@@ -15,7 +15,7 @@ _ROUTERS = (
     "RandomRouter",
 )
 
-__all__ = [*_ROUTERS, "__version__"]
+__all__ = [*_ROUTERS, "__version__", "load_exported"]
 
 
 def __getattr__(name):
@@ -23,6 +23,10 @@ def __getattr__(name):
         from skroute import routers
 
         return getattr(routers, name)
+    if name == "load_exported":
+        from skroute.serving import load_exported
+
+        return load_exported
     raise AttributeError(f"module 'skroute' has no attribute {name!r}")
 
 

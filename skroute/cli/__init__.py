@@ -6,7 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-from skroute.cli._logs import ROUTERS, evaluate_command, fit_command
+from skroute import __version__
+from skroute.cli._logs import ROUTERS, evaluate_command, fit_command, route_command
 from skroute.utils import check_cost_sensitivity
 
 
@@ -57,6 +58,13 @@ def _log_arguments(parser):
         "--propensity-column",
         help="the logging probability of the logged model (estimated when absent)",
     )
+    parser.add_argument(
+        "--cost-scale",
+        type=_positive_float,
+        default=1.0,
+        help="multiply the cost column, e.g. 1000 for USD per 1,000 queries, so "
+        "that lambda reads as quality given up per unit of cost (default 1)",
+    )
     parser.add_argument("--random-state", type=int, default=0)
     _trust_argument(parser)
 
@@ -81,6 +89,7 @@ def build_parser():
         action="store_true",
         help="print the full traceback of an unexpected error",
     )
+    parser.add_argument("--version", action="version", version=f"skroute {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     bench = commands.add_parser(
         "benchmark",
@@ -166,6 +175,11 @@ def build_parser():
     )
     fit.add_argument("--router", choices=ROUTERS, default="causal")
     fit.add_argument(
+        "--export",
+        help="also write the router as a .npz of arrays, served by `skroute "
+        "route` or skroute.load_exported with numpy alone",
+    )
+    fit.add_argument(
         "--cost-sensitivity",
         type=_lambda,
         default=0.0,
@@ -201,10 +215,38 @@ def build_parser():
         type=_positive_float,
         help="clip the logged (or estimated) propensities below at this value",
     )
+
+    route = commands.add_parser(
+        "route",
+        help="route queries with a saved or exported router: one model per row",
+    )
+    route.add_argument(
+        "router_file",
+        help="a router saved by `skroute fit` (.pkl) or exported with "
+        "router.export / fit --export (.npz, served with numpy alone)",
+    )
+    route.add_argument(
+        "queries",
+        help="the query embeddings: a .npy file, or a table (CSV or parquet) "
+        "with --embedding-prefix",
+    )
+    route.add_argument(
+        "--embedding-prefix",
+        help="take the embedding from the table columns whose names start with this",
+    )
+    route.add_argument(
+        "--cost-sensitivity",
+        type=_lambda,
+        help="lambda (default: the router's own)",
+    )
+    route.add_argument(
+        "--out", required=True, help="the CSV file to write, one route per row"
+    )
+    _trust_argument(route)
     return parser
 
 
-def _benchmark(args):
+def benchmark_command(args):
     from skroute.cli._benchmark import format_results, plot_results, write_results
 
     out = None if args.out is None else Path(args.out)
@@ -271,19 +313,37 @@ def _run(args):
     )
 
 
+def _format_warning(message, category, filename, lineno, line=None):
+    """Warnings on the command line: one line each, no source location."""
+    return f"skroute: {category.__name__}: {message}\n"
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    import warnings
+
+    formatted = warnings.formatwarning
+    warnings.formatwarning = _format_warning
+    try:
+        return _main(args)
+    finally:
+        warnings.formatwarning = formatted
+
+
+def _main(args):
     try:
         if args.command == "benchmark":
-            _benchmark(args)
+            benchmark_command(args)
         elif args.command == "fit":
             fit_command(args, sys.stdout)
         elif args.command == "evaluate":
             evaluate_command(args, sys.stdout)
+        elif args.command == "route":
+            route_command(args, sys.stdout)
     except KeyboardInterrupt:
         print("skroute: interrupted", file=sys.stderr)
         return 130
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, ImportError) as exc:
         if args.debug:
             raise
         raise SystemExit(f"skroute: {_message(exc)}") from None

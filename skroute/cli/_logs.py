@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 
-from skroute.cli._benchmark import _find_embeddings
 from skroute.datasets import load_logs
 from skroute.datasets._loaders import _read_table
 from skroute.metrics._policy_value import _LoggedEvaluation
@@ -27,9 +26,33 @@ def _named_columns(args):
     }
 
 
+_COLUMN_OPTIONS = {
+    "model": "--model-column",
+    "quality": "--quality-column",
+    "cost": "--cost-column",
+    "propensity": "--propensity-column",
+}
+
+
 def read_logs(args):
     """The log file named on the command line, as a :func:`load_logs` Bunch."""
     path = Path(args.logs)
+    if not path.exists():
+        raise ValueError(f"{path}: no such file (the log file).")
+    try:
+        logs = _read_logs(args, path)
+    except ValueError as exc:
+        message = str(exc)
+        for what, option in _COLUMN_OPTIONS.items():
+            if f"missing {what} column" in message:
+                raise ValueError(f"{message} Name it with {option}.") from None
+        raise
+    if logs.cost is not None and args.cost_scale != 1.0:
+        logs.cost = logs.cost * args.cost_scale
+    return logs
+
+
+def _read_logs(args, path):
     embedding_columns = embeddings = None
     if args.embedding_prefix is not None:
         if args.embeddings is not None:
@@ -58,6 +81,8 @@ def read_logs(args):
                 f"{args.embedding_prefix!r} (the columns are {header})."
             )
     else:
+        from skroute.cli._benchmark import _find_embeddings
+
         embeddings = args.embeddings or _find_embeddings(path)
     return load_logs(
         path,
@@ -91,6 +116,8 @@ def check_out(args):
     else:
         found = None
         if args.embedding_prefix is None:
+            from skroute.cli._benchmark import _find_embeddings
+
             try:
                 found = _find_embeddings(Path(args.logs))
             except (OSError, ValueError):
@@ -150,6 +177,8 @@ def fit_command(args, out):
     save_router(router, target)
     if replaced:
         print(f"skroute: replaced {target}", file=sys.stderr)
+    if args.export is not None:
+        router.export(args.export)
     shares = _shares(router.classes_, logs.action)
     print(
         f"fitted {router!r} on {logs.X.shape[0]} logged rows of {args.logs} "
@@ -216,3 +245,68 @@ def evaluate_command(args, out):
         )
     print(f"  the logging policy's observed utility: {observed.mean():.4f}", file=out)
     print(f"  routes: {_shares(router.classes_, chosen)}", file=out)
+
+
+def _load_queries(args):
+    path = Path(args.queries)
+    if not path.exists():
+        raise ValueError(f"{path}: no such file (the queries to route).")
+    if path.suffix.lower() == ".npy":
+        if args.embedding_prefix is not None:
+            raise ValueError("--embedding-prefix applies to a table, not a .npy file.")
+        return np.load(path, allow_pickle=False)
+    if args.embedding_prefix is None:
+        raise ValueError(
+            f"{path}: a table of queries needs --embedding-prefix (the columns of "
+            "the embedding), or pass the embeddings as a .npy file."
+        )
+    table = _read_table(path, trusted=args.trust_pickle)
+    columns = [c for c in table.columns if c.startswith(args.embedding_prefix)]
+    if not columns:
+        raise ValueError(
+            f"{path}: no column starts with --embedding-prefix "
+            f"{args.embedding_prefix!r} (the columns are {list(table.columns)})."
+        )
+    from skroute.utils import check_numeric
+
+    return check_numeric(table[columns].to_numpy(), f"{path}: the embedding columns")
+
+
+def route_command(args, out):
+    """Route the queries of a file with a saved or exported router."""
+    path = Path(args.router_file)
+    if not path.exists():
+        raise ValueError(f"{path}: no such file (the router).")
+    X = _load_queries(args)
+    if path.suffix.lower() == ".npz":
+        from skroute.serving import load_exported
+
+        router = load_exported(path)
+        takes_lambda = router.router == "IntervalCostRouter"
+    else:
+        from skroute.routers import IntervalCostRouter
+        from skroute.utils import load_router
+
+        router = load_router(path, trusted=args.trust_pickle)
+        takes_lambda = isinstance(router, IntervalCostRouter)
+    if args.cost_sensitivity is not None and not takes_lambda:
+        raise ValueError(
+            "--cost-sensitivity applies to an interval router; this router was "
+            "fitted at one lambda (refit it to change it)."
+        )
+    if takes_lambda:
+        routes = router.predict(X, cost_sensitivity=args.cost_sensitivity)
+    else:
+        routes = router.predict(X)
+    import pandas
+
+    target = Path(args.out)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"--out {args.out}: no folder {folder}; create it first.")
+    pandas.DataFrame({"model": routes}).to_csv(target, index=False)
+    print(
+        f"routed {len(routes)} queries with {path}: "
+        f"{_shares(router.classes_, routes)}; written to {target}",
+        file=out,
+    )

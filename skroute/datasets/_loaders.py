@@ -159,7 +159,10 @@ def _label_column(table, column, path, what):
 def _numeric_column(table, column, path, what):
     pandas = _pandas()
     if column not in table.columns:
-        raise ValueError(f"{path}: missing {what} column {column!r}.")
+        raise ValueError(
+            f"{path}: missing {what} column {column!r}; the columns are "
+            f"{list(table.columns)}."
+        )
     values = pandas.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values)
     if bad.any():

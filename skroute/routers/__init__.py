@@ -1,5 +1,6 @@
 """Public routers: the causal router and the baselines it is compared with."""
 
+from skroute.routers._base import CostScaleWarning
 from skroute.routers._baselines import (
     BestSingleModelRouter,
     DecoupledRouter,
@@ -12,6 +13,7 @@ from skroute.routers._selection import PolicyFallbackWarning
 __all__ = [
     "BestSingleModelRouter",
     "CausalRouterClassifier",
+    "CostScaleWarning",
     "DecoupledRouter",
     "IntervalCostRouter",
     "PolicyFallbackWarning",

@@ -1,6 +1,7 @@
 """Shared base of every router: validation of logs, fit/score contract, predictions."""
 
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,10 @@ class LoggedData:
         return self.reward.ndim == 2
 
 
+class CostScaleWarning(UserWarning):
+    """The cost sensitivity makes cost, or quality, negligible in the utility."""
+
+
 class BaseRouter(ClassifierMixin, BaseEstimator):
     """Base class of routers: ``fit(X, y, *, reward, cost, propensity)``.
 
@@ -112,6 +117,7 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
                 sample_weight=logs.sample_weight,
             )
             self.classes_ = classes
+            self._warn_cost_scale(logs)
             self._fit(logs)
         except BaseException:
             self.__dict__.clear()
@@ -121,6 +127,45 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
 
     def _check_fit_settings(self):
         """Check settings that parameter constraints cannot express (before fitting)."""
+
+    def _cost_sensitivities(self):
+        """The lambdas this router will route at (for the cost-scale check)."""
+        value = getattr(self, "cost_sensitivity", None)
+        return () if value is None else (float(value),)
+
+    def _warn_cost_scale(self, logs):
+        """Warn when lambda makes cost negligible beside quality, or the reverse."""
+        values = [v for v in self._cost_sensitivities() if v > 0]
+        if logs.cost is None or not values:
+            return
+        quality = float(np.std(logs.reward))
+        cost = float(np.std(logs.cost))
+        if quality <= 0 or cost <= 0:
+            return
+        balance = quality / cost
+        largest, smallest = max(values), min(values)
+        advice = (
+            f"lambda = {balance:.3g} weighs the spread of cost ({cost:.3g}) like "
+            f"that of quality ({quality:.3g}); or express cost in larger units "
+            "(e.g. per 1,000 queries: skroute --cost-scale 1000)."
+        )
+        if largest * cost < 0.01 * quality:
+            warnings.warn(
+                f"cost_sensitivity={largest:g} makes cost negligible: lambda times "
+                f"the spread of cost is {largest * cost / quality:.2%} of the spread "
+                f"of quality, so routes will hardly change with cost. {advice}",
+                CostScaleWarning,
+                stacklevel=3,
+            )
+        elif smallest * cost > 100 * quality:
+            warnings.warn(
+                f"cost_sensitivity={smallest:g} makes quality negligible: lambda "
+                f"times the spread of cost is {smallest * cost / quality:.3g} times "
+                "the spread of quality, so routes will go to the cheapest model. "
+                f"{advice}",
+                CostScaleWarning,
+                stacklevel=3,
+            )
 
     def _validate_logs(self, X, y, reward, cost, propensity, sample_weight, reset=True):
         check_y_labels(y)
@@ -219,6 +264,27 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
                 "lower cost_sensitivity."
             )
         return scores
+
+    def export(self, path):
+        """Write the fitted router for serving with numpy alone.
+
+        The file (``.npz``) holds the weights of the policy network and of
+        the outcome models as arrays, with JSON metadata: no pickle, so
+        :func:`skroute.serving.load_exported` reads it without running code
+        from it, and without importing torch, skorch or scikit-learn. Its
+        ``predict`` gives this router's routes. Routers with outcome models
+        other than the default :class:`~skroute.causal.RidgeOutcomeModel`,
+        and interval routers with other than ``"quality"`` heads, are kept
+        as pickles instead.
+
+        Parameters
+        ----------
+        path : str or Path
+            Written atomically (a temporary file renamed over it).
+        """
+        from skroute.routers._export import export_router
+
+        export_router(self, path)
 
     def __getstate__(self):
         # Pickles record the skroute version and format that wrote them, so that

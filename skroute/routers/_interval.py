@@ -382,6 +382,9 @@ n_jobs, random_state, verbose
             self.budget_mixture_ = None
         return self
 
+    def _cost_sensitivities(self):
+        return self._bounds()
+
     def _bounds(self):
         """``(lambda_min, lambda_max)`` from ``grid`` or ``cost_range``, checked."""
         if self.grid is not None:
