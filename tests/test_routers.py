@@ -9,6 +9,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from tiny_routers import make_logs, router_id, tiny_routers
 
 from skroute import (
     BestSingleModelRouter,
@@ -377,3 +378,22 @@ def test_scores_do_not_depend_on_the_batch(routing_logs, fitted_causal):
         np.testing.assert_array_equal(
             fitted_causal.decision_function(X[row : row + 1])[0], whole[row]
         )
+
+
+@pytest.mark.parametrize("router", tiny_routers(), ids=router_id)
+def test_score_on_a_dataframe_does_not_warn_about_feature_names(router):
+    import warnings
+
+    import pandas as pd
+
+    data = make_logs()
+    features = data.pop("X")
+    X = pd.DataFrame(features, columns=[f"e{j}" for j in range(features.shape[1])])
+    y = data.pop("y")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        router = clone(router).fit(X, y, **data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert np.isfinite(router.score(X, y, **data))
+    assert not [w for w in caught if "feature names" in str(w.message)]

@@ -215,7 +215,9 @@ class BaseRouter(ClassifierMixin, BaseEstimator):
         if getattr(self, "min_propensity", None) is not None:
             nuisance["min_propensity"] = self.min_propensity
         return policy_value(
-            self.predict(X),
+            # X is validated already: predicting on the array keeps the check
+            # of its feature names from warning about the array itself.
+            self.classes_[self._predict_index(X)],
             y,
             reward=reward,
             cost=cost,
