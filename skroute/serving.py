@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 
 EXPORT_FORMAT = 1
+# The fitted arrays of a RidgeOutcomeModel, as its predict uses them.
+_RIDGE_ARRAYS = ("mean", "coef", "target_mean", "platt", "calibrated", "low", "high")
 
 
 def _softmax(scores):
@@ -85,9 +87,7 @@ class ExportedRouter:
                     np.full(X.shape[0], float(self._arrays[prefix + "value"]))
                 )
                 continue
-            a = {k: self._arrays[prefix + k] for k in (
-                "mean", "coef", "target_mean", "platt", "calibrated", "low", "high"
-            )}  # fmt: skip
+            a = {k: self._arrays[prefix + k] for k in _RIDGE_ARRAYS}
             raw = (X - a["mean"]) @ a["coef"] + a["target_mean"]
             with np.errstate(over="ignore"):
                 mapped = 1.0 / (
@@ -98,13 +98,14 @@ class ExportedRouter:
         return np.column_stack(columns)
 
     def _mlp(self, prefix, hidden):
-        for k in range(int(self._meta[prefix + "n_layers"])):
+        """Linear layers with ReLU between them (after each one, in a trunk)."""
+        n_layers = int(self._meta[prefix + "n_layers"])
+        trunk = prefix.endswith("trunk/")
+        for k in range(n_layers):
             weight = self._arrays[f"{prefix}{k}/weight"]
             bias = self._arrays[f"{prefix}{k}/bias"]
             hidden = hidden @ weight.T + bias
-            if k < int(self._meta[prefix + "n_layers"]) - 1 or prefix.endswith(
-                "trunk/"
-            ):
+            if trunk or k < n_layers - 1:
                 hidden = np.maximum(hidden, 0.0)
         return hidden
 
