@@ -15,7 +15,7 @@ import pytest
 import skorch
 import torch
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import InconsistentVersionWarning, NotFittedError
 from tiny_routers import (
     assert_same_outputs,
     fit,
@@ -27,7 +27,7 @@ from tiny_routers import (
 
 import skroute
 from skroute import CausalRouterClassifier, IntervalCostRouter
-from skroute.utils import PERSISTENCE_FORMAT, InconsistentVersionWarning
+from skroute.utils import PERSISTENCE_FORMAT, SkrouteVersionWarning
 
 OLD_PICKLE = Path(__file__).parent / "data" / "routers_0.1.0.dev0.pkl"
 
@@ -78,7 +78,7 @@ def test_unfitted_round_trip_fits_the_same(router, dump, logs, tmp_path):
 def test_pickle_written_by_an_earlier_version_loads_and_predicts_as_saved(logs):
     # Written by skroute 0.1.0.dev0 before pickles recorded their version: it
     # loads with a warning, predicts exactly as it did, and refits.
-    with pytest.warns(InconsistentVersionWarning, match="did not record itself"):
+    with pytest.warns(SkrouteVersionWarning, match="did not record itself"):
         with OLD_PICKLE.open("rb") as file:
             saved = pickle.load(file)
     assert len(saved["routers"]) == 5
@@ -105,7 +105,7 @@ def test_pickle_of_another_version_loads_with_a_warning(logs, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(skroute, "__version__", "0.0.1")
         blob = pickle.dumps(router)
-    with pytest.warns(InconsistentVersionWarning, match=r"saved by skroute 0\.0\.1"):
+    with pytest.warns(SkrouteVersionWarning, match=r"saved by skroute 0\.0\.1"):
         restored = pickle.loads(blob)
     assert_same_outputs(outputs(restored, logs["X"]), outputs(router, logs["X"]))
 
@@ -116,7 +116,7 @@ def test_parameters_added_since_a_pickle_take_their_defaults(logs):
     # As written by a version without ``temperature`` and without a version.
     del state["temperature"], state["_skroute_version"], state["_skroute_format"]
     restored = CausalRouterClassifier.__new__(CausalRouterClassifier)
-    with pytest.warns(InconsistentVersionWarning):
+    with pytest.warns(SkrouteVersionWarning):
         restored.__setstate__(state)
     assert restored.temperature == 1.0
     assert restored.predict_proba(logs["X"]).shape == (60, 3)
@@ -224,3 +224,12 @@ def test_save_params_moves_the_policy_weights_alone(router, logs, tmp_path):
     source.net_.save_params(f_params=tmp_path / "policy.pt")
     target.net_.load_params(f_params=tmp_path / "policy.pt")
     assert_same_outputs(outputs(target, logs["X"]), outputs(source, logs["X"]))
+
+
+def test_the_old_name_of_the_version_warning_still_works_and_says_so():
+    import skroute.utils
+
+    with pytest.warns(FutureWarning, match="renamed SkrouteVersionWarning"):
+        old = skroute.utils.InconsistentVersionWarning
+    assert old is SkrouteVersionWarning
+    assert not issubclass(SkrouteVersionWarning, InconsistentVersionWarning)

@@ -219,13 +219,13 @@ def test_pickles_without_the_model_and_reloads_it(fake_models):
 
 def test_pickle_of_another_version_loads_with_a_warning(fake_models, monkeypatch):
     import skroute
-    from skroute.utils import InconsistentVersionWarning
+    from skroute.utils import SkrouteVersionWarning
 
     embedder = PromptEmbedder(model="fake").fit(["a"])
     with monkeypatch.context() as patch:
         patch.setattr(skroute, "__version__", "0.0.1")
         blob = pickle.dumps(embedder)
-    with pytest.warns(InconsistentVersionWarning, match=r"saved by skroute 0\.0\.1"):
+    with pytest.warns(SkrouteVersionWarning, match=r"saved by skroute 0\.0\.1"):
         restored = pickle.loads(blob)
     np.testing.assert_array_equal(restored.transform(["b"]), embedder.transform(["b"]))
 

@@ -2,7 +2,7 @@
 
 from skroute.utils._persistence import (
     PERSISTENCE_FORMAT,
-    InconsistentVersionWarning,
+    SkrouteVersionWarning,
     persisted_state,
     restored_state,
 )
@@ -28,7 +28,7 @@ __all__ = [
     "MAX_OUTCOME_MAGNITUDE",
     "PERSISTENCE_FORMAT",
     "ROUTING_HINT",
-    "InconsistentVersionWarning",
+    "SkrouteVersionWarning",
     "check_action_counts",
     "check_cost_sensitivity",
     "check_cv_folds",
@@ -44,3 +44,18 @@ __all__ = [
     "persisted_state",
     "restored_state",
 ]
+
+
+def __getattr__(name):
+    if name == "InconsistentVersionWarning":
+        import warnings
+
+        warnings.warn(
+            "skroute.utils.InconsistentVersionWarning is renamed "
+            "SkrouteVersionWarning (it is not scikit-learn's class of that name); "
+            "the old name goes in a later release.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return SkrouteVersionWarning
+    raise AttributeError(f"module 'skroute.utils' has no attribute {name!r}")

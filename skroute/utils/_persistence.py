@@ -8,7 +8,7 @@ import warnings
 PERSISTENCE_FORMAT = 1
 
 
-class InconsistentVersionWarning(UserWarning):
+class SkrouteVersionWarning(UserWarning):
     """A router is loaded by another skroute version than the one that saved it."""
 
 
@@ -33,7 +33,7 @@ def restored_state(estimator, state):
     A pickle of a newer format than this version reads raises a ValueError that
     says which version wrote it. A pickle written by another version (or by a
     version from before pickles recorded one) loads with an
-    :class:`InconsistentVersionWarning`; constructor parameters added since it
+    :class:`SkrouteVersionWarning`; constructor parameters added since it
     was written take their default values.
 
     Parameters
@@ -70,7 +70,7 @@ def restored_state(estimator, state):
             "fitted state is read as saved and parameters added since take their "
             "defaults; check its predictions, then refit or re-save it with this "
             "version.",
-            InconsistentVersionWarning,
+            SkrouteVersionWarning,
             stacklevel=3,
         )
     signature = inspect.signature(type(estimator).__init__)
