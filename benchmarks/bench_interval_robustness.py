@@ -43,7 +43,8 @@ from bench_robustness import (  # noqa: E402
     SEEDS,
     SPLIT,
     _exchange_rate,
-    _logging_scores,
+    policy_logs,
+    unit_logs,
 )
 
 LAMBDA_FACTORS = (0.1, 0.45, 1.3)
@@ -65,30 +66,14 @@ def run_unit(dataset, policy, seed, params, budgets=True):
     from threadpoolctl import threadpool_limits
 
     from skroute import CausalRouterClassifier, IntervalCostRouter
-    from skroute.datasets import simulate_logging
     from skroute.metrics import regret
     from skroute.routers import BestSingleModelRouter, DecoupledRouter
 
     torch.set_num_threads(1)
     # The same draws as bench_robustness.run_unit: the same logs.
-    rng = np.random.default_rng([seed, sorted(DATASETS).index(dataset)])
-    data = DATASETS[dataset](rng)
-    if data["topic"] is None:
-        data["topic"] = np.zeros(data["X"].shape[0], dtype=int)
+    data, pool, logs = unit_logs(dataset, policy, seed)
     train, test = data["train"], data["test"]
-    rest = np.setdiff1d(np.arange(data["X"].shape[0]), np.union1d(train, test))
-    pool = rest if rest.size >= 150 else train
-    scores, temperature, exploration = _logging_scores(policy, data, train, pool, rng)
     X, reward, cost = data["X"], data["reward"], data["cost"]
-    logs = simulate_logging(
-        X[train],
-        reward[train],
-        cost[train],
-        logging_policy=scores,
-        temperature=temperature,
-        exploration=exploration,
-        random_state=int(rng.integers(2**31)),
-    )
     truth = data.get("expected_reward", reward)
     rate = _exchange_rate(reward[train], cost[train])
     classes = np.arange(reward.shape[1])
@@ -101,21 +86,13 @@ def run_unit(dataset, policy, seed, params, budgets=True):
     shuffled = budget_rng.permutation(test)
     half, other_half = np.sort(shuffled[::2]), np.sort(shuffled[1::2])
 
-    def calibration_logs(rows):
-        c_scores, c_temp, c_expl = _logging_scores(policy, data, rows, pool, budget_rng)
-        return simulate_logging(
-            X[rows],
-            reward[rows],
-            cost[rows],
-            logging_policy=c_scores,
-            temperature=c_temp,
-            exploration=c_expl,
-            random_state=int(budget_rng.integers(2**31)),
-        )
-
     protocols = {
-        "same": (test, calibration_logs(test), test),
-        "halves": (half, calibration_logs(half), other_half),
+        "same": (test, policy_logs(policy, data, test, pool, budget_rng), test),
+        "halves": (
+            half,
+            policy_logs(policy, data, half, pool, budget_rng),
+            other_half,
+        ),
     }
 
     def regret_at(routes, value):

@@ -333,17 +333,24 @@ def _plain(value):
     return value
 
 
-def run_unit(dataset, policy, seed, params):
-    import warnings
-
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    from skroute import CausalRouterClassifier
+def policy_logs(policy, data, rows, pool, rng):
+    """Logs of ``rows`` by one of the logging policies (draws from ``rng``)."""
     from skroute.datasets import simulate_logging
-    from skroute.metrics import regret
 
-    torch.set_num_threads(1)
+    scores, temperature, exploration = _logging_scores(policy, data, rows, pool, rng)
+    return simulate_logging(
+        data["X"][rows],
+        data["reward"][rows],
+        data["cost"][rows],
+        logging_policy=scores,
+        temperature=temperature,
+        exploration=exploration,
+        random_state=int(rng.integers(2**31)),
+    )
+
+
+def unit_logs(dataset, policy, seed):
+    """The data of one (dataset, policy, seed) unit, its labelled pool, its logs."""
     rng = np.random.default_rng([seed, sorted(DATASETS).index(dataset)])
     data = DATASETS[dataset](rng)
     if data["topic"] is None:
@@ -353,17 +360,22 @@ def run_unit(dataset, policy, seed, params):
     # where there are any, else the training rows themselves.
     rest = np.setdiff1d(np.arange(data["X"].shape[0]), np.union1d(train, test))
     pool = rest if rest.size >= 150 else train
-    scores, temperature, exploration = _logging_scores(policy, data, train, pool, rng)
+    return data, pool, policy_logs(policy, data, train, pool, rng)
+
+
+def run_unit(dataset, policy, seed, params):
+    import warnings
+
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from skroute import CausalRouterClassifier
+    from skroute.metrics import regret
+
+    torch.set_num_threads(1)
+    data, pool, logs = unit_logs(dataset, policy, seed)
+    train, test = data["train"], data["test"]
     X, reward, cost = data["X"], data["reward"], data["cost"]
-    logs = simulate_logging(
-        X[train],
-        reward[train],
-        cost[train],
-        logging_policy=scores,
-        temperature=temperature,
-        exploration=exploration,
-        random_state=int(rng.integers(2**31)),
-    )
     truth = data.get("expected_reward", reward)[test]
     rate = _exchange_rate(reward[train], cost[train])
     rows = []

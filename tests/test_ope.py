@@ -82,28 +82,22 @@ def test_one_bootstrap_replicate_is_an_error_not_a_nan_interval():
     # One replicate cannot give an interval; it once returned (nan, nan).
     rng = np.random.default_rng(0)
     action = rng.integers(3, size=50)
-    with pytest.raises(ValueError, match="n_bootstrap must be an int >= 2"):
-        estimate_policy_value(
+
+    def estimate(n_bootstrap):
+        return estimate_policy_value(
             np.zeros(50, int),
             action,
             rng.uniform(size=50),
             propensity=np.full(50, 1 / 3),
             method="ipw",
             interval="bootstrap",
-            n_bootstrap=1,
+            n_bootstrap=n_bootstrap,
             random_state=0,
         )
-    two = estimate_policy_value(
-        np.zeros(50, int),
-        action,
-        rng.uniform(size=50),
-        propensity=np.full(50, 1 / 3),
-        method="ipw",
-        interval="bootstrap",
-        n_bootstrap=2,
-        random_state=0,
-    )
-    assert np.isfinite(two.estimate)
+
+    with pytest.raises(ValueError, match="n_bootstrap must be an int >= 2"):
+        estimate(1)
+    assert np.isfinite(estimate(2).estimate)
 
 
 def test_bootstrap_interval_agrees_with_normal_interval():

@@ -1,7 +1,6 @@
 """CausalRouterClassifier: a doubly robust, regret-minimising router."""
 
 import numbers
-from statistics import NormalDist
 
 import numpy as np
 import torch
@@ -11,19 +10,12 @@ from skroute._net import (
     PolicyEnsemble,
     PolicyNetwork,
     RegretNet,
-    seeded_torch,
 )
 from skroute.routers._baselines import direct_method_scores, fit_outcome_models
 from skroute.routers._neural import (
     NEURAL_ROUTER_CONSTRAINTS,
     NeuralRouter,
     standardisation,
-)
-from skroute.routers._selection import (
-    choose_epoch,
-    safety_report,
-    state_at,
-    warn_fallback,
 )
 from skroute.utils import check_hidden_layer_sizes
 
@@ -308,46 +300,24 @@ class CausalRouterClassifier(NeuralRouter):
             single[test] = judged[test, np.argmax(column_values)]
         simple["best_single"] = single
 
-        candidates = sorted({e for decisions in fold_decisions for e in decisions})
-        if not self.early_stopping:
-            candidates = [max(candidates)]
-        decisions = {}
-        for epoch in candidates:
-            chosen = np.empty(n_samples, dtype=np.intp)
-            for (_, test), member in zip(folds, fold_decisions):
-                chosen[test] = state_at(member, epoch)
-            decisions[epoch] = chosen
         reference = simple.get("direct_method", simple["best_single"])
-        z = NormalDist().inv_cdf(self.safety_level)
-        values = {epoch: judged[rows, chosen] for epoch, chosen in decisions.items()}
-        epoch, bounds = choose_epoch(values, reference, weight, z)
-
+        epoch, bounds, values = self._select_epoch(
+            folds,
+            fold_decisions,
+            lambda chosen: judged[rows, chosen],
+            reference,
+            weight,
+        )
         ensemble = RegretNet(
             module=PolicyEnsemble,
             module__n_members=len(members),
             **module_params,
             **self._net_params(n_samples, torch_seed),
         )
-        with seeded_torch(torch_seed, self.device):
-            ensemble.initialize()
-        module = ensemble.module_
-        for member, states in zip(module.members, members):
-            member.load_state_dict(state_at(states, epoch))
-        module.shift.copy_(torch.as_tensor(shift, dtype=torch.float32))
-        module.scale.copy_(torch.as_tensor(spread, dtype=torch.float32))
-        self.net_ = ensemble
-        self.n_epochs_ = epoch
-        self.training_epochs_ = [max(states) for states in members]
-
-        deployed = "network"
-        report = None
-        if checkable and self.safety_check != "off":
-            report = safety_report(values[epoch], simple, weight, self.safety_level)
-            report["epoch_lower_bounds"] = bounds
-            if report["choice"] != "network":
-                if self.safety_check == "fallback":
-                    deployed = report["choice"]
-                warn_fallback(report, deployed)
+        self._deploy_ensemble(ensemble, members, epoch, shift, spread, torch_seed)
+        deployed, report = self._safety_choice(
+            checkable, values[epoch], simple, weight, bounds
+        )
         values = np.average(judged, axis=0, weights=weight)
         if report is not None:
             report["best_single_model"] = self.classes_[np.argmax(values)]

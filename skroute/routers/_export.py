@@ -1,9 +1,6 @@
 """Writing a fitted router as plain arrays for :mod:`skroute.serving`."""
 
 import json
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -11,6 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 from skroute.causal._outcome import _ConstantOutcome
 from skroute.causal._ridge import RidgeOutcomeModel
 from skroute.serving import EXPORT_FORMAT
+from skroute.utils._safe_pickle import atomic_write
 
 
 def _arm_arrays(models, role):
@@ -178,17 +176,4 @@ def export_router(router, path):
         classes = classes.astype(str)
     arrays["classes"] = classes
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".skroute-", suffix=".npz")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    atomic_write(path, lambda file: np.savez(file, **arrays))

@@ -1,6 +1,5 @@
 """IntervalCostRouter: one router for a whole range of cost sensitivities."""
 
-import hashlib
 import numbers
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -15,7 +14,7 @@ from skroute._net import (
     IntervalEnsemble,
     IntervalPolicyNetwork,
     IntervalRegretNet,
-    seeded_torch,
+    interpolate_scores,
 )
 from skroute.causal._outcome import predict_arm_models
 from skroute.metrics._policy_value import _LoggedEvaluation
@@ -26,12 +25,7 @@ from skroute.routers._neural import (
     NeuralRouter,
     standardisation,
 )
-from skroute.routers._selection import (
-    choose_epoch,
-    safety_report,
-    state_at,
-    warn_fallback,
-)
+from skroute.serving import _row_uniforms
 from skroute.utils import check_hidden_layer_sizes, check_numeric
 
 # Geometric grids from 0 halve the first interval n_intervals - 1 times; past
@@ -134,16 +128,6 @@ def _grid_from_switches(switches, low, high, n_intervals):
     grid = np.interp(np.linspace(0.0, 1.0, n_intervals + 1), cdf, fine)
     grid[0], grid[-1] = low, high
     return grid
-
-
-def _row_uniforms(X):
-    """A number in [0, 1) per row, fixed by the row's features alone."""
-    rows = np.ascontiguousarray(X, dtype=np.float64)
-    values = np.empty(rows.shape[0])
-    for i, row in enumerate(rows):
-        digest = hashlib.blake2b(row.tobytes(), digest_size=8).digest()
-        values[i] = int.from_bytes(digest, "little") / 2.0**64
-    return values
 
 
 def _typical_regret(reward, cost, cost_sensitivities):
@@ -594,19 +578,10 @@ n_jobs, random_state, verbose
             single[test] = judged[test][:, every_point, best].mean(axis=1)
         simple["best_single"] = single
 
-        candidates = sorted({e for decisions in fold_decisions for e in decisions})
-        if not self.early_stopping:
-            candidates = [max(candidates)]
-        values = {}
-        for epoch in candidates:
-            chosen = np.empty((n_samples, points.size), dtype=np.intp)
-            for (_, test), member in zip(folds, fold_decisions):
-                chosen[test] = state_at(member, epoch)
-            values[epoch] = values_of(chosen)
         reference = simple.get("direct_method", simple["best_single"])
-        z = NormalDist().inv_cdf(self.safety_level)
-        epoch, bounds = choose_epoch(values, reference, weight, z)
-
+        epoch, bounds, values = self._select_epoch(
+            folds, fold_decisions, values_of, reference, weight
+        )
         ensemble = IntervalRegretNet(
             module=IntervalEnsemble,
             module__n_members=len(members),
@@ -614,29 +589,13 @@ n_jobs, random_state, verbose
             cost_grid=grid,
             **self._net_params(n_samples, torch_seed),
         )
-        with seeded_torch(torch_seed, self.device):
-            ensemble.initialize()
-        module = ensemble.module_
-        for member, states in zip(module.members, members):
-            member.load_state_dict(state_at(states, epoch))
-        module.shift.copy_(torch.as_tensor(shift, dtype=torch.float32))
-        module.scale.copy_(torch.as_tensor(spread, dtype=torch.float32))
-        self.net_ = ensemble
-        self.n_epochs_ = epoch
-        self.training_epochs_ = [max(states) for states in members]
+        self._deploy_ensemble(ensemble, members, epoch, shift, spread, torch_seed)
         self.training_scale_ = float(scale)
         self.reward_models_ = reward_models
         self.cost_models_ = cost_models
-
-        deployed = "network"
-        report = None
-        if checkable and self.safety_check != "off":
-            report = safety_report(values[epoch], simple, weight, self.safety_level)
-            report["epoch_lower_bounds"] = bounds
-            if report["choice"] != "network":
-                if self.safety_check == "fallback":
-                    deployed = report["choice"]
-                warn_fallback(report, deployed)
+        deployed, report = self._safety_choice(
+            checkable, values[epoch], simple, weight, bounds
+        )
         # The best single model at each lambda: the upper envelope of the lines
         # of the models' mean quality and mean cost.
         self.fallback_lines_ = (
@@ -821,15 +780,11 @@ n_jobs, random_state, verbose
             quality, cost = lines
             return quality - cost_sensitivity[:, None] * cost
         endpoints = self._module_endpoints(X) * getattr(self, "training_scale_", 1.0)
-        grid = self.cost_grid_
-        index = np.clip(
-            np.searchsorted(grid, cost_sensitivity, side="right") - 1, 0, grid.size - 2
-        )
-        alpha = (cost_sensitivity - grid[index]) / (grid[index + 1] - grid[index])
-        rows = np.arange(X.shape[0])
-        return (1 - alpha)[:, None] * endpoints[rows, index] + alpha[
-            :, None
-        ] * endpoints[rows, index + 1]
+        return interpolate_scores(
+            torch.from_numpy(endpoints),
+            torch.from_numpy(self.cost_grid_),
+            torch.from_numpy(cost_sensitivity),
+        ).numpy()
 
     def _decision_scores(self, X):
         return self._scores_at(X, self._check_cost_sensitivity(None, X))

@@ -1,6 +1,7 @@
 """Shared machinery of the routers that train a torch policy through skorch."""
 
 import numbers
+from statistics import NormalDist
 
 import numpy as np
 import torch
@@ -21,7 +22,13 @@ from skroute._net import (
 from skroute.causal import PSEUDO_OUTCOME_METHODS
 from skroute.losses import SURROGATES
 from skroute.routers._base import CV_CONSTRAINT, BaseRouter, LoggedData, NuisanceMixin
-from skroute.routers._selection import checkpoint_epochs
+from skroute.routers._selection import (
+    checkpoint_epochs,
+    choose_epoch,
+    safety_report,
+    state_at,
+    warn_fallback,
+)
 
 # Cross-fitting folds of each policy fold's training targets (at most).
 _FOLD_TARGET_CV = 3
@@ -236,6 +243,55 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
         net = net_class(**net_params, **params)
         self._train(net, batches, seed, magnitude)
         return dict(net.callbacks_)["snapshots"].states_
+
+    def _select_epoch(self, folds, fold_decisions, value_of, reference, weight):
+        """Training length with the largest lower bound on the gain over ``reference``.
+
+        ``fold_decisions`` holds, per fold, the chosen columns of its held-out
+        rows at each kept epoch; ``value_of`` maps the out-of-fold choices of
+        every row to their estimated utility per row. Returns the epoch, the
+        bounds by epoch, and the per-row values by epoch.
+        """
+        candidates = sorted({e for decisions in fold_decisions for e in decisions})
+        if not self.early_stopping:
+            candidates = [max(candidates)]
+        n_samples = sum(test.size for _, test in folds)
+        values = {}
+        for epoch in candidates:
+            parts = [state_at(decisions, epoch) for decisions in fold_decisions]
+            chosen = np.empty((n_samples, *parts[0].shape[1:]), dtype=np.intp)
+            for (_, test), part in zip(folds, parts):
+                chosen[test] = part
+            values[epoch] = value_of(chosen)
+        z = NormalDist().inv_cdf(self.safety_level)
+        epoch, bounds = choose_epoch(values, reference, weight, z)
+        return epoch, bounds, values
+
+    def _deploy_ensemble(self, net, members, epoch, shift, spread, seed):
+        """Load each fold's state at ``epoch`` into the ensemble ``net``; keep it."""
+        with seeded_torch(seed, self.device):
+            net.initialize()
+        module = net.module_
+        for member, states in zip(module.members, members):
+            member.load_state_dict(state_at(states, epoch))
+        module.shift.copy_(torch.as_tensor(shift, dtype=torch.float32))
+        module.scale.copy_(torch.as_tensor(spread, dtype=torch.float32))
+        self.net_ = net
+        self.n_epochs_ = epoch
+        self.training_epochs_ = [max(states) for states in members]
+
+    def _safety_choice(self, checkable, values, simple, weight, bounds):
+        """The policy to deploy and the safety report (None where none is made)."""
+        if not checkable or self.safety_check == "off":
+            return "network", None
+        report = safety_report(values, simple, weight, self.safety_level)
+        report["epoch_lower_bounds"] = bounds
+        deployed = "network"
+        if report["choice"] != "network":
+            if self.safety_check == "fallback":
+                deployed = report["choice"]
+            warn_fallback(report, deployed, stacklevel=6)
+        return deployed, report
 
     def _early_stopping(self, load_best):
         """The named early-stopping callback on the validation surrogate."""

@@ -128,7 +128,7 @@ def safety_report(values, candidates, weight, level):
     return report
 
 
-def warn_fallback(report, deployed):
+def warn_fallback(report, deployed, stacklevel=5):
     baseline = report["baseline"]
     gain = report["differences"][baseline]
     action = (
@@ -143,5 +143,5 @@ def warn_fallback(report, deployed):
         f"of {gain['lower_bound']:.4g}; {action}. See safety_report_. More logged "
         "rows, or logs with more exploration, give the learned policy its chance.",
         PolicyFallbackWarning,
-        stacklevel=5,
+        stacklevel=stacklevel,
     )
