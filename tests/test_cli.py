@@ -37,14 +37,20 @@ def test_benchmark_on_a_table_writes_results_and_a_plot(
     captured = capsys.readouterr()
     assert str(table) in captured.out and "causal DR-softmax" in captured.out
     assert "cost_sensitivity = 0.1" in captured.out
-    # Progress, one line per fit when stderr is not a terminal: 6 routers at
-    # each of 2 lambdas, and the interval router once, for each of 2 seeds.
-    assert captured.err.count("] ") == (6 * 2 + 1) * 2
+    # Progress counts the fits: 6 routers at each of 2 lambdas, and the
+    # interval router once, for each of 2 seeds.
+    assert f"{(6 * 2 + 1) * 2}/{(6 * 2 + 1) * 2}" in captured.err
     if suffix == ".json":
         records = json.loads(out.read_text())
     else:
         records = pd.read_csv(out).to_dict("records")
-    assert len(records) == 7 * 2 * 2  # seven routers, two seeds, two lambdas
+    kinds = [r["kind"] for r in records]
+    assert kinds.count("router") == 7 * 2 * 2  # seven routers, two seeds, two λ
+    # Each model alone, and the oracle (zero regret), at each seed and λ.
+    n_models = len({r["router"] for r in records if r["kind"] == "model"})
+    assert n_models >= 2 and kinds.count("model") == n_models * 2 * 2
+    oracle = [r for r in records if r["kind"] == "oracle"]
+    assert len(oracle) == 2 * 2 and all(r["regret"] == 0 for r in oracle)
     assert {r["router"] for r in records} >= {"decoupled", "interval DR-softmax"}
     assert all(r["regret"] >= 0 for r in records)
     for r in records:
@@ -136,7 +142,7 @@ def test_benchmark_lambda_grids(table, tmp_path, lambdas, n_records):
     out = tmp_path / "r.json"
     argv = ["benchmark", "--data", str(table), "--seeds", "1", "--out", str(out)]
     assert main([*argv, "--cost-sensitivity", *lambdas]) == 0
-    records = json.loads(out.read_text())
+    records = [r for r in json.loads(out.read_text()) if r["kind"] == "router"]
     assert len(records) == n_records
     assert {r["cost_sensitivity"] for r in records} == {float(v) for v in lambdas}
 

@@ -10,7 +10,7 @@ predictions) is the router's own code.
 
 import numpy as np
 import pytest
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
 
 from skroute import (
     BestSingleModelRouter,
@@ -91,6 +91,51 @@ EXPECTED_FAILURES = {
 }
 
 
+# The checks that fail on the routers themselves (not the subclasses above),
+# all for one reason: they call fit(X, y) without the logged reward that every
+# router needs. Any other failure of check_estimator on a router is a bug.
+NEEDS_REWARD = frozenset(
+    {
+        "check_all_zero_sample_weights_error",
+        "check_classifier_data_not_an_array",
+        "check_classifiers_classes",
+        "check_classifiers_one_label",
+        "check_classifiers_one_label_sample_weights",
+        "check_classifiers_train",
+        "check_decision_proba_consistency",
+        "check_dict_unchanged",
+        "check_dont_overwrite_parameters",
+        "check_dtype_object",
+        "check_estimators_dtypes",
+        "check_estimators_fit_returns_self",
+        "check_estimators_nan_inf",
+        "check_estimators_overwrite_params",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_fit2d_1feature",
+        "check_fit2d_1sample",
+        "check_fit2d_predict1d",
+        "check_fit_check_is_fitted",
+        "check_fit_idempotent",
+        "check_fit_score_takes_y",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_n_features_in",
+        "check_n_features_in_after_fitting",
+        "check_pipeline_consistency",
+        "check_positive_only_tag_during_fit",
+        "check_readonly_memmap_input",
+        "check_sample_weight_equivalence_on_dense_data",
+        "check_sample_weights_list",
+        "check_sample_weights_not_an_array",
+        "check_sample_weights_not_overwritten",
+        "check_sample_weights_pandas_series",
+        "check_sample_weights_shape",
+        "check_supervised_y_2d",
+    }
+)
+
+
 def _expected_failed_checks(estimator):
     for router_class, failures in EXPECTED_FAILURES.items():
         if isinstance(estimator, router_class):
@@ -115,3 +160,33 @@ def test_routers_request_logged_arrays_by_default(router):
         request = getattr(requests, method).requests
         for name in ("reward", "cost", "propensity"):
             assert request[name] is True
+
+
+def _needs_reward(error):
+    """Whether a check failed because fit was called without ``reward``."""
+    while error is not None:
+        if isinstance(error, TypeError) and "reward is required" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+@pytest.mark.parametrize(
+    "router",
+    [
+        CausalRouterClassifier(max_epochs=3, random_state=0),
+        IntervalCostRouter(n_intervals=2, max_epochs=3, random_state=0),
+        DecoupledRouter(),
+        BestSingleModelRouter(cv=2, random_state=0),
+        RandomRouter(random_state=0),
+    ],
+    ids=lambda r: type(r).__name__,
+)
+def test_check_estimator_fails_only_for_the_missing_reward(router):
+    results = check_estimator(router, on_fail=None)
+    failed = {
+        r["check_name"]: r["exception"] for r in results if r["status"] == "failed"
+    }
+    other = sorted(name for name, error in failed.items() if not _needs_reward(error))
+    assert other == []
+    assert set(failed) == NEEDS_REWARD

@@ -274,3 +274,73 @@ def test_cost_quality_values_of_several_policies(routing_logs):
         classes=problem.models,
     )
     assert exact_cost[1].estimate == pytest.approx(problem.cost[train][:, -1].mean())
+
+
+def test_a_search_warns_once_about_weak_scores(routing_logs, metadata_routing):
+    import warnings
+
+    from skroute.ope import UnreliableEstimateWarning
+
+    _, logs, _, _ = routing_logs
+    rows = slice(0, 300)  # 60 rows per validation fold: most scores are weak
+    params = {key: value[rows] for key, value in _params(logs).items()}
+    lambdas = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
+    scorer = make_policy_value_scorer(cost_sensitivity=LAMBDA, cv=2)
+    search = GridSearchCV(
+        DecoupledRouter(),
+        {"cost_sensitivity": lambdas},
+        scoring=scorer,
+        cv=KFold(5, shuffle=True, random_state=0),
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(logs.X[rows], logs.action[rows], **params)
+    weak = [w for w in caught if issubclass(w.category, UnreliableEstimateWarning)]
+    assert len(weak) == 1
+    assert "warns once" in str(weak[0].message)
+    assert scorer._n_scored == len(lambdas) * 5
+    # The condition it reports holds on several of the 40 scores, not one.
+    n_weak = 0
+    for train, test in KFold(5, shuffle=True, random_state=0).split(logs.X[rows]):
+        router = DecoupledRouter(cost_sensitivity=0.0).fit(
+            logs.X[rows][train],
+            logs.action[rows][train],
+            **{key: value[train] for key, value in params.items()},
+        )
+        value = policy_value(
+            router.predict(logs.X[rows][test]),
+            logs.action[rows][test],
+            **{key: value[test] for key, value in params.items()},
+            cost_sensitivity=LAMBDA,
+            X=logs.X[rows][test],
+            classes=router.classes_,
+            cv=2,
+            warn=False,
+        )
+        n_weak += value.diagnostics["effective_sample_size"] < 30
+    assert n_weak >= 2
+
+
+def test_cv_as_a_list_of_splits_matches_the_splitter(routing_logs, metadata_routing):
+    from skroute.causal import cross_fit_pseudo_outcomes
+
+    _, logs, _, _ = routing_logs
+    splitter = KFold(3, shuffle=True, random_state=0)
+    splits = list(splitter.split(logs.X))
+    action = np.searchsorted(np.unique(logs.action), logs.action)
+    arrays = (logs.X, action, logs.reward, logs.cost, logs.propensity)
+    by_splitter, by_list, other = (
+        cross_fit_pseudo_outcomes(*arrays, n_classes=6, cv=cv, random_state=0)
+        for cv in (splitter, splits, list(KFold(3).split(logs.X)))
+    )
+    np.testing.assert_array_equal(by_splitter.dr_reward, by_list.dr_reward)
+    assert not np.allclose(by_list.dr_reward, other.dr_reward)  # folds matter
+    # A router takes the list too, through clone.
+    router = sklearn.clone(CausalRouterClassifier(max_epochs=2, cv=splits))
+    router.fit(logs.X, logs.action, **_params(logs))
+    assert router.predict(logs.X).shape == (2000,)
+    bad = [(splits[0][0], splits[0][1] + len(logs.X))] + splits[1:]
+    with pytest.raises(ValueError, match="outside 0..1999"):
+        CausalRouterClassifier(max_epochs=3, cv=bad).fit(
+            logs.X, logs.action, **_params(logs)
+        )

@@ -432,7 +432,7 @@ def test_tfidf_takes_a_one_column_frame_like_prompt_embedder():
 def test_tfidf_last_block_drops_the_examples():
     prompts = ["Q: add 1 and 1\n\nQ: sort a list", "Q: add 2 and 2\n\nQ: sort a list"]
     embedder = make_tfidf_embedder(n_components=2, truncate="last_block")
-    assert list(embedder.named_steps)[0] == "texts"
+    assert embedder.named_steps["terms"].truncate == "last_block"
     X = embedder.fit(prompts + ["other words here"]).transform(prompts)
     np.testing.assert_allclose(X[0], X[1], rtol=1e-5)
 
@@ -518,3 +518,24 @@ def test_minilm_pipeline_routes_prompts_and_pickles(minilm):
     pickled = pickle.dumps(pipeline)
     assert len(pickled) < 1_000_000  # the 90 MB of weights are not in it
     np.testing.assert_array_equal(pickle.loads(pickled).predict(new_prompts), routes)
+
+
+@pytest.mark.parametrize("hashing", [False, True])
+def test_tfidf_names_its_features_and_follows_set_output(hashing):
+    prompts = ["What is 2 + 2?", "Sort this list.", "Capital of Peru?", "Add 3 and 4."]
+    embedder = make_tfidf_embedder(n_components=2, hashing=hashing, random_state=0)
+    expected = embedder.fit_transform(prompts)
+    assert embedder.get_feature_names_out().tolist() == [
+        "truncatedsvd0",
+        "truncatedsvd1",
+    ]
+    terms = embedder.named_steps["terms"].get_feature_names_out()
+    assert terms.size == embedder.named_steps["terms"].transform(prompts).shape[1]
+    frame = (
+        make_tfidf_embedder(n_components=2, hashing=hashing, random_state=0)
+        .set_output(transform="pandas")
+        .fit_transform(prompts)
+    )
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == ["truncatedsvd0", "truncatedsvd1"]
+    np.testing.assert_allclose(frame.to_numpy(), expected, rtol=1e-5)

@@ -14,7 +14,7 @@ def make_folds(action, cv, random_state):
     ----------
     action : ndarray of shape (n_samples,)
         Integer code of the logged model of each row.
-    cv : int or cross-validation splitter
+    cv : int, cross-validation splitter or list of (train, test) index arrays
         Number of folds (>= 2), or an object with a ``split(X, y)`` method.
     random_state : int
         Seed of the shuffled stratified split.
@@ -34,15 +34,22 @@ def make_folds(action, cv, random_state):
         )
     elif hasattr(cv, "split"):
         splitter = cv
+    elif is_split_list(cv):
+        splitter = None
     else:
         raise TypeError(
-            f"cv must be an int >= 2 or a cross-validation splitter; got {cv!r}."
+            "cv must be an int >= 2, a cross-validation splitter or a list of "
+            f"(train, test) index arrays; got {cv!r}."
         )
-    with warnings.catch_warnings():
-        # Models logged fewer times than there are folds are expected: their
-        # arm models fall back to simpler estimates on the folds that lack them.
-        warnings.filterwarnings("ignore", message="The least populated class")
-        folds = list(splitter.split(np.zeros((action.shape[0], 1)), action))
+    if splitter is None:
+        folds = _checked_split_list(cv, action.shape[0])
+    else:
+        with warnings.catch_warnings():
+            # Models logged fewer times than there are folds are expected: their
+            # arm models fall back to simpler estimates on the folds that lack
+            # them.
+            warnings.filterwarnings("ignore", message="The least populated class")
+            folds = list(splitter.split(np.zeros((action.shape[0], 1)), action))
     if len(folds) < 2:
         raise ValueError(f"cv must produce at least 2 folds; got {len(folds)}.")
     tested = np.concatenate([test for _, test in folds])
@@ -50,7 +57,8 @@ def make_folds(action, cv, random_state):
         raise ValueError(
             "cv must put every row in exactly one test fold (as KFold does), so "
             "that each row gets one cross-fitted estimate; "
-            f"{type(splitter).__name__} does not."
+            f"{'the list of splits' if splitter is None else type(splitter).__name__}"
+            " does not."
         )
     for index, (train, test) in enumerate(folds):
         shared = np.intersect1d(train, test).size
@@ -60,4 +68,37 @@ def make_folds(action, cv, random_state):
                 "nothing would be cross-fitted; pass a splitter whose training "
                 "rows exclude its test rows (as KFold's do)."
             )
+    return folds
+
+
+def is_split_list(cv):
+    """Whether ``cv`` is a list (or tuple) of ``(train, test)`` pairs."""
+    return (
+        isinstance(cv, (list, tuple))
+        and len(cv) > 0
+        and all(isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in cv)
+    )
+
+
+def _checked_split_list(cv, n_samples):
+    """The pairs of a list of splits as integer arrays within ``range(n_samples)``."""
+    folds = []
+    for index, (train, test) in enumerate(cv):
+        pair = []
+        for part, name in ((train, "train"), (test, "test")):
+            part = np.asarray(part)
+            if part.dtype == bool and part.shape == (n_samples,):
+                part = np.flatnonzero(part)
+            if part.ndim != 1 or (part.size and part.dtype.kind not in "iu"):
+                raise ValueError(
+                    f"cv: the {name} rows of split {index} must be a 1-D array of "
+                    "integer row indices (or a boolean mask of every row)."
+                )
+            if part.size and (part.min() < 0 or part.max() >= n_samples):
+                raise ValueError(
+                    f"cv: split {index} names {name} rows outside 0..{n_samples - 1}"
+                    f"; the splits must index the {n_samples} rows passed to fit."
+                )
+            pair.append(part.astype(np.intp))
+        folds.append(tuple(pair))
     return folds

@@ -145,7 +145,7 @@ def cross_fit_pseudo_outcomes(
         Multinomial logistic regression when None.
     reward_model, cost_model : regressor or binary classifier, default=None
         :class:`RidgeOutcomeModel` when None; fitted per arm.
-    cv : int or splitter, default=5
+    cv : int, splitter or list of (train, test) index arrays, default=5
     min_propensity : float, default=0.01
         Propensities are clipped below at this value.
     sample_weight : ndarray of shape (n_samples,), default=None

@@ -4,6 +4,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skroute.utils._docs import DocLinkMixin
+
 # Penalties tried on standardised features: from nearly unpenalised to nearly
 # constant predictions at the row counts of routing logs.
 DEFAULT_ALPHAS = tuple(10.0**k for k in range(-2, 6))
@@ -23,7 +25,7 @@ def _platt(score, target, weight):
     return float(model.coef_[0, 0]), float(model.intercept_[0])
 
 
-class RidgeOutcomeModel(RegressorMixin, BaseEstimator):
+class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
     """Ridge regression on standardised features, its penalty chosen by leave-one-out.
 
     The features are standardised with the (weighted) training mean and

@@ -273,8 +273,15 @@ def benchmark_command(args):
     print(format_results(records, args.seeds, source))
     if out is not None:
         write_results(records, out)
+        name = "generated problem" if args.data is None else Path(args.data).name
+        title = (
+            f"{name}: {args.seeds} seed{'s' * (args.seeds > 1)}, logs of a "
+            f"{args.logging_policy!r} "
+            "logging policy, true regret and cost on the held-out half"
+        )
+        unit = None if args.cost_scale == 1 else f"table's cost × {args.cost_scale:g}"
         try:
-            plot_results(records, out.with_suffix(".png"), title=source)
+            plot_results(records, out.with_suffix(".png"), title=title, cost_unit=unit)
         except ImportError:
             print("skroute: no plot written; pip install matplotlib", file=sys.stderr)
 

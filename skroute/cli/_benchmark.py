@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch
+from tqdm import tqdm
 
 from skroute.datasets import (
     costs_from_token_prices,
@@ -126,28 +127,6 @@ def load_problem(
     )
 
 
-class Progress:
-    """A one-line progress bar on a terminal, one line per step elsewhere."""
-
-    def __init__(self, total, stream, width=24):
-        self.total, self.stream, self.width = total, stream, width
-        self.done = 0
-        self.live = bool(getattr(stream, "isatty", lambda: False)())
-        self.start = time.perf_counter()
-
-    def step(self, message):
-        self.done += 1
-        filled = round(self.width * self.done / self.total)
-        bar = "#" * filled + "." * (self.width - filled)
-        elapsed = time.perf_counter() - self.start
-        line = f"[{bar}] {self.done}/{self.total} {elapsed:5.0f}s {message}"
-        if self.live:
-            end = "\n" if self.done == self.total else ""
-            print(f"\r{line[:100]:<100}", end=end, file=self.stream, flush=True)
-        else:
-            print(line, file=self.stream, flush=True)
-
-
 def _split_problem(table, n_samples, seed):
     """The seed's problem, and its logged (train) and full-feedback (test) rows."""
     if table is None:
@@ -219,7 +198,16 @@ def run_benchmark(
         )
     with_interval = len(cost_sensitivities) >= 2
     per_grid = len(_routers(0.0, 0, None)) * len(cost_sensitivities) + with_interval
-    progress = Progress(per_grid * len(seeds), err)
+    # tqdm comes with skorch. On a terminal it redraws one line; elsewhere (a
+    # log file, CI) it writes a line at most every 30 s.
+    progress = tqdm(
+        total=per_grid * len(seeds),
+        file=err,
+        unit="fit",
+        mininterval=0.2 if getattr(err, "isatty", lambda: False)() else 30.0,
+        dynamic_ncols=True,
+        leave=True,
+    )
     records = []
     for seed in seeds:
         problem, train, test = _split_problem(table, n_samples, seed)
@@ -258,7 +246,7 @@ def run_benchmark(
                 random_state=seed,
             )
             fitted[INTERVAL] = _timed_fit(router, logs, fit_params)
-            progress.step(f"seed {seed}: {INTERVAL}")
+            _step(progress, f"seed {seed}: {INTERVAL}")
         for lam in cost_sensitivities:
             for name, router in _routers(lam, seed, problem.models).items():
                 params = full_params if name == FULL_FEEDBACK else fit_params
@@ -267,7 +255,7 @@ def run_benchmark(
                     _record(name, seed, lam, router.predict(truth.X), truth, evaluation)
                     | {"fit_seconds": seconds, "fallback": _fell_back(router)}
                 )
-                progress.step(f"seed {seed}, lambda={lam:g}: {name}")
+                _step(progress, f"seed {seed}, λ={lam:g}: {name}")
             if with_interval:
                 router, seconds = fitted[INTERVAL]
                 chosen = router.predict(truth.X, cost_sensitivity=lam)
@@ -275,7 +263,31 @@ def run_benchmark(
                     _record(INTERVAL, seed, lam, chosen, truth, evaluation)
                     | {"fit_seconds": seconds, "fallback": _fell_back(router)}
                 )
+            records.extend(_reference_records(seed, lam, truth, evaluation))
+    progress.close()
     return records
+
+
+def _step(progress, message):
+    progress.set_postfix_str(message, refresh=False)
+    progress.update()
+
+
+def _reference_records(seed, cost_sensitivity, truth, evaluation):
+    """Each single model and the oracle at one lambda (``kind`` says which)."""
+    n_rows = truth.reward.shape[0]
+    references = [
+        (f"only {model}", "model", np.full(n_rows, model, dtype=object))
+        for model in truth.models
+    ]
+    utility = truth.reward - cost_sensitivity * truth.cost
+    oracle = np.asarray(truth.models, dtype=object)[utility.argmax(axis=1)]
+    references.append(("oracle", "oracle", oracle))
+    return [
+        _record(name, seed, cost_sensitivity, chosen, truth, evaluation, kind=kind)
+        | {"fit_seconds": 0.0, "fallback": 0.0}
+        for name, kind, chosen in references
+    ]
 
 
 def _timed_fit(router, logs, params):
@@ -292,7 +304,9 @@ def _fell_back(router):
     return float(getattr(router, "deployed_policy_", "network") != "network")
 
 
-def _record(name, seed, cost_sensitivity, chosen_models, truth, evaluation):
+def _record(
+    name, seed, cost_sensitivity, chosen_models, truth, evaluation, kind="router"
+):
     """True regret, quality and cost on the test rows, and the DR estimate."""
     true = routing_summary(
         truth.reward,
@@ -307,6 +321,7 @@ def _record(name, seed, cost_sensitivity, chosen_models, truth, evaluation):
     low, high = estimate.confidence_interval
     return {
         "router": name,
+        "kind": kind,
         "seed": int(seed),
         "cost_sensitivity": cost_sensitivity,
         **{key: true[key] for key in ("regret", "quality", "cost", "utility")},
@@ -340,7 +355,7 @@ def summarise(records):
     for (lam, name), runs in groups.items():
         stats = {}
         for metric in runs[0]:
-            if metric in ("router", "seed", "cost_sensitivity"):
+            if metric in ("router", "kind", "seed", "cost_sensitivity"):
                 continue
             values = np.array([r[metric] for r in runs], dtype=float)
             spread = values.std(ddof=1) if values.size > 1 else 0.0
@@ -363,7 +378,8 @@ def format_results(records, n_seeds, source="Generated routing problem"):
         f"and its off-policy (DR) estimate of utility from logs of the test rows; "
         f"mean ± std over {n_seeds} seeds (lower regret is better)."
     ]
-    for lam, routers in summarise(records).items():
+    routers_only = [r for r in records if r.get("kind", "router") == "router"]
+    for lam, routers in summarise(routers_only).items():
         rows = [
             [
                 name,
@@ -399,17 +415,28 @@ def format_results(records, n_seeds, source="Generated routing problem"):
     return "\n".join(lines)
 
 
-def plot_results(records, path, title=None):
-    """Regret against lambda, and quality against cost, of each router (PNG)."""
-    import matplotlib
+def plot_results(records, path, *, title=None, cost_unit=None):
+    """Regret against lambda, and quality against cost, of each router (PNG).
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    The right panel draws each router's points (one per lambda) with
+    :class:`~skroute.plotting.RoutingCurveDisplay`, beside the single models
+    and the oracle. The figure is drawn without pyplot, so matplotlib's
+    backend is left as it was.
+    """
+    from matplotlib.figure import Figure
+
+    from skroute.metrics import cost_quality_curve
+    from skroute.plotting import RoutingCurveDisplay
+    from skroute.plotting._displays import _lambda_axis
 
     summary = summarise(records)
+    kinds = {r["router"]: r.get("kind", "router") for r in records}
     lambdas = sorted(summary)
-    names = list(summary[lambdas[0]])
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    names = [n for n in summary[lambdas[0]] if kinds[n] == "router"]
+    models = [n for n in summary[lambdas[0]] if kinds[n] == "model"]
+    figure = Figure(figsize=(14, 5.2))
+    left, right = figure.subplots(1, 2, width_ratios=(1, 1.3))
+    all_costs, all_qualities = [], []
     for name in names:
         stats = [summary[lam][name] for lam in lambdas]
         style = {"linestyle": "--"} if name == FULL_FEEDBACK else {}
@@ -422,23 +449,56 @@ def plot_results(records, path, title=None):
             label=name,
             **style,
         )
-        right.plot(
-            [s["cost"][0] for s in stats],
-            [s["quality"][0] for s in stats],
-            marker="o",
-            label=name,
-            **style,
+        costs = [s["cost"][0] for s in stats]
+        qualities = [s["quality"][0] for s in stats]
+        RoutingCurveDisplay(costs=costs, qualities=qualities, name=name).plot(
+            ax=right, show_hull=False, show_oracle=False, **style
         )
+        if name != FULL_FEEDBACK:
+            all_costs += costs
+            all_qualities += qualities
+    first = summary[lambdas[0]]
+    model_costs = [first[m]["cost"][0] for m in models]
+    model_qualities = [first[m]["quality"][0] for m in models]
+    cost_label = "mean cost per query" + (f" ({cost_unit})" if cost_unit else "")
+    # The single models and the oracle at each lambda, on the same axes.
+    oracle = [summary[lam]["oracle"] for lam in lambdas if "oracle" in summary[lam]]
+    reference = RoutingCurveDisplay(
+        costs=[o["cost"][0] for o in oracle] or model_costs[:1],
+        qualities=[o["quality"][0] for o in oracle] or model_qualities[:1],
+        model_costs=model_costs,
+        model_qualities=model_qualities,
+        # "mistralai/mistral-7b-chat" reads as "mistral-7b-chat" beside its point.
+        model_names=[m.removeprefix("only ").split("/")[-1] for m in models],
+        name="oracle at each λ",
+    )
+    reference.plot(
+        ax=right,
+        show_hull=False,
+        show_oracle=False,
+        cost_label=cost_label,
+        linestyle="none",
+        marker="*",
+        markersize=11,
+        color="gold",
+        markeredgecolor="0.2",
+    )
+    hull = cost_quality_curve(all_costs + model_costs, all_qualities + model_qualities)
+    right.plot(
+        hull.hull_costs,
+        hull.hull_qualities,
+        linestyle=":",
+        color="0.45",
+        label="upper hull (routers and models)",
+    )
+    right.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    right.set_title("one point per λ; squares: one model for every query", fontsize=9)
     left.set(xlabel="cost sensitivity λ", ylabel="true test regret (mean ± std)")
-    if lambdas[0] > 0:
-        left.set_xscale("log")
-    elif len(lambdas) > 2:
-        left.set_xscale("symlog", linthresh=lambdas[1])
-    right.set(xlabel="mean cost per query", ylabel="mean quality")
-    right.set_title("one point per λ", fontsize=9)
+    _lambda_axis(left, lambdas)
+    left.set_xticks(lambdas)
     left.legend(fontsize=8)
+    left.set_title("lower is better", fontsize=9)
     if title:
         figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)

@@ -7,7 +7,8 @@ from sklearn.utils.metadata_routing import MetadataRequest, _routing_enabled
 
 from skroute.metrics._full_feedback import regret
 from skroute.metrics._policy_value import policy_value
-from skroute.ope import OPE_METHODS
+from skroute.ope import OPE_METHODS, UnreliableEstimateWarning
+from skroute.ope._estimators import MIN_EFFECTIVE_SAMPLE_SIZE
 
 _RESPONSE_METHODS = ("predict", "predict_proba")
 
@@ -97,7 +98,7 @@ class PolicyValueScorer(_LoggedArraysScorer):
         sample_weight=None,
     ):
         _warn_without_routing(reward)
-        return policy_value(
+        value = policy_value(
             self._policy(estimator, X),
             y,
             reward=reward,
@@ -108,8 +109,37 @@ class PolicyValueScorer(_LoggedArraysScorer):
             classes=estimator.classes_,
             method=self.method,
             sample_weight=sample_weight,
+            warn=False,
             **self.nuisance_params,
-        ).estimate
+        )
+        self._note_reliability(value)
+        return value.estimate
+
+    def _note_reliability(self, value):
+        """Warn once per scorer, not once per fold, about weak scores.
+
+        A model-selection search calls its scorer once per candidate and fold;
+        the first unreliable score warns, and the message counts the scores
+        seen so far. Each joblib worker holds its own copy of the scorer, so a
+        parallel search warns at most once per worker.
+        """
+        size = value.diagnostics.get("effective_sample_size")
+        self._n_scored = getattr(self, "_n_scored", 0) + 1
+        if size is None or size >= MIN_EFFECTIVE_SAMPLE_SIZE:
+            return
+        if getattr(self, "_warned", False):
+            return
+        self._warned = True
+        warnings.warn(
+            f"An off-policy score rests on an effective sample size of {size:.1f} "
+            f"rows (of {value.n_samples}; score {self._n_scored} of this scorer): "
+            "the logs say little about that candidate, and its score is noisy. "
+            "This scorer warns once, whatever the number of folds and candidates; "
+            "check skroute.ope.importance_weight_diagnostics on the logs, use "
+            "more rows per fold, or logs that explore more.",
+            UnreliableEstimateWarning,
+            stacklevel=2,
+        )
 
 
 class RegretScorer(_LoggedArraysScorer):

@@ -22,6 +22,7 @@ from skroute.utils import (
     persisted_state,
     restored_state,
 )
+from skroute.utils._docs import DocLinkMixin
 from skroute.utils._validation import check_time_arrays, check_y_labels
 
 _LOGGED_ARRAYS = {"reward": True, "cost": True, "propensity": True}
@@ -31,6 +32,8 @@ _LOGGED_ARRAYS = {"reward": True, "cost": True, "propensity": True}
 CV_CONSTRAINT = [
     Interval(numbers.Integral, 2, None, closed="left"),
     HasMethods(["split"]),
+    # (train, test) index pairs over the rows passed to fit, as GridSearchCV takes.
+    list,
 ]
 
 # Router parameters that evaluation on logs passes on to its nuisance models.
@@ -64,7 +67,7 @@ class CostScaleWarning(UserWarning):
     """The cost sensitivity makes cost, or quality, negligible in the utility."""
 
 
-class BaseRouter(ClassifierMixin, BaseEstimator):
+class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
     """Base class of routers: ``fit(X, y, *, reward, cost, propensity)``.
 
     ``y`` is the logged model of each row, so ``classes_`` are the candidate

@@ -58,8 +58,10 @@ class CausalRouterClassifier(NeuralRouter):
         :class:`~skroute.causal.RidgeOutcomeModel`: ridge on standardised
         features, its penalty chosen per model by leave-one-out error, and a
         logistic calibration for 0/1 outcomes where it fits better.
-    cv : int or cross-validation splitter, default=5
+    cv : int, cross-validation splitter or list of (train, test), default=5
         Cross-fitting folds of the nuisance models, stratified by logged model.
+        A list of splits indexes the rows passed to ``fit``, so it suits one
+        fit, not a search that refits on subsets of the rows.
     min_propensity : float, default=0.01
         Propensities are clipped below at this value.
     hidden_layer_sizes : tuple of int, default=(128,)

@@ -20,6 +20,7 @@ from skroute._net import (
     seeded_torch,
 )
 from skroute.causal import PSEUDO_OUTCOME_METHODS
+from skroute.causal._folds import is_split_list
 from skroute.losses import SURROGATES
 from skroute.routers._base import CV_CONSTRAINT, BaseRouter, LoggedData, NuisanceMixin
 from skroute.routers._selection import (
@@ -200,11 +201,13 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
         # Stratified folds then leave every logged model in every training fold.
         counts = np.bincount(logs.action[rows])
         smallest = int(counts[counts > 0].min())
-        cv = (
-            min(self.cv, _FOLD_TARGET_CV, smallest)
-            if isinstance(self.cv, numbers.Integral)
-            else self.cv
-        )
+        cv = self.cv
+        if is_split_list(cv):
+            # Explicit splits index every row of fit, not this subset: split
+            # the subset into as many folds instead.
+            cv = len(cv)
+        if isinstance(cv, numbers.Integral):
+            cv = min(cv, _FOLD_TARGET_CV, smallest)
         too_few = isinstance(cv, numbers.Integral) and cv < 2
         # A propensity model cannot be fitted on rows that log one model only.
         one_model = np.unique(logs.action[rows]).size < 2

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skroute.text._prompts import check_texts, truncate_texts
 from skroute.utils import persisted_state, restored_state
+from skroute.utils._docs import DocLinkMixin
 
 INSTALL_HINT = 'pip install "skroute[text]"'
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -63,7 +64,9 @@ def _embedding_dimension(model):
     return int(dimension)
 
 
-class PromptEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class PromptEmbedder(
+    DocLinkMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Turn prompts into sentence embeddings: the first step of a routing Pipeline.
 
     Embeds each text with a sentence-transformers model, so that

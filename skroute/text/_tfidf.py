@@ -3,6 +3,7 @@
 from numbers import Integral
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import (
     HashingVectorizer,
@@ -10,9 +11,12 @@ from sklearn.feature_extraction.text import (
     TfidfVectorizer,
 )
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, Normalizer
+from sklearn.preprocessing import Normalizer
+from sklearn.utils.validation import check_is_fitted
 
 from skroute.text._prompts import truncate_texts
+
+_HASHED_TERMS = 2**18
 
 
 def make_tfidf_embedder(
@@ -75,7 +79,9 @@ def make_tfidf_embedder(
     >>> embedder.fit_transform(prompts).shape
     (4, 2)
     >>> list(embedder.named_steps)
-    ['texts', 'tfidf', 'svd', 'normalize']
+    ['terms', 'svd', 'normalize']
+    >>> embedder.get_feature_names_out().tolist()
+    ['truncatedsvd0', 'truncatedsvd1']
     """
     if not (isinstance(n_components, Integral) and n_components >= 1):
         raise ValueError(f"n_components must be an integer >= 1; got {n_components!r}.")
@@ -85,42 +91,95 @@ def make_tfidf_embedder(
             "'head' and 'tail' count the word pieces of an embedding model and "
             "apply to PromptEmbedder only."
         )
-    # The first step checks the prompts (a list, an array or Series, or one
-    # column of a DataFrame, as PromptEmbedder takes) and truncates them.
-    steps = [
-        (
-            "texts",
-            FunctionTransformer(truncate_texts, kw_args={"truncate": truncate}),
-        )
-    ]
-    if hashing:
-        steps += [
+    terms = TermWeights(
+        truncate=truncate, hashing=hashing, ngram_range=ngram_range, min_df=min_df
+    )
+    return Pipeline(
+        [
+            ("terms", terms),
             (
-                "hashing",
-                HashingVectorizer(
-                    n_features=2**18,
-                    ngram_range=ngram_range,
-                    alternate_sign=False,
-                    norm=None,
-                    dtype=np.float32,
-                ),
+                "svd",
+                TruncatedSVD(n_components=n_components, random_state=random_state),
             ),
-            ("idf", TfidfTransformer(sublinear_tf=True)),
+            ("normalize", Normalizer()),
         ]
-    else:
-        steps.append(
-            (
-                "tfidf",
-                TfidfVectorizer(
-                    ngram_range=ngram_range,
-                    min_df=min_df,
-                    sublinear_tf=True,
-                    dtype=np.float32,
-                ),
+    )
+
+
+class TermWeights(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+    """Prompts to sparse TF-IDF weights: the first step of :func:`make_tfidf_embedder`.
+
+    Checks the prompts (a list, an array or Series, or one column of a
+    DataFrame, as :class:`PromptEmbedder` takes), truncates them, and weighs
+    their word n-grams by TF-IDF, from a learned vocabulary or hashed into
+    2**18 columns.
+
+    Parameters
+    ----------
+    truncate, hashing, ngram_range, min_df
+        As in :func:`make_tfidf_embedder`.
+
+    Attributes
+    ----------
+    vectorizer_ : TfidfVectorizer or Pipeline
+        The fitted term weighting.
+
+    Examples
+    --------
+    >>> from skroute.text._tfidf import TermWeights
+    >>> terms = TermWeights().fit(["a short prompt", "another prompt"])
+    >>> terms.get_feature_names_out()[:3].tolist()
+    ['another', 'another prompt', 'prompt']
+    """
+
+    def __init__(self, truncate=None, hashing=False, ngram_range=(1, 2), min_df=1):
+        self.truncate = truncate
+        self.hashing = hashing
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+
+    def _texts(self, X):
+        return truncate_texts(X, truncate=self.truncate)
+
+    def fit(self, X, y=None):
+        """Learn the vocabulary (or the IDF weights of hashed terms) of ``X``."""
+        if self.hashing:
+            hashed = HashingVectorizer(
+                n_features=_HASHED_TERMS,
+                ngram_range=self.ngram_range,
+                alternate_sign=False,
+                norm=None,
+                dtype=np.float32,
             )
-        )
-    steps += [
-        ("svd", TruncatedSVD(n_components=n_components, random_state=random_state)),
-        ("normalize", Normalizer()),
-    ]
-    return Pipeline(steps)
+            vectorizer = Pipeline(
+                [("hashing", hashed), ("idf", TfidfTransformer(sublinear_tf=True))]
+            )
+        else:
+            vectorizer = TfidfVectorizer(
+                ngram_range=self.ngram_range,
+                min_df=self.min_df,
+                sublinear_tf=True,
+                dtype=np.float32,
+            )
+        self.vectorizer_ = vectorizer.fit(self._texts(X))
+        return self
+
+    def transform(self, X):
+        """Sparse TF-IDF weights of the prompts ``X``."""
+        check_is_fitted(self)
+        return self.vectorizer_.transform(self._texts(X))
+
+    def get_feature_names_out(self, input_features=None):
+        """The terms (``hash<i>`` for hashed ones), in column order."""
+        check_is_fitted(self)
+        if self.hashing:
+            return np.array([f"hash{i}" for i in range(_HASHED_TERMS)], dtype=object)
+        return self.vectorizer_.get_feature_names_out()
+
+    def set_output(self, *, transform=None):
+        """Accept a Pipeline's ``set_output``; term weights stay sparse.
+
+        A DataFrame of every term would be dense; the embedder's later steps
+        (SVD and normalisation) give the output in the container asked for.
+        """
+        return self

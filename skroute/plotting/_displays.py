@@ -1,0 +1,763 @@
+"""Displays of routers' cost-quality curves and of an interval router's traffic."""
+
+import warnings
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from skroute.metrics import cost_quality_curve, cost_quality_values, routing_summary
+from skroute.ope import UnreliableEstimateWarning
+from skroute.ope._estimators import MIN_EFFECTIVE_SAMPLE_SIZE
+
+_DEFAULT_POINTS = 25
+
+
+def _check_matplotlib(caller):
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as error:
+        raise ImportError(
+            f"{caller} needs matplotlib: pip install matplotlib (or the 'plot' "
+            "extra of skroute)."
+        ) from error
+
+
+def _new_axes(ax):
+    if ax is not None:
+        return ax
+    from matplotlib import pyplot as plt
+
+    return plt.subplots()[1]
+
+
+def _split_pipeline(estimator):
+    """``(transform, final)``: the steps before the router, and the router."""
+    if isinstance(estimator, Pipeline):
+        return estimator[:-1], estimator[-1]
+    return None, estimator
+
+
+def _thinned(grid, n_points):
+    """At most ``n_points`` of a sorted grid, both ends kept."""
+    index = np.unique(np.linspace(0, grid.size - 1, n_points).round().astype(int))
+    return grid[index]
+
+
+def _cost_sensitivities(final, cost_sensitivities, n_points):
+    """The lambdas to predict at: given, or spread over an interval router's grid."""
+    grid = getattr(final, "cost_grid_", None)
+    if cost_sensitivities is None:
+        return None if grid is None else _thinned(grid, n_points)
+    if grid is None:
+        raise ValueError(
+            "cost_sensitivities applies to an IntervalCostRouter, which serves a "
+            f"range of lambdas; {type(final).__name__} was fitted at one. Fit one "
+            "router per lambda and pass their predictions to from_predictions."
+        )
+    values = np.atleast_1d(np.asarray(cost_sensitivities, dtype=np.float64))
+    if values.ndim != 1 or values.size == 0 or not np.isfinite(values).all():
+        raise ValueError(
+            f"cost_sensitivities must be a non-empty 1-D list of finite lambdas; "
+            f"got {cost_sensitivities!r}."
+        )
+    return np.sort(values)
+
+
+def _predictions(estimator, X, cost_sensitivities, n_points):
+    """Routes of a fitted router (or Pipeline) at each lambda, and the lambdas."""
+    transform, final = _split_pipeline(estimator)
+    check_is_fitted(final)
+    lambdas = _cost_sensitivities(final, cost_sensitivities, n_points)
+    features = X if transform is None else transform.transform(X)
+    if lambdas is None:
+        own = getattr(final, "cost_sensitivity", None)
+        return [final.predict(features)], None if own is None else [own], features
+    routes = [final.predict(features, cost_sensitivity=lam) for lam in lambdas]
+    return routes, lambdas, features
+
+
+def _lambda_axis(ax, values, axis="x"):
+    """Log (or symlog from 0) scale when the lambdas span decades; plain ticks."""
+    from matplotlib.ticker import FuncFormatter
+
+    values = np.asarray(values, dtype=np.float64)
+    positive = values[values > 0]
+    set_scale = ax.set_xscale if axis == "x" else ax.set_yscale
+    if positive.size >= 2 and positive.max() / positive.min() >= 20:
+        if (values <= 0).any():
+            set_scale("symlog", linthresh=positive.min(), linscale=0.5)
+        else:
+            set_scale("log")
+        target = ax.xaxis if axis == "x" else ax.yaxis
+        target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        target.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+
+
+class RoutingCurveDisplay:
+    """Cost-quality curve of a router, beside the single models and the oracle.
+
+    Each point is a policy's mean cost and mean quality: one per cost
+    sensitivity of an :class:`~skroute.IntervalCostRouter`, or one for a
+    router fitted at a single ``lambda``. The single models are drawn as
+    points, the per-query best model (the oracle) as a star, and the upper
+    hull of the router's and the models' points as a dotted line: any point on
+    it is reached by mixing two policies. Off-policy curves carry confidence
+    intervals on both axes.
+
+    Build it with :meth:`from_estimator` or :meth:`from_predictions`; the
+    constructor takes numbers computed elsewhere.
+
+    Parameters
+    ----------
+    costs, qualities : array-like of shape (n_points,)
+        The router's mean cost and mean quality, one per cost sensitivity.
+    cost_sensitivities : array-like of shape (n_points,), default=None
+        The ``lambda`` of each point.
+    cost_intervals, quality_intervals : array-like of shape (n_points, 2), \
+default=None
+        Confidence intervals of off-policy estimates.
+    model_costs, model_qualities : array-like of shape (n_models,), default=None
+        Mean cost and quality of routing every query to one model.
+    model_names : list of str, default=None
+    model_cost_intervals, model_quality_intervals : array-like of shape \
+(n_models, 2), default=None
+    oracle : (float, float), default=None
+        Mean cost and quality of the per-query best model (full feedback only).
+    name : str, default=None
+        Label of the router's curve.
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D or ErrorbarContainer
+        The router's curve.
+    models_ : matplotlib PathCollection or None
+    hull_ : matplotlib Line2D or None
+    oracle_ : matplotlib PathCollection or None
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    See Also
+    --------
+    RoutingPathDisplay : Each model's share of traffic across ``lambda``.
+    skroute.metrics.cost_quality_curve : The upper hull as numbers.
+
+    Examples
+    --------
+    >>> from skroute.plotting import RoutingCurveDisplay
+    >>> display = RoutingCurveDisplay(
+    ...     costs=[0.2, 0.5, 0.9], qualities=[0.55, 0.7, 0.74],
+    ...     model_costs=[0.1, 1.0], model_qualities=[0.5, 0.75],
+    ...     model_names=["small", "large"], name="router").plot()
+    >>> display.ax_.get_xlabel()
+    'mean cost per query'
+    """
+
+    def __init__(
+        self,
+        *,
+        costs,
+        qualities,
+        cost_sensitivities=None,
+        cost_intervals=None,
+        quality_intervals=None,
+        model_costs=None,
+        model_qualities=None,
+        model_names=None,
+        model_cost_intervals=None,
+        model_quality_intervals=None,
+        oracle=None,
+        name=None,
+    ):
+        self.costs = np.asarray(costs, dtype=np.float64).ravel()
+        self.qualities = np.asarray(qualities, dtype=np.float64).ravel()
+        if self.costs.shape != self.qualities.shape or self.costs.size == 0:
+            raise ValueError(
+                "costs and qualities must hold one value per point, the same "
+                f"number of each; got {self.costs.size} and {self.qualities.size}."
+            )
+        self.cost_sensitivities = cost_sensitivities
+        self.cost_intervals = cost_intervals
+        self.quality_intervals = quality_intervals
+        self.model_costs = model_costs
+        self.model_qualities = model_qualities
+        self.model_names = model_names
+        self.model_cost_intervals = model_cost_intervals
+        self.model_quality_intervals = model_quality_intervals
+        self.oracle = oracle
+        self.name = name
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        *,
+        reward,
+        cost,
+        y=None,
+        propensity=None,
+        cost_sensitivities=None,
+        n_points=_DEFAULT_POINTS,
+        method="dr",
+        random_state=0,
+        name=None,
+        ax=None,
+        **kwargs,
+    ):
+        """Curve of a fitted router (or a Pipeline ending in one) on data.
+
+        With full feedback, ``reward`` and ``cost`` are matrices of every
+        model's quality and cost on each row of ``X`` and the curve is exact.
+        With logs, pass the logged model as ``y`` (and its ``propensity``
+        when logged): ``reward`` and ``cost`` are then the logged quality and
+        cost, the points are off-policy estimates (``method``), and they come
+        with 95% intervals.
+
+        Parameters
+        ----------
+        estimator : fitted router or Pipeline
+            An :class:`~skroute.IntervalCostRouter` gives a curve across its
+            range of ``lambda``; another router gives one point.
+        X : array-like of shape (n_samples, n_features)
+        reward, cost : array-like of shape (n_samples, n_classes) or (n_samples,)
+            Full-feedback matrices (columns in ``classes_`` order), or logged
+            arrays with ``y``.
+        y : array-like of shape (n_samples,), default=None
+            The logged model, for an off-policy curve.
+        propensity : array-like of shape (n_samples,), default=None
+            Logging probability of ``y``; estimated when None.
+        cost_sensitivities : array-like, default=None
+            The lambdas of an interval router's curve; ``n_points`` spread over
+            its grid when None.
+        n_points : int, default=25
+        method : {"dm", "ipw", "snipw", "dr", "sndr"}, default="dr"
+            Off-policy estimator, with ``y``.
+        random_state : int, default=0
+            Seed of the off-policy estimate's cross-fitting.
+        name : str, default=None
+            Label of the curve; the router's class name when None.
+        ax : matplotlib Axes, default=None
+        **kwargs
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        RoutingCurveDisplay
+
+        Examples
+        --------
+        >>> from skroute import DecoupledRouter
+        >>> from skroute.datasets import make_routing_problem, simulate_logging
+        >>> from skroute.plotting import RoutingCurveDisplay
+        >>> problem = make_routing_problem(n_samples=600, random_state=0)
+        >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
+        ...                         models=problem.models, random_state=0)
+        >>> router = DecoupledRouter(cost_sensitivity=0.1).fit(
+        ...     logs.X, logs.action, reward=logs.reward, cost=logs.cost)
+        >>> display = RoutingCurveDisplay.from_estimator(
+        ...     router, problem.X, reward=problem.expected_reward, cost=problem.cost)
+        >>> display.costs.shape
+        (1,)
+        """
+        _check_matplotlib(f"{cls.__name__}.from_estimator")
+        _, final = _split_pipeline(estimator)
+        routes, lambdas, features = _predictions(
+            estimator, X, cost_sensitivities, n_points
+        )
+        display = cls._from_routes(
+            routes,
+            reward=reward,
+            cost=cost,
+            y=y,
+            propensity=propensity,
+            X=features,
+            classes=final.classes_,
+            cost_sensitivities=lambdas,
+            method=method,
+            random_state=random_state,
+            name=type(final).__name__ if name is None else name,
+        )
+        return display.plot(ax=ax, **kwargs)
+
+    @classmethod
+    def from_predictions(
+        cls,
+        y_preds,
+        *,
+        reward,
+        cost,
+        y=None,
+        propensity=None,
+        X=None,
+        classes=None,
+        cost_sensitivities=None,
+        method="dr",
+        random_state=0,
+        name=None,
+        ax=None,
+        **kwargs,
+    ):
+        """Curve of routes already computed, one array of routes per point.
+
+        Parameters
+        ----------
+        y_preds : array-like of shape (n_samples,), or list of them
+            The model chosen for each row, once per point of the curve (for
+            instance per ``lambda`` of routers fitted one per ``lambda``).
+        reward, cost : array-like
+            As in :meth:`from_estimator`.
+        y, propensity : array-like of shape (n_samples,), default=None
+            The logged model and its propensity, for an off-policy curve.
+        X : array-like of shape (n_samples, n_features), default=None
+            Features of the off-policy estimate's outcome and propensity
+            models.
+        classes : array-like of shape (n_classes,), default=None
+            The models, in the column order of full-feedback ``reward``;
+            integer codes ``0..n_classes-1`` when None.
+        cost_sensitivities : array-like of shape (n_points,), default=None
+            The ``lambda`` of each entry of ``y_preds``, for the record.
+        method, random_state, name, ax, **kwargs
+            As in :meth:`from_estimator`.
+
+        Returns
+        -------
+        RoutingCurveDisplay
+
+        Examples
+        --------
+        >>> from skroute.plotting import RoutingCurveDisplay
+        >>> reward = [[0.9, 0.2], [0.4, 0.8], [0.7, 0.6]]
+        >>> cost = [[1.0, 0.1], [1.0, 0.1], [1.0, 0.1]]
+        >>> display = RoutingCurveDisplay.from_predictions(
+        ...     [[0, 1, 0], [0, 1, 1]], reward=reward, cost=cost, name="router")
+        >>> display.qualities.round(3).tolist()
+        [0.8, 0.767]
+        """
+        _check_matplotlib(f"{cls.__name__}.from_predictions")
+        routes = [np.asarray(r) for r in y_preds]
+        if routes and routes[0].ndim == 0:
+            routes = [np.asarray(y_preds)]
+        if classes is None:
+            width = np.shape(reward)[1] if np.ndim(reward) == 2 else None
+            if width is None:
+                labels = np.concatenate([np.asarray(y)] + routes)
+                classes = np.unique(labels)
+            else:
+                classes = np.arange(width)
+        display = cls._from_routes(
+            routes,
+            reward=reward,
+            cost=cost,
+            y=y,
+            propensity=propensity,
+            X=X,
+            classes=np.asarray(classes),
+            cost_sensitivities=cost_sensitivities,
+            method=method,
+            random_state=random_state,
+            name=name,
+        )
+        return display.plot(ax=ax, **kwargs)
+
+    @classmethod
+    def _from_routes(
+        cls,
+        routes,
+        *,
+        reward,
+        cost,
+        y,
+        propensity,
+        X,
+        classes,
+        cost_sensitivities,
+        method,
+        random_state,
+        name,
+    ):
+        names = [str(c) for c in classes]
+        if y is None:
+            return cls._full_feedback(
+                routes, reward, cost, classes, names, cost_sensitivities, name
+            )
+        n_rows = np.shape(y)[0]
+        constant = [
+            np.full(n_rows, c, dtype=np.asarray(classes).dtype) for c in classes
+        ]
+        qualities, costs = cost_quality_values(
+            routes + constant,
+            y,
+            reward=reward,
+            cost=cost,
+            propensity=propensity,
+            X=X,
+            classes=classes,
+            method=method,
+            random_state=random_state,
+            warn=False,
+        )
+        _warn_weak_points(qualities, [f"point {j}" for j in range(len(routes))] + names)
+
+        def points(values):
+            estimates = np.array([v.estimate for v in values])
+            intervals = np.array([v.confidence_interval for v in values])
+            return estimates, intervals
+
+        q, q_int = points(qualities)
+        c, c_int = points(costs)
+        k = len(routes)
+        return cls(
+            costs=c[:k],
+            qualities=q[:k],
+            cost_sensitivities=cost_sensitivities,
+            cost_intervals=c_int[:k],
+            quality_intervals=q_int[:k],
+            model_costs=c[k:],
+            model_qualities=q[k:],
+            model_names=names,
+            model_cost_intervals=c_int[k:],
+            model_quality_intervals=q_int[k:],
+            name=name,
+        )
+
+    @classmethod
+    def _full_feedback(
+        cls, routes, reward, cost, classes, names, cost_sensitivities, name
+    ):
+        summaries = [
+            routing_summary(reward, r, cost=cost, classes=classes) for r in routes
+        ]
+        reward = np.asarray(reward, dtype=np.float64)
+        cost = np.asarray(cost, dtype=np.float64)
+        # The oracle: each query's best model, the cheapest among ties.
+        best = reward >= reward.max(axis=1, keepdims=True) - 1e-12
+        choice = np.argmin(np.where(best, cost, np.inf), axis=1)
+        rows = np.arange(reward.shape[0])
+        return cls(
+            costs=[s["cost"] for s in summaries],
+            qualities=[s["quality"] for s in summaries],
+            cost_sensitivities=cost_sensitivities,
+            model_costs=cost.mean(axis=0),
+            model_qualities=reward.mean(axis=0),
+            model_names=names,
+            oracle=(float(cost[rows, choice].mean()), float(reward.max(axis=1).mean())),
+            name=name,
+        )
+
+    def plot(
+        self,
+        ax=None,
+        *,
+        name=None,
+        show_models=True,
+        show_hull=True,
+        show_oracle=True,
+        annotate_models=True,
+        cost_label="mean cost per query",
+        quality_label="mean quality",
+        **kwargs,
+    ):
+        """Draw the curve, and the models, hull and oracle, on ``ax``.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            A new figure's axes when None.
+        name : str, default=None
+            Label of the curve; the display's ``name`` when None.
+        show_models, show_hull, show_oracle : bool, default=True
+            Draw the single models, the upper hull, the oracle (when known).
+        annotate_models : bool, default=True
+            Write each model's name beside its point.
+        cost_label, quality_label : str
+            Axis labels; name the unit of cost here (for instance
+            ``"mean cost per query (USD per 1k queries)"``).
+        **kwargs
+            Passed to the curve's ``Axes.plot`` (or ``Axes.errorbar``).
+
+        Returns
+        -------
+        RoutingCurveDisplay
+            ``self``, with ``ax_``, ``figure_`` and the drawn artists set.
+        """
+        _check_matplotlib(f"{type(self).__name__}.plot")
+        ax = _new_axes(ax)
+        name = self.name if name is None else name
+        style = {"marker": "o", "markersize": 4, "label": name} | kwargs
+        if self.quality_intervals is not None:
+            self.line_ = ax.errorbar(
+                self.costs,
+                self.qualities,
+                xerr=_error_bars(self.costs, self.cost_intervals),
+                yerr=_error_bars(self.qualities, self.quality_intervals),
+                capsize=2,
+                **style,
+            )
+        else:
+            (self.line_,) = ax.plot(self.costs, self.qualities, **style)
+        self.models_ = self.hull_ = self.oracle_ = None
+        has_models = self.model_costs is not None and self.model_qualities is not None
+        if show_models and has_models:
+            self._plot_models(ax, annotate_models)
+        if show_hull:
+            points_c, points_q = [self.costs], [self.qualities]
+            if has_models:
+                points_c.append(np.asarray(self.model_costs, dtype=np.float64))
+                points_q.append(np.asarray(self.model_qualities, dtype=np.float64))
+            hull = cost_quality_curve(
+                np.concatenate(points_c), np.concatenate(points_q)
+            )
+            (self.hull_,) = ax.plot(
+                hull.hull_costs,
+                hull.hull_qualities,
+                linestyle=":",
+                color="0.45",
+                label="upper hull",
+            )
+        if show_oracle and self.oracle is not None:
+            self.oracle_ = ax.scatter(
+                [self.oracle[0]],
+                [self.oracle[1]],
+                marker="*",
+                s=140,
+                color="gold",
+                edgecolor="0.2",
+                zorder=3,
+                label="oracle (best model per query)",
+            )
+        ax.set(xlabel=cost_label, ylabel=quality_label)
+        # Curves rise to the upper left: the lower right is usually free.
+        ax.legend(fontsize=8, loc="lower right")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    def _plot_models(self, ax, annotate):
+        model_costs = np.asarray(self.model_costs, dtype=np.float64)
+        model_qualities = np.asarray(self.model_qualities, dtype=np.float64)
+        if self.model_quality_intervals is not None:
+            ax.errorbar(
+                model_costs,
+                model_qualities,
+                xerr=_error_bars(model_costs, self.model_cost_intervals),
+                yerr=_error_bars(model_qualities, self.model_quality_intervals),
+                fmt="none",
+                ecolor="0.6",
+                capsize=2,
+            )
+        self.models_ = ax.scatter(
+            model_costs,
+            model_qualities,
+            marker="s",
+            s=22,
+            color="0.35",
+            zorder=3,
+            label="single models",
+        )
+        if annotate and self.model_names is not None:
+            # Names of the costlier half go left of their point, so that the
+            # right edge does not cut them.
+            middle = (model_costs.min() + model_costs.max()) / 2
+            for label, x, y in zip(self.model_names, model_costs, model_qualities):
+                left = model_costs.size > 1 and x > middle
+                ax.annotate(
+                    label,
+                    (x, y),
+                    xytext=(-4 if left else 4, -3),
+                    textcoords="offset points",
+                    ha="right" if left else "left",
+                    fontsize=7,
+                    color="0.3",
+                )
+
+
+def _warn_weak_points(values, labels):
+    """One warning naming every point whose estimate rests on few rows."""
+    weak = [
+        label
+        for value, label in zip(values, labels)
+        if value.diagnostics.get("effective_sample_size", np.inf)
+        < MIN_EFFECTIVE_SAMPLE_SIZE
+    ]
+    if weak:
+        warnings.warn(
+            f"The off-policy estimates of {', '.join(weak)} rest on an effective "
+            f"sample size below {MIN_EFFECTIVE_SAMPLE_SIZE} rows: the logs say "
+            "little about those policies, and their points and intervals are "
+            "unreliable.",
+            UnreliableEstimateWarning,
+            stacklevel=4,
+        )
+
+
+def _error_bars(values, intervals):
+    """Asymmetric error bars ``(2, n)`` from intervals ``(n, 2)``; None if absent."""
+    if intervals is None:
+        return None
+    intervals = np.asarray(intervals, dtype=np.float64).reshape(-1, 2)
+    return np.clip(
+        np.vstack([values - intervals[:, 0], intervals[:, 1] - values]), 0, None
+    )
+
+
+class RoutingPathDisplay:
+    """Each model's share of traffic across the cost sensitivities of a router.
+
+    A stacked area per model: at each ``lambda`` of an
+    :class:`~skroute.IntervalCostRouter`'s range, the share of queries it
+    sends to that model. Reading it left to right shows which models the
+    router gives up as cost weighs more.
+
+    Parameters
+    ----------
+    cost_sensitivities : array-like of shape (n_points,)
+    shares : array-like of shape (n_points, n_classes)
+        Share of queries routed to each model at each ``lambda``.
+    classes : array-like of shape (n_classes,)
+    name : str, default=None
+        Title of the plot.
+
+    Attributes
+    ----------
+    areas_ : list of matplotlib PolyCollection
+        One per model.
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    See Also
+    --------
+    RoutingCurveDisplay : The cost-quality curve of the same router.
+    skroute.IntervalCostRouter.routing_path : The switch points of each query.
+
+    Examples
+    --------
+    >>> from skroute.plotting import RoutingPathDisplay
+    >>> display = RoutingPathDisplay(
+    ...     cost_sensitivities=[0.0, 0.1, 0.2],
+    ...     shares=[[0.8, 0.2], [0.5, 0.5], [0.1, 0.9]],
+    ...     classes=["large", "small"]).plot()
+    >>> len(display.areas_)
+    2
+    """
+
+    def __init__(self, *, cost_sensitivities, shares, classes, name=None):
+        self.cost_sensitivities = np.asarray(cost_sensitivities, dtype=np.float64)
+        self.shares = np.asarray(shares, dtype=np.float64)
+        self.classes = np.asarray(classes)
+        expected = (self.cost_sensitivities.size, self.classes.size)
+        if self.cost_sensitivities.ndim != 1 or self.shares.shape != expected:
+            raise ValueError(
+                "shares must have one row per cost sensitivity and one column per "
+                f"class, shape {expected}; got {self.shares.shape}."
+            )
+        self.name = name
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        *,
+        cost_sensitivities=None,
+        n_points=50,
+        name=None,
+        ax=None,
+        **kwargs,
+    ):
+        """Shares of traffic of a fitted interval router on the queries ``X``.
+
+        Parameters
+        ----------
+        estimator : fitted IntervalCostRouter, or a Pipeline ending in one
+        X : array-like of shape (n_samples, n_features)
+        cost_sensitivities : array-like, default=None
+            Where to measure the shares; ``n_points`` spread over the
+            router's grid when None.
+        n_points : int, default=50
+        name : str, default=None
+        ax : matplotlib Axes, default=None
+        **kwargs
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        RoutingPathDisplay
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skroute import IntervalCostRouter
+        >>> from skroute.datasets import make_routing_problem, simulate_logging
+        >>> from skroute.plotting import RoutingPathDisplay
+        >>> problem = make_routing_problem(n_samples=400, random_state=0)
+        >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
+        ...                         models=problem.models, random_state=0)
+        >>> router = IntervalCostRouter(cost_range=(0.0, 0.5), max_epochs=5,
+        ...                             random_state=0).fit(
+        ...     logs.X, logs.action, reward=logs.reward, cost=logs.cost,
+        ...     propensity=logs.propensity)
+        >>> display = RoutingPathDisplay.from_estimator(router, problem.X,
+        ...                                             n_points=10)
+        >>> bool(np.allclose(display.shares.sum(axis=1), 1.0))
+        True
+        """
+        _check_matplotlib(f"{cls.__name__}.from_estimator")
+        _, final = _split_pipeline(estimator)
+        check_is_fitted(final)
+        if not hasattr(final, "cost_grid_"):
+            raise TypeError(
+                "RoutingPathDisplay needs an IntervalCostRouter, which routes over "
+                f"a range of lambdas; got {type(final).__name__}."
+            )
+        routes, lambdas, _ = _predictions(estimator, X, cost_sensitivities, n_points)
+        classes = final.classes_
+        shares = np.array([[np.mean(r == c) for c in classes] for r in routes])
+        display = cls(
+            cost_sensitivities=lambdas,
+            shares=shares,
+            classes=classes,
+            name=name,
+        )
+        return display.plot(ax=ax, **kwargs)
+
+    def plot(self, ax=None, *, name=None, legend=True, **kwargs):
+        """Draw the stacked shares on ``ax``.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+        name : str, default=None
+            Title; the display's ``name`` when None.
+        legend : bool, default=True
+            Draw a legend, outside the axes on the right.
+        **kwargs
+            Passed to ``Axes.stackplot``.
+
+        Returns
+        -------
+        RoutingPathDisplay
+        """
+        _check_matplotlib(f"{type(self).__name__}.plot")
+        ax = _new_axes(ax)
+        self.areas_ = ax.stackplot(
+            self.cost_sensitivities,
+            self.shares.T,
+            labels=[str(c) for c in self.classes],
+            **kwargs,
+        )
+        _lambda_axis(ax, self.cost_sensitivities)
+        ax.set(
+            xlabel="cost sensitivity λ",
+            ylabel="share of queries",
+            ylim=(0, 1),
+            xlim=(self.cost_sensitivities[0], self.cost_sensitivities[-1]),
+        )
+        title = self.name if name is None else name
+        if title:
+            ax.set_title(title)
+        if legend:
+            ax.legend(
+                loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False
+            )
+        self.ax_, self.figure_ = ax, ax.figure
+        return self

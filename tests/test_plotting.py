@@ -1,0 +1,191 @@
+"""skroute.plotting: the displays' numbers, their drawing, and their errors."""
+
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skroute import DecoupledRouter, IntervalCostRouter
+from skroute.datasets import make_routing_problem, simulate_logging
+from skroute.metrics import routing_summary
+
+matplotlib = pytest.importorskip("matplotlib")
+
+from skroute.plotting import RoutingCurveDisplay, RoutingPathDisplay  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def problem():
+    problem = make_routing_problem(n_samples=900, random_state=0)
+    logs = simulate_logging(
+        problem.X[:600],
+        problem.reward[:600],
+        problem.cost[:600],
+        models=problem.models,
+        random_state=0,
+    )
+    test_logs = simulate_logging(
+        problem.X[600:],
+        problem.reward[600:],
+        problem.cost[600:],
+        models=problem.models,
+        random_state=1,
+    )
+    return problem, logs, test_logs
+
+
+@pytest.fixture(scope="module")
+def interval_router(problem):
+    _, logs, _ = problem
+    router = IntervalCostRouter(
+        cost_range=(0.0, 0.5), max_epochs=5, policy_cv=2, random_state=0
+    )
+    return router.fit(
+        logs.X,
+        logs.action,
+        reward=logs.reward,
+        cost=logs.cost,
+        propensity=logs.propensity,
+    )
+
+
+def test_curve_of_a_router_at_one_lambda_is_its_full_feedback_summary(problem):
+    problem, logs, _ = problem
+    router = DecoupledRouter(cost_sensitivity=0.1).fit(
+        logs.X, logs.action, reward=logs.reward, cost=logs.cost
+    )
+    X, reward, cost = problem.X[600:], problem.expected_reward[600:], problem.cost[600:]
+    display = RoutingCurveDisplay.from_estimator(router, X, reward=reward, cost=cost)
+    summary = routing_summary(
+        reward, router.predict(X), cost=cost, classes=router.classes_
+    )
+    np.testing.assert_allclose(display.costs, [summary["cost"]])
+    np.testing.assert_allclose(display.qualities, [summary["quality"]])
+    np.testing.assert_allclose(display.model_qualities, reward.mean(axis=0))
+    np.testing.assert_allclose(display.model_costs, cost.mean(axis=0))
+    assert display.oracle[1] == pytest.approx(reward.max(axis=1).mean())
+    assert display.cost_sensitivities == [0.1]
+    assert display.name == "DecoupledRouter"
+    assert display.ax_.get_xlabel() == "mean cost per query"
+    assert display.models_ is not None and display.hull_ is not None
+    labels = display.ax_.get_legend_handles_labels()[1]
+    assert "single models" in labels and "oracle (best model per query)" in labels
+
+
+def test_interval_router_curve_and_path_follow_predict(problem, interval_router):
+    problem, _, _ = problem
+    X, reward, cost = problem.X[600:], problem.expected_reward[600:], problem.cost[600:]
+    lambdas = [0.0, 0.1, 0.3]
+    curve = RoutingCurveDisplay.from_estimator(
+        interval_router, X, reward=reward, cost=cost, cost_sensitivities=lambdas
+    )
+    path = RoutingPathDisplay.from_estimator(
+        interval_router, X, cost_sensitivities=lambdas
+    )
+    for j, lam in enumerate(lambdas):
+        routes = interval_router.predict(X, cost_sensitivity=lam)
+        summary = routing_summary(
+            reward, routes, cost=cost, classes=interval_router.classes_
+        )
+        assert curve.costs[j] == pytest.approx(summary["cost"])
+        assert curve.qualities[j] == pytest.approx(summary["quality"])
+        np.testing.assert_allclose(path.shares[j], summary["share"])
+    assert len(path.areas_) == interval_router.classes_.size
+    assert path.ax_.get_xlabel() == "cost sensitivity λ"
+
+
+def test_default_points_spread_over_the_grid(problem, interval_router):
+    problem, _, _ = problem
+    X = problem.X[600:]
+    path = RoutingPathDisplay.from_estimator(interval_router, X, n_points=7)
+    grid = interval_router.cost_grid_
+    assert path.cost_sensitivities[0] == grid[0]
+    assert path.cost_sensitivities[-1] == grid[-1]
+    assert 2 <= path.cost_sensitivities.size <= 7
+    np.testing.assert_allclose(path.shares.sum(axis=1), 1.0)
+
+
+def test_off_policy_curve_has_intervals_around_its_estimates(problem, interval_router):
+    _, _, test_logs = problem
+    display = RoutingCurveDisplay.from_estimator(
+        interval_router,
+        test_logs.X,
+        reward=test_logs.reward,
+        cost=test_logs.cost,
+        y=test_logs.action,
+        propensity=test_logs.propensity,
+        n_points=3,
+    )
+    n_models = interval_router.classes_.size
+    assert display.model_qualities.shape == (n_models,)
+    assert display.oracle is None and display.oracle_ is None
+    for values, intervals in [
+        (display.qualities, display.quality_intervals),
+        (display.costs, display.cost_intervals),
+        (display.model_qualities, display.model_quality_intervals),
+    ]:
+        assert np.all(intervals[:, 0] <= values) and np.all(values <= intervals[:, 1])
+
+
+def test_pipeline_is_accepted(problem):
+    problem, logs, _ = problem
+    pipe = make_pipeline(StandardScaler(), DecoupledRouter(cost_sensitivity=0.0))
+    pipe.fit(logs.X, logs.action, decoupledrouter__reward=logs.reward)
+    X = problem.X[600:]
+    display = RoutingCurveDisplay.from_estimator(
+        pipe, X, reward=problem.expected_reward[600:], cost=problem.cost[600:]
+    )
+    routes = pipe.predict(X)
+    expected = routing_summary(
+        problem.expected_reward[600:],
+        routes,
+        cost=problem.cost[600:],
+        classes=pipe.classes_,
+    )
+    assert display.qualities[0] == pytest.approx(expected["quality"])
+
+
+def test_from_predictions_draws_on_the_given_axes():
+    from matplotlib import pyplot as plt
+
+    _, ax = plt.subplots()
+    reward = [[0.9, 0.2], [0.4, 0.8], [0.7, 0.6]]
+    cost = [[1.0, 0.1], [1.0, 0.1], [1.0, 0.1]]
+    display = RoutingCurveDisplay.from_predictions(
+        [[0, 1, 0], [0, 1, 1]], reward=reward, cost=cost, ax=ax, name="mine"
+    )
+    assert display.ax_ is ax
+    np.testing.assert_allclose(display.costs, [0.7, 0.4])
+    assert display.model_names == ["0", "1"]
+    # One array of routes is one point.
+    single = RoutingCurveDisplay.from_predictions([0, 1, 0], reward=reward, cost=cost)
+    assert single.costs.shape == (1,)
+
+
+def test_errors_name_the_fix(problem, interval_router):
+    problem, logs, _ = problem
+    router = DecoupledRouter().fit(logs.X, logs.action, reward=logs.reward)
+    X = problem.X[600:]
+    with pytest.raises(ValueError, match="from_predictions"):
+        RoutingCurveDisplay.from_estimator(
+            router,
+            X,
+            reward=problem.reward[600:],
+            cost=problem.cost[600:],
+            cost_sensitivities=[0.1],
+        )
+    with pytest.raises(TypeError, match="needs an IntervalCostRouter"):
+        RoutingPathDisplay.from_estimator(router, X)
+    with pytest.raises(ValueError, match="finite lambdas"):
+        RoutingPathDisplay.from_estimator(interval_router, X, cost_sensitivities=[])
+    with pytest.raises(ValueError, match="one value per point"):
+        RoutingCurveDisplay(costs=[1.0, 2.0], qualities=[0.5])
+    with pytest.raises(ValueError, match="shape"):
+        RoutingPathDisplay(cost_sensitivities=[0, 1], shares=[[1.0]], classes=["a"])
+
+
+def test_displays_leave_the_backend_alone(problem, interval_router):
+    backend = matplotlib.get_backend()
+    problem, _, _ = problem
+    RoutingPathDisplay.from_estimator(interval_router, problem.X[600:], n_points=3)
+    assert matplotlib.get_backend() == backend
