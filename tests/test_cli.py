@@ -282,3 +282,63 @@ def test_evaluate_refuses_a_file_that_is_not_a_router(log_file, tmp_path):
     joblib.dump({"not": "a router"}, other)
     with pytest.raises(SystemExit, match="holds a dict, not a skroute router"):
         main(["evaluate", str(other), str(log_file)])
+
+
+def test_fit_to_a_budget_sets_lambda_from_held_out_rows(log_file, tmp_path, capsys):
+    saved = tmp_path / "router.pkl"
+    columns = ["--cost-column", "cost", "--propensity-column", "p"]
+    logs = load_logs(
+        log_file,
+        cost_column="cost",
+        propensity_column="p",
+        embeddings=log_file.with_name("logs_emb.npy"),
+    )
+    budget = float(np.quantile(logs.cost, 0.3))
+    argv = ["fit", str(log_file), "--out", str(saved), *columns]
+    assert main([*argv, "--budget", str(budget), "--cost-range", "0", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert f"budget {budget:g} per query: lambda = " in printed
+    assert "held-out rows" in printed
+    fitted = joblib.load(saved)
+    assert type(fitted).__name__ == "IntervalCostRouter"
+    assert 0.0 <= fitted.cost_sensitivity <= 2.0
+    estimated = float(printed.split("at mean cost ")[1].split(" ")[0])
+    assert estimated <= budget * (1 + 1e-9)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--router", "causal"], "--budget fits an interval router"),
+        (["--cost-sensitivity", "0.1"], "--budget chooses lambda itself"),
+    ],
+)
+def test_fit_budget_conflicts_are_one_line_errors(log_file, tmp_path, extra, message):
+    argv = ["fit", str(log_file), "--out", str(tmp_path / "r.pkl")]
+    with pytest.raises(SystemExit, match=message):
+        main([*argv, "--cost-column", "cost", "--budget", "0.5", *extra])
+    with pytest.raises(SystemExit, match="needs the logged cost"):
+        main([*argv, "--budget", "0.5"])
+    with pytest.raises(SystemExit, match="--conservative applies to --budget"):
+        main([*argv, "--conservative"])
+
+
+def test_every_option_has_help_that_names_its_default():
+    import argparse
+
+    from skroute.cli import build_parser
+
+    missing = []
+
+    def walk(parser, command):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, subparser in action.choices.items():
+                    walk(subparser, name)
+                continue
+            has_default = action.default not in (None, False, argparse.SUPPRESS)
+            if action.help is None or (has_default and "default" not in action.help):
+                missing.append((command, action.option_strings or action.dest))
+
+    walk(build_parser(), "skroute")
+    assert missing == []

@@ -31,6 +31,16 @@ def _positive_float(text):
     return value
 
 
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1); got {text!r}")
+    return value
+
+
 def _lambda(text):
     """A cost sensitivity (argparse names the option in its message)."""
     try:
@@ -51,8 +61,16 @@ def _log_arguments(parser):
         "--embedding-prefix",
         help="take the embedding from the columns whose names start with this",
     )
-    parser.add_argument("--model-column", default="model")
-    parser.add_argument("--quality-column", default="quality")
+    parser.add_argument(
+        "--model-column",
+        default="model",
+        help="the column of the model that answered (default model)",
+    )
+    parser.add_argument(
+        "--quality-column",
+        default="quality",
+        help="the column of the answer's quality (default quality)",
+    )
     parser.add_argument("--cost-column", help="the cost of the logged answer")
     parser.add_argument(
         "--propensity-column",
@@ -65,7 +83,12 @@ def _log_arguments(parser):
         help="multiply the cost column, e.g. 1000 for USD per 1,000 queries, so "
         "that lambda reads as quality given up per unit of cost (default 1)",
     )
-    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        help="seed of the cross-fitting and training (default 0)",
+    )
     _trust_argument(parser)
 
 
@@ -142,13 +165,15 @@ def build_parser():
         "--cost-scale",
         type=_positive_float,
         default=1.0,
-        help="multiply the table's costs, e.g. 1000 for USD per 1,000 queries",
+        help="multiply the table's costs, e.g. 1000 for USD per 1,000 queries "
+        "(default 1)",
     )
     bench.add_argument(
         "--logging-policy",
         choices=["linear", "topic", "uniform"],
         default="linear",
-        help="the simulated logging policy (topic needs --topic-column with --data)",
+        help="the simulated logging policy (topic needs --topic-column with "
+        "--data; default linear)",
     )
     bench.add_argument("--topic-column", help="the table's topic or task column")
     bench.add_argument(
@@ -173,7 +198,11 @@ def build_parser():
         help="where to save the router (written atomically: an interrupted save "
         "leaves any previous file as it was)",
     )
-    fit.add_argument("--router", choices=ROUTERS, default="causal")
+    fit.add_argument(
+        "--router",
+        choices=ROUTERS,
+        help="the router to fit (default causal; interval with --budget)",
+    )
     fit.add_argument(
         "--export",
         help="also write the router as a .npz of arrays, served by `skroute "
@@ -182,9 +211,29 @@ def build_parser():
     fit.add_argument(
         "--cost-sensitivity",
         type=_lambda,
-        default=0.0,
         help="lambda of the router (for the interval router: its default lambda, "
-        "inside --cost-range)",
+        "inside --cost-range; default 0)",
+    )
+    fit.add_argument(
+        "--budget",
+        type=_positive_float,
+        help="target mean cost per query (in the units of --cost-column times "
+        "--cost-scale): fits an interval router over --cost-range on most of "
+        "the rows and sets its lambda to the one whose off-policy estimate of "
+        "mean cost meets the budget on the others",
+    )
+    fit.add_argument(
+        "--conservative",
+        action="store_true",
+        help="with --budget, meet it with the 95%% upper bound of the estimated "
+        "cost rather than the estimate",
+    )
+    fit.add_argument(
+        "--calibration-fraction",
+        type=_fraction,
+        default=0.25,
+        help="with --budget, the share of rows held out to choose lambda "
+        "(default 0.25)",
     )
     fit.add_argument(
         "--cost-range",
@@ -208,7 +257,10 @@ def build_parser():
         "interval router)",
     )
     evaluate.add_argument(
-        "--method", choices=["dr", "sndr", "snipw", "ipw", "dm"], default="dr"
+        "--method",
+        choices=["dr", "sndr", "snipw", "ipw", "dm"],
+        default="dr",
+        help="the off-policy estimator (default dr, doubly robust)",
     )
     evaluate.add_argument(
         "--min-propensity",

@@ -147,7 +147,7 @@ def build_router(args):
     )
 
     seed = args.random_state
-    lam = args.cost_sensitivity
+    lam = 0.0 if args.cost_sensitivity is None else args.cost_sensitivity
     if args.router == "interval":
         return IntervalCostRouter(
             cost_range=tuple(args.cost_range), cost_sensitivity=lam, random_state=seed
@@ -164,16 +164,22 @@ def fit_command(args, out):
     from skroute.utils import save_router
 
     target = check_out(args)
+    _check_budget_options(args)
     replaced = target.exists()
     logs = read_logs(args)
+    if args.budget is not None and logs.cost is None:
+        raise ValueError("--budget needs the logged cost; name it with --cost-column.")
     router = build_router(args)
-    router.fit(
-        logs.X,
-        logs.action,
-        reward=logs.reward,
-        cost=logs.cost,
-        propensity=logs.propensity,
-    )
+    if args.budget is None:
+        router.fit(
+            logs.X,
+            logs.action,
+            reward=logs.reward,
+            cost=logs.cost,
+            propensity=logs.propensity,
+        )
+    else:
+        _fit_to_budget(router, logs, args, out)
     save_router(router, target)
     if replaced:
         print(f"skroute: replaced {target}", file=sys.stderr)
@@ -184,6 +190,69 @@ def fit_command(args, out):
         f"fitted {router!r} on {logs.X.shape[0]} logged rows of {args.logs} "
         f"({router.classes_.size} models; logged shares {shares}); saved to "
         f"{args.out}",
+        file=out,
+    )
+
+
+def _check_budget_options(args):
+    if args.budget is None:
+        if args.conservative:
+            raise ValueError("--conservative applies to --budget; pass --budget B.")
+        args.router = args.router or "causal"
+        return
+    if args.router not in (None, "interval"):
+        raise ValueError(
+            f"--budget fits an interval router; drop --router {args.router} or "
+            "pass --router interval."
+        )
+    if args.cost_sensitivity is not None:
+        raise ValueError(
+            "--budget chooses lambda itself; drop --cost-sensitivity (or drop "
+            "--budget to fix lambda)."
+        )
+    args.router = "interval"
+
+
+def _fit_to_budget(router, logs, args, out):
+    """Fit on most rows, then set lambda to meet the budget on the held-out rest."""
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(logs.X.shape[0])
+    counts = np.unique(logs.action, return_counts=True)[1]
+    fit_rows, held_out = train_test_split(
+        rows,
+        test_size=args.calibration_fraction,
+        random_state=args.random_state,
+        stratify=logs.action if counts.min() >= 2 else None,
+    )
+
+    def part(values, index):
+        return None if values is None else values[index]
+
+    router.fit(
+        logs.X[fit_rows],
+        logs.action[fit_rows],
+        reward=logs.reward[fit_rows],
+        cost=logs.cost[fit_rows],
+        propensity=part(logs.propensity, fit_rows),
+    )
+    result = router.cost_sensitivity_for_budget(
+        logs.X[held_out],
+        logs.action[held_out],
+        reward=logs.reward[held_out],
+        cost=logs.cost[held_out],
+        propensity=part(logs.propensity, held_out),
+        budget=args.budget,
+        conservative=args.conservative,
+    )
+    router.set_params(cost_sensitivity=result.cost_sensitivity)
+    bound = " (its 95% upper bound)" if args.conservative else ""
+    print(
+        f"budget {args.budget:g} per query{bound}: lambda = "
+        f"{result.cost_sensitivity:.4g}, estimated on {held_out.size} held-out "
+        f"rows at mean cost {result.estimated_cost:.4g} ± {result.cost_se:.2g} "
+        f"and mean quality {result.estimated_quality:.4g} ± "
+        f"{result.quality_se:.2g} (fitted on {fit_rows.size} rows)",
         file=out,
     )
 
