@@ -1,13 +1,18 @@
-"""Validation of logged routing data and scikit-learn compatibility helpers."""
+"""Saving and loading routers (and the validation helpers skroute shares).
 
-from skroute.utils._persistence import (
+The public API is :func:`save_router`, :func:`load_router` and
+:class:`SkrouteVersionWarning`.
+"""
+
+# The shared helpers are re-exported for skroute's own modules.
+from skroute.utils._persistence import (  # noqa: F401
     PERSISTENCE_FORMAT,
     SkrouteVersionWarning,
     persisted_state,
     restored_state,
 )
 from skroute.utils._safe_pickle import load_router, save_router
-from skroute.utils._validation import (
+from skroute.utils._validation import (  # noqa: F401
     MAX_FEATURE_MAGNITUDE,
     MAX_OUTCOME_MAGNITUDE,
     ROUTING_HINT,
@@ -23,27 +28,10 @@ from skroute.utils._validation import (
     naming_array_errors,
 )
 
-__all__ = [
-    "MAX_FEATURE_MAGNITUDE",
-    "MAX_OUTCOME_MAGNITUDE",
-    "PERSISTENCE_FORMAT",
-    "ROUTING_HINT",
-    "SkrouteVersionWarning",
-    "check_action_counts",
-    "check_cost_sensitivity",
-    "check_cv_folds",
-    "check_feature_range",
-    "check_finite",
-    "check_hidden_layer_sizes",
-    "check_logged_outcomes",
-    "check_numeric",
-    "encode_actions",
-    "load_router",
-    "naming_array_errors",
-    "save_router",
-    "persisted_state",
-    "restored_state",
-]
+# The public API: saving and loading routers. The validation helpers above
+# are shared by skroute's modules and importable from here, but they are not
+# part of the documented API and may change without notice.
+__all__ = ["SkrouteVersionWarning", "load_router", "save_router"]
 
 
 def __getattr__(name):
