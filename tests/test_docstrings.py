@@ -59,3 +59,30 @@ def test_docstring_validates(name):
     result = validate.validate(name)
     errors = [f"{code}: {message}" for code, message in result["errors"]]
     assert [e for e in errors if e[:4] in CHECKS] == []
+
+
+def _listed_in_api_page():
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "api.rst"
+    listed, module = set(), None
+    for line in page.read_text().splitlines():
+        if match := re.match(r"\.\. currentmodule:: (\S+)", line):
+            module = importlib.import_module(match.group(1))
+        elif (match := re.match(r"   ([A-Za-z_][\w.]*)$", line)) and module:
+            obj = module
+            for part in match.group(1).split("."):
+                obj = getattr(obj, part)
+            listed.add(id(obj))
+    return listed
+
+
+def test_the_api_page_lists_every_public_object():
+    listed = _listed_in_api_page()
+
+    def resolve(name):
+        module_name, _, attribute = name.rpartition(".")
+        return getattr(importlib.import_module(module_name), attribute)
+
+    assert [name for name in PUBLIC if id(resolve(name)) not in listed] == []

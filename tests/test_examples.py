@@ -1,4 +1,4 @@
-"""Every example script runs to completion."""
+"""Every gallery example runs to completion, as the documentation build runs it."""
 
 import runpy
 from pathlib import Path
@@ -10,14 +10,26 @@ EXAMPLES = sorted(
 )
 
 
+def test_the_gallery_has_its_examples():
+    names = {path.stem for path in EXAMPLES}
+    assert {
+        "plot_quick_start",
+        "plot_routerbench",
+        "plot_interval_budget",
+        "plot_model_selection",
+        "plot_why_dr",
+        "plot_overlap",
+        "plot_text_to_route",
+        "plot_export_serving",
+    } <= names
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs(path):
-    matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg")
-    namespace = runpy.run_path(str(path), run_name="__main__")
+    pytest.importorskip("matplotlib")
+    runpy.run_path(str(path), run_name="__main__")
     import matplotlib.pyplot as plt
 
-    plt.close("all")
-    for values in namespace["curves"].values():
-        assert all(0 <= value <= 1 for value in values)
+    # Each example draws at least one figure.
+    assert plt.get_fignums(), f"{path.name} drew no figure"

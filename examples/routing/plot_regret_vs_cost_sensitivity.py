@@ -10,7 +10,11 @@ router is fitted on those logs and scored by its true regret on the other half.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from skroute import BestSingleModelRouter, CausalRouterClassifier, DecoupledRouter
+from skroute import (
+    BestSingleModelRouter,
+    CausalRouterClassifier,
+    DecoupledRouter,
+)
 from skroute.datasets import make_routing_problem, simulate_logging
 from skroute.metrics import regret
 

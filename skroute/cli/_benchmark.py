@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch
+from tabulate import tabulate
 from tqdm import tqdm
 
 from skroute.datasets import (
@@ -394,14 +395,10 @@ def format_results(records, n_seeds, source="Generated routing problem"):
             ]
             for name, stats in sorted(routers.items(), key=lambda r: r[1]["regret"])
         ]
-        widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
-        lines += [
-            "",
-            f"cost_sensitivity = {lam:g}",
-            "  ".join(h.ljust(w) for h, w in zip(header, widths)),
-            "  ".join("-" * w for w in widths),
-        ]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+        lines += ["", f"cost_sensitivity = {lam:g}"]
+        lines.append(
+            tabulate(rows, headers=header, tablefmt="simple", disable_numparse=True)
+        )
         fell_back = [
             f"{name} {stats['fallback'][0]:.0%}"
             for name, stats in routers.items()

@@ -28,7 +28,8 @@ def _new_axes(ax):
         return ax
     from matplotlib import pyplot as plt
 
-    return plt.subplots()[1]
+    # Constrained layout keeps a legend placed outside the axes in the figure.
+    return plt.subplots(layout="constrained")[1]
 
 
 def _split_pipeline(estimator):

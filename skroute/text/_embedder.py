@@ -205,7 +205,7 @@ class PromptEmbedder(
 
         Returns
         -------
-        ndarray of shape (n_samples, embedding_dimension_), dtype float32
+        ndarray of shape (n_samples, ``embedding_dimension_``), dtype float32
         """
         check_is_fitted(self)
         texts = truncate_texts(X, self.truncate)
