@@ -22,6 +22,20 @@ def make_folds(action, cv, random_state):
     Returns
     -------
     list of (train, test) index arrays
+
+    Examples
+    --------
+    Every row is in exactly one test fold, and each fold holds the same share
+    of every logged model:
+
+    >>> import numpy as np
+    >>> from skroute.causal import make_folds
+    >>> action = np.array([0, 0, 0, 1, 1, 1])
+    >>> folds = make_folds(action, cv=3, random_state=0)
+    >>> sorted(np.concatenate([test for _, test in folds]).tolist())
+    [0, 1, 2, 3, 4, 5]
+    >>> [np.bincount(action[test], minlength=2).tolist() for _, test in folds]
+    [[1, 1], [1, 1], [1, 1]]
     """
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
         if cv < 2:

@@ -91,6 +91,26 @@ def fit_arm_models(
     Returns
     -------
     list of fitted models, one per class
+
+    Examples
+    --------
+    Model 0 is fitted on its rows; model 1, whose logged outcome never varies,
+    predicts that constant; model 2, never logged, predicts the mean outcome
+    of all rows:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skroute.causal import fit_arm_models, predict_arm_models
+    >>> X = np.array([[0.0], [1.0], [2.0], [0.0], [1.0], [2.0]])
+    >>> action = np.array([0, 0, 0, 1, 1, 1])
+    >>> target = np.array([0.0, 1.0, 2.0, 1.0, 1.0, 1.0])
+    >>> models = fit_arm_models(
+    ...     X, action, target, n_classes=3, model=LinearRegression()
+    ... )
+    >>> len(models)
+    3
+    >>> predict_arm_models(models, np.array([[0.0], [3.0]])).round(3).tolist()
+    [[0.0, 1.0, 1.0], [3.0, 1.0, 1.0]]
     """
     model = default_outcome_model() if model is None else model
     weight = np.ones(target.shape[0]) if sample_weight is None else sample_weight
@@ -109,7 +129,36 @@ def fit_arm_models(
 
 
 def predict_arm_models(models, X):
-    """Stack the predictions of per-arm outcome models into an (n, T) matrix."""
+    """Stack the predictions of per-arm outcome models into an (n, T) matrix.
+
+    A classifier's prediction is its probability of the outcome 1.
+
+    Parameters
+    ----------
+    models : list of fitted estimators, one per class
+        Per-arm outcome models, as returned by :func:`fit_arm_models`.
+    X : ndarray of shape (n_samples, n_features)
+        Rows to predict.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        Column ``t`` holds the predictions of ``models[t]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skroute.causal import fit_arm_models, predict_arm_models
+    >>> X = np.array([[0.0], [1.0], [2.0], [0.0], [1.0], [2.0]])
+    >>> action = np.array([0, 0, 0, 1, 1, 1])
+    >>> target = np.array([0.0, 1.0, 2.0, 2.0, 4.0, 6.0])
+    >>> models = fit_arm_models(
+    ...     X, action, target, n_classes=2, model=LinearRegression()
+    ... )
+    >>> predict_arm_models(models, np.array([[0.5], [3.0]])).round(3).tolist()
+    [[0.5, 3.0], [3.0, 8.0]]
+    """
     return np.column_stack([_predict_arm(m, X) for m in models])
 
 
@@ -168,6 +217,30 @@ def cross_fit_outcomes(
     Returns
     -------
     list of ndarray of shape (n_samples, n_classes), one per target
+
+    Examples
+    --------
+    Quality grows with the feature at a rate that depends on the model, and
+    each model has a fixed cost; linear outcome models recover both on rows
+    they were not fitted on:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skroute.causal import cross_fit_outcomes, make_folds
+    >>> X = np.arange(1.0, 13.0).reshape(-1, 1)
+    >>> action = np.tile([0, 1], 6)
+    >>> quality = X[:, 0] * (action + 1)
+    >>> cost = 1.0 + 10.0 * action
+    >>> folds = make_folds(action, cv=3, random_state=0)
+    >>> quality_hat, cost_hat = cross_fit_outcomes(
+    ...     X, action, [quality, cost], folds, n_classes=2,
+    ...     models=[LinearRegression(), LinearRegression()],
+    ...     sample_weight=np.ones(12),
+    ... )
+    >>> quality_hat[:3].round(3).tolist()
+    [[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]]
+    >>> cost_hat[:3].round(3).tolist()
+    [[1.0, 11.0], [1.0, 11.0], [1.0, 11.0]]
     """
     tasks = []
     for group in _shared_model_groups(models):

@@ -6,7 +6,32 @@ import numpy as np
 
 
 class OverlapWarning(UserWarning):
-    """Raised when the logging policy explored too little for reliable estimates."""
+    """Raised when the logging policy explored too little for reliable estimates.
+
+    Emitted by :func:`overlap_diagnostics`, and so by
+    :func:`cross_fit_pseudo_outcomes` (unless ``warn_overlap=False``) and by
+    the routers' ``fit`` on logged data.
+
+    Examples
+    --------
+    A quarter of the propensities are below the clipping level; the filter
+    turns the warning into an error:
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skroute.causal import OverlapWarning, overlap_diagnostics
+    >>> action = np.array([0, 0, 1, 1])
+    >>> propensity = np.array([0.5, 0.5, 0.5, 0.001])
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", OverlapWarning)
+    ...     try:
+    ...         overlap_diagnostics(
+    ...             action, propensity, n_classes=2, min_propensity=0.01
+    ...         )
+    ...     except OverlapWarning as warning:
+    ...         print(str(warning).split(":")[0])
+    Poor overlap between the logging policy and the candidate models
+    """
 
 
 def overlap_diagnostics(
@@ -43,6 +68,25 @@ def overlap_diagnostics(
         ``n_logged`` (rows per model), ``effective_sample_size`` per model,
         ``ess_ratio`` (effective over logged rows), ``clipped_fraction``,
         ``max_weight`` (largest inverse clipped propensity).
+
+    Examples
+    --------
+    Model 1's second row has a propensity below the clipping level, so its
+    weight of 100 dwarfs the other: its two logged rows count as about one.
+
+    >>> import numpy as np
+    >>> from skroute.causal import overlap_diagnostics
+    >>> action = np.array([0, 0, 1, 1])
+    >>> propensity = np.array([0.5, 0.5, 0.5, 0.001])
+    >>> diagnostics = overlap_diagnostics(
+    ...     action, propensity, n_classes=2, min_propensity=0.01, warn=False
+    ... )
+    >>> diagnostics["n_logged"].tolist()
+    [2, 2]
+    >>> diagnostics["effective_sample_size"].round(2).tolist()
+    [2.0, 1.04]
+    >>> diagnostics["clipped_fraction"], diagnostics["max_weight"]
+    (0.25, 100.0)
     """
     clipped = propensity < min_propensity
     weight = 1.0 / np.maximum(propensity, min_propensity)

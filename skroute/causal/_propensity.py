@@ -63,6 +63,27 @@ def estimate_propensity(
     -------
     ndarray of shape (n_samples,)
         Unclipped estimated propensity of each logged action.
+
+    Examples
+    --------
+    A logging policy that picks model 1 with probability ``sigmoid(2 x)``:
+
+    >>> import numpy as np
+    >>> from skroute.causal import estimate_propensity, make_folds
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 1))
+    >>> proba_1 = 1 / (1 + np.exp(-2 * X[:, 0]))
+    >>> action = (rng.uniform(size=400) < proba_1).astype(int)
+    >>> folds = make_folds(action, cv=3, random_state=0)
+    >>> propensity = estimate_propensity(X, action, folds, n_classes=2)
+    >>> propensity.shape
+    (400,)
+
+    The estimates are close to the true probabilities of the logged models:
+
+    >>> true = np.where(action == 1, proba_1, 1 - proba_1)
+    >>> round(float(np.abs(propensity - true).mean()), 2)
+    0.02
     """
     model = default_propensity_model() if propensity_model is None else propensity_model
     results = Parallel(n_jobs=n_jobs)(

@@ -22,7 +22,11 @@ PSEUDO_OUTCOME_METHODS = ("auto", "dr", "sndr", "ipw", "dm")
 class PseudoOutcomes:
     """Pseudo-outcome matrices of quality and cost, with their diagnostics.
 
-    Attributes
+    Built by :func:`cross_fit_pseudo_outcomes`; the constructor stores its
+    arguments as given and checks nothing. Each parameter is kept as the
+    attribute of the same name.
+
+    Parameters
     ----------
     reward : ndarray of shape (n_samples, n_classes)
         ``Gamma_a``: estimated quality of every model on every row.
@@ -49,6 +53,35 @@ class PseudoOutcomes:
     shrinkage : dict
         ``{"reward": tau, "cost": tau}``: the weight shrinkage chosen per
         model column by ``"auto"`` (absent for other methods).
+
+    See Also
+    --------
+    cross_fit_pseudo_outcomes : The pseudo-outcomes of logged data.
+
+    Examples
+    --------
+    With full feedback (the quality and cost of every model on every row),
+    the pseudo-outcomes are the outcomes themselves:
+
+    >>> import numpy as np
+    >>> from skroute.causal import PseudoOutcomes
+    >>> gamma = PseudoOutcomes(
+    ...     reward=np.array([[1.0, 0.0], [0.5, 1.0]]),
+    ...     cost=np.array([[2.0, 0.5], [2.0, 0.5]]),
+    ...     propensity=None,
+    ...     overlap=None,
+    ...     method="full_feedback",
+    ... )
+    >>> gamma.utility(0.1).round(3).tolist()
+    [[0.8, -0.05], [0.3, 0.95]]
+
+    The best model of each row moves to the cheaper one as the cost
+    sensitivity grows:
+
+    >>> gamma.utility(0.1).argmax(axis=1).tolist()
+    [0, 1]
+    >>> gamma.utility(1.0).argmax(axis=1).tolist()
+    [1, 1]
     """
 
     reward: np.ndarray

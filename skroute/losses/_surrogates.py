@@ -22,7 +22,26 @@ def _tempered(scores, temperature):
 
 
 def regret_gaps(utility):
-    """``delta[i, t] = max_s utility[i, s] - utility[i, t]`` (non-negative)."""
+    """``delta[i, t] = max_s utility[i, s] - utility[i, t]`` (non-negative).
+
+    Parameters
+    ----------
+    utility : Tensor of shape (n_samples, n_classes)
+        Utility estimates of every model on every row.
+
+    Returns
+    -------
+    Tensor of shape (n_samples, n_classes)
+        The regret of choosing each model: 0 for the best models of a row.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skroute.losses import regret_gaps
+    >>> utility = torch.tensor([[1.0, 0.5, 0.0], [0.25, 0.75, 0.75]])
+    >>> regret_gaps(utility).tolist()
+    [[0.0, 0.5, 1.0], [0.5, 0.0, 0.0]]
+    """
     return utility.max(dim=1, keepdim=True).values - utility
 
 
@@ -39,6 +58,8 @@ def softmax_regret_loss(scores, utility, temperature=1.0, sample_weight=None):
     utility : Tensor of shape (n_samples, n_classes)
         Utility estimates ``Gamma(lambda)``, e.g. doubly robust pseudo-outcomes.
     temperature : float, default=1.0
+        The scores are divided by it before the softmax: a smaller temperature
+        gives a policy closer to the argmax of the scores.
     sample_weight : Tensor of shape (n_samples,), default=None
         Row weights, expected to average 1 over the data set; the loss is
         ``mean(weight * regret)``.
@@ -46,6 +67,21 @@ def softmax_regret_loss(scores, utility, temperature=1.0, sample_weight=None):
     Returns
     -------
     Tensor (scalar)
+
+    Examples
+    --------
+    Scores that favour the best model leave the regret of the probability
+    they still give the other, ``1 - sigmoid(2) = 0.119``; a lower
+    temperature sharpens the policy:
+
+    >>> import torch
+    >>> from skroute.losses import softmax_regret_loss
+    >>> scores = torch.tensor([[2.0, 0.0]])
+    >>> utility = torch.tensor([[1.0, 0.0]])
+    >>> round(float(softmax_regret_loss(scores, utility)), 4)
+    0.1192
+    >>> round(float(softmax_regret_loss(scores, utility, temperature=0.5)), 4)
+    0.018
     """
     policy = torch.softmax(_tempered(scores, temperature), dim=1)
     per_row = (policy * regret_gaps(utility)).sum(dim=1)
@@ -66,14 +102,40 @@ def classification_regret_loss(
     Parameters
     ----------
     scores : Tensor of shape (n_samples, n_classes)
+        Policy logits ``g(x)``.
     utility : Tensor of shape (n_samples, n_classes)
+        Utility estimates ``Gamma(lambda)``, e.g. doubly robust pseudo-outcomes.
     temperature : float, default=1.0
+        The scores are divided by it before the softmax.
     gap_weighted : bool, default=False
+        Multiply each row's cross-entropy by its gap between the best and
+        second-best utility.
     sample_weight : Tensor of shape (n_samples,), default=None
+        Row weights, expected to average 1 over the data set; the loss is
+        ``mean(weight * cross_entropy)``.
 
     Returns
     -------
     Tensor (scalar)
+
+    Examples
+    --------
+    The first row has two tied best models, the second one best model, 0.5
+    ahead of the next; with equal scores each row's cross-entropy is
+    ``log(3)``:
+
+    >>> import torch
+    >>> from skroute.losses import classification_regret_loss
+    >>> scores = torch.zeros(2, 3)
+    >>> utility = torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.5, 0.0]])
+    >>> round(float(classification_regret_loss(scores, utility)), 4)
+    1.0986
+
+    Gap-weighted, the tied row counts for nothing and the other for half:
+
+    >>> loss = classification_regret_loss(scores, utility, gap_weighted=True)
+    >>> round(float(loss), 4)  # log(3) * (0 + 0.5) / 2
+    0.2747
     """
     log_policy = torch.log_softmax(_tempered(scores, temperature), dim=1)
     best = (utility >= utility.max(dim=1, keepdim=True).values).to(log_policy.dtype)
@@ -89,6 +151,15 @@ def classification_regret_loss(
 
 class SoftmaxRegretLoss(nn.Module):
     """Module form of :func:`softmax_regret_loss` (a skorch criterion).
+
+    Called as ``loss(scores, utility, sample_weight=None)``, with the
+    arguments of :func:`softmax_regret_loss`.
+
+    Parameters
+    ----------
+    temperature : float, default=1.0
+        The scores are divided by it before the softmax: a smaller temperature
+        gives a policy closer to the argmax of the scores.
 
     Examples
     --------
@@ -111,6 +182,17 @@ class SoftmaxRegretLoss(nn.Module):
 
 class ClassificationRegretLoss(nn.Module):
     """Module form of :func:`classification_regret_loss` (a skorch criterion).
+
+    Called as ``loss(scores, utility, sample_weight=None)``, with the
+    arguments of :func:`classification_regret_loss`.
+
+    Parameters
+    ----------
+    temperature : float, default=1.0
+        The scores are divided by it before the softmax.
+    gap_weighted : bool, default=False
+        Multiply each row's cross-entropy by its gap between the best and
+        second-best utility.
 
     Examples
     --------

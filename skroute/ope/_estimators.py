@@ -25,25 +25,85 @@ MIN_EFFECTIVE_SAMPLE_SIZE = 30
 
 
 class UnreliableEstimateWarning(UserWarning):
-    """The importance weights leave too few effective rows for a reliable estimate."""
+    """The importance weights leave too few effective rows for a reliable estimate.
+
+    Emitted by :func:`importance_weight_diagnostics`, and so by
+    :func:`estimate_policy_value`, when the effective sample size of the
+    weights is below ``MIN_EFFECTIVE_SAMPLE_SIZE`` (30).
+
+    Examples
+    --------
+    Four logged rows cannot carry a reliable estimate; the filter turns the
+    warning into an error:
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skroute.ope import UnreliableEstimateWarning, estimate_policy_value
+    >>> action = np.array([0, 1, 0, 1])
+    >>> outcome = np.array([1.0, 0.0, 0.0, 1.0])
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", UnreliableEstimateWarning)
+    ...     try:
+    ...         estimate_policy_value(
+    ...             np.zeros(4, dtype=int), action, outcome,
+    ...             propensity=np.full(4, 0.5), method="ipw",
+    ...         )
+    ...     except UnreliableEstimateWarning as warning:
+    ...         print(str(warning).split(" rows")[0])
+    The importance weights leave an effective sample size of 2.0
+    """
 
 
 @dataclass(frozen=True)
 class PolicyValue:
     """Estimated value of a policy with its uncertainty.
 
-    Attributes
+    Returned by :func:`estimate_policy_value`; the constructor stores its
+    arguments as given and checks nothing. Each parameter is kept as the
+    attribute of the same name, and ``float(value)`` is the estimate.
+
+    Parameters
     ----------
     estimate : float
+        Estimated mean outcome of the policy.
     standard_error : float
-        From the per-row influence terms.
+        From the per-row influence terms; NaN when fewer than two rows carry
+        the estimate.
     confidence_interval : (float, float)
         Normal or bootstrap interval at ``confidence_level``.
     confidence_level : float
+        Coverage aimed at by ``confidence_interval``, e.g. 0.95.
     method : str
+        The estimator: ``"dm"``, ``"ipw"``, ``"snipw"``, ``"dr"`` or ``"sndr"``.
     n_samples : int
-    diagnostics : dict
+        Number of logged rows.
+    diagnostics : dict, default={}
         Importance-weight diagnostics (empty for ``"dm"`` and full feedback).
+
+    See Also
+    --------
+    estimate_policy_value : The estimate of a policy's value from logs.
+
+    Examples
+    --------
+    Always routing to model 0, judged from four rows logged uniformly over
+    two models:
+
+    >>> import numpy as np
+    >>> from skroute.ope import estimate_policy_value
+    >>> value = estimate_policy_value(
+    ...     np.zeros(4, dtype=int), np.array([0, 1, 0, 1]),
+    ...     np.array([1.0, 0.0, 0.0, 1.0]), propensity=np.full(4, 0.5),
+    ...     method="ipw", warn=False,
+    ... )
+    >>> value.method, value.n_samples, float(value)
+    ('ipw', 4, 0.5)
+    >>> round(float(value.standard_error), 3)
+    0.5
+    >>> [round(bound, 2) for bound in value.confidence_interval]
+    [-0.48, 1.48]
+    >>> value.diagnostics["effective_sample_size"]
+    2.0
     """
 
     estimate: float
@@ -73,6 +133,18 @@ def policy_matrix(policy, n_samples, n_classes, name="policy"):
     Returns
     -------
     ndarray of shape (n_samples, n_classes)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skroute.ope import policy_matrix
+    >>> policy_matrix(np.array([0, 2, 1]), 3, 3).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+
+    Routing probabilities are checked and returned as floats:
+
+    >>> policy_matrix([[0.5, 0.5, 0], [0, 0, 1]], 2, 3).tolist()
+    [[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]]
     """
     policy = np.asarray(policy)
     if policy.ndim == 2:
@@ -138,6 +210,32 @@ def importance_weight_diagnostics(
         ``effective_sample_size``, ``max_weight``, ``clipped_fraction``,
         ``n_logged`` (rows per model) and ``n_matched`` (rows whose logged model
         the policy could choose).
+
+    Examples
+    --------
+    A policy that always routes to model 0 can use only the two rows that
+    logged it; its weights are ``1 / 0.5 = 2`` and ``1 / 0.25 = 4``:
+
+    >>> import numpy as np
+    >>> from skroute.ope import importance_weight_diagnostics, policy_matrix
+    >>> policy = policy_matrix(np.zeros(4, dtype=int), 4, 2)
+    >>> action = np.array([0, 1, 0, 1])
+    >>> propensity = np.array([0.5, 0.5, 0.25, 0.8])
+    >>> diagnostics = importance_weight_diagnostics(
+    ...     policy, action, propensity, warn=False
+    ... )
+    >>> round(diagnostics["effective_sample_size"], 3), diagnostics["max_weight"]
+    (1.8, 4.0)
+    >>> diagnostics["n_logged"].tolist(), diagnostics["n_matched"]
+    ([2, 2], 2)
+
+    Clipping at 0.3 caps the largest weight at ``1 / 0.3``:
+
+    >>> diagnostics = importance_weight_diagnostics(
+    ...     policy, action, propensity, min_propensity=0.3, warn=False
+    ... )
+    >>> round(diagnostics["max_weight"], 3), diagnostics["clipped_fraction"]
+    (3.333, 0.25)
     """
     policy = check_numeric(policy, "policy")
     action = np.asarray(action)

@@ -13,6 +13,36 @@ def shrunk_weights(weight, shrinkage, method="dr-shrink"):
     ``"dr-shrink"`` (optimistic shrinkage): ``w tau / (w^2 + tau)``;
     ``"switch-dr"``: ``w`` where ``w <= tau``, else 0. ``tau = 0`` gives 0
     (the direct method) and ``tau = inf`` gives ``w`` (doubly robust).
+
+    Parameters
+    ----------
+    weight : array-like
+        Importance weights, non-negative.
+    shrinkage : float or array-like
+        The level ``tau`` in ``[0, inf]``, broadcast against ``weight`` (one
+        per model column, for instance).
+    method : {"dr-shrink", "switch-dr"}, default="dr-shrink"
+        Optimistic shrinkage, or switching off the weights above ``tau``.
+
+    Returns
+    -------
+    ndarray of the shape of ``weight``
+
+    Examples
+    --------
+    >>> from skroute.ope import shrunk_weights
+    >>> weight = [1.0, 2.0, 10.0]
+    >>> shrunk_weights(weight, 4.0).round(3).tolist()
+    [0.8, 1.0, 0.385]
+    >>> shrunk_weights(weight, 4.0, method="switch-dr").tolist()
+    [1.0, 2.0, 0.0]
+
+    The two ends of the range, the direct method and doubly robust:
+
+    >>> shrunk_weights(weight, 0.0).tolist()
+    [0.0, 0.0, 0.0]
+    >>> shrunk_weights(weight, float("inf")).tolist()
+    [1.0, 2.0, 10.0]
     """
     weight = np.asarray(weight, dtype=np.float64)
     tau = np.broadcast_to(np.asarray(shrinkage, dtype=np.float64), weight.shape)
