@@ -251,10 +251,37 @@ def load_exported(path):
     Parameters
     ----------
     path : str or Path
+        The ``.npz`` file written by ``router.export``.
 
     Returns
     -------
     ExportedRouter
+
+    Raises
+    ------
+    ValueError
+        For a file that is not a router exported by skroute, or one exported
+        in a newer format than this version reads.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from skroute import DecoupledRouter
+    >>> from skroute.datasets import make_routing_problem, simulate_logging
+    >>> from skroute.serving import load_exported
+    >>> problem = make_routing_problem(n_samples=300, random_state=0)
+    >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
+    ...                         models=problem.models, random_state=0)
+    >>> router = DecoupledRouter(cost_sensitivity=0.05).fit(
+    ...     logs.X, logs.action, reward=logs.reward, cost=logs.cost,
+    ...     propensity=logs.propensity)
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> router.export(folder / "router.npz")
+    >>> served = load_exported(folder / "router.npz")
+    >>> served.classes_.tolist() == router.classes_.tolist()
+    True
+    >>> bool((served.predict(logs.X) == router.predict(logs.X)).all())
+    True
     """
     path = Path(path)
     try:

@@ -243,6 +243,8 @@ def load_wide_table(
         The model columns; by default every column ``m`` for which
         ``m + cost_suffix`` is also a column.
     cost_suffix : str, default="|total_cost"
+        Ending of the cost columns: model ``m``'s costs are in the column
+        ``m + cost_suffix``.
     embeddings : str, Path or array-like of shape (n_rows, n_features), default=None
         Query embeddings row-aligned with the table (an ``.npy`` file or an
         array); to compute them, pass the output of an embedding model applied
@@ -250,11 +252,11 @@ def load_wide_table(
     id_column, text_column, task_column : str, default=None
         Optional columns: unique query ids (checked), the query text, a task
         label.
-
     trusted : bool, default=False
         Read a ``.pkl``/``.pickle`` file. Unpickling runs whatever code the
         file names, so pickles are refused unless you trust the file's
         source; CSV and parquet need no trust.
+
     Returns
     -------
     Bunch
@@ -342,19 +344,42 @@ def load_long_table(
     path : str or Path
         A ``.csv``, ``.pkl``/``.pickle`` or ``.parquet`` file.
     query_column, model_column, quality_column : str
+        The columns of the query id, the model, and the quality of that
+        model's answer to the query; by default ``"query_id"``, ``"model"``
+        and ``"quality"``.
     cost_column : str, default=None
+        The column of the cost of the answer; None when costs are not known.
     embeddings : str, Path or array-like, default=None
         Row-aligned with the queries in order of first appearance.
-
     trusted : bool, default=False
         Read a ``.pkl``/``.pickle`` file. Unpickling runs whatever code the
         file names, so pickles are refused unless you trust the file's
         source; CSV and parquet need no trust.
+
     Returns
     -------
     Bunch
         ``X``, ``reward``, ``cost`` (or None), ``models`` (sorted), ``ids``
         (queries in order of first appearance).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from skroute.datasets import load_long_table
+    >>> table = pd.DataFrame({"query_id": ["q2", "q2", "q1", "q1"],
+    ...                       "model": ["small", "large", "small", "large"],
+    ...                       "quality": [0.0, 1.0, 1.0, 1.0],
+    ...                       "cost": [0.1, 2.0, 0.1, 2.5]})
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> table.to_csv(folder / "long.csv", index=False)
+    >>> data = load_long_table(folder / "long.csv", cost_column="cost")
+    >>> data.ids.tolist(), data.models.tolist()
+    (['q2', 'q1'], ['large', 'small'])
+    >>> data.reward.tolist()
+    [[1.0, 0.0], [1.0, 1.0]]
+    >>> data.cost.tolist()
+    [[2.0, 0.1], [2.5, 0.1]]
     """
     table = _read_table(
         path, trusted=trusted, label_columns=(query_column, model_column)
@@ -438,17 +463,37 @@ def load_logs(
         Columns holding the query embedding; or pass ``embeddings``.
     embeddings : str, Path or array-like, default=None
         Row-aligned embeddings (an ``.npy`` file or an array).
-
     trusted : bool, default=False
         Read a ``.pkl``/``.pickle`` file. Unpickling runs whatever code the
         file names, so pickles are refused unless you trust the file's
         source; CSV and parquet need no trust.
+
     Returns
     -------
     Bunch
         ``X``, ``action`` (the logged model), ``reward``, ``cost`` and
         ``propensity`` (None when not given), ready for
         ``router.fit(X, action, reward=..., cost=..., propensity=...)``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from skroute.datasets import load_logs
+    >>> table = pd.DataFrame({"model": ["small", "large", "small"],
+    ...                       "quality": [1.0, 1.0, 0.0],
+    ...                       "cost": [0.1, 2.0, 0.1],
+    ...                       "propensity": [0.5, 0.5, 0.5],
+    ...                       "e0": [0.2, -1.0, 0.4], "e1": [1.5, 0.3, -0.7]})
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> table.to_csv(folder / "logs.csv", index=False)
+    >>> logs = load_logs(folder / "logs.csv", cost_column="cost",
+    ...                  propensity_column="propensity",
+    ...                  embedding_columns=["e0", "e1"])
+    >>> logs.X.shape, logs.X.dtype.name
+    ((3, 2), 'float32')
+    >>> logs.action.tolist(), logs.reward.tolist(), logs.cost.tolist()
+    (['small', 'large', 'small'], [1.0, 1.0, 0.0], [0.1, 2.0, 0.1])
     """
     table = _read_table(path, trusted=trusted, label_columns=(model_column,))
     action = _label_column(table, model_column, path, "model")

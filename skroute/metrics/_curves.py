@@ -11,14 +11,35 @@ from skroute.utils import check_numeric
 class CostQualityCurve:
     """Routers' (mean cost, mean quality) points and their upper convex hull.
 
-    Attributes
+    Built by :func:`cost_quality_curve`, which computes the hull; the
+    constructor stores the four arrays as given and checks nothing. Each
+    parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     costs, qualities : ndarray of shape (n_points,)
         The points, in the order given.
-    hull_costs, hull_qualities : ndarray
+    hull_costs, hull_qualities : ndarray of shape (n_vertices,)
         Vertices of the upper convex hull that are worth their cost: from the
         cheapest point, increasing in both cost and quality. Any quality on the
         hull is reachable by mixing the two routers at the ends of its segment.
+
+    See Also
+    --------
+    cost_quality_curve : The curve of a set of points.
+
+    Examples
+    --------
+    >>> from skroute.metrics import cost_quality_curve
+    >>> curve = cost_quality_curve([1, 2, 3, 4], [0.5, 0.6, 0.9, 0.8])
+    >>> curve.costs.tolist(), curve.hull_costs.tolist()
+    ([1.0, 2.0, 3.0, 4.0], [1.0, 3.0])
+
+    Between two vertices the hull is linear; below the cheapest point no
+    quality is reachable:
+
+    >>> curve.quality_at([0.5, 2.0, 3.5]).round(3).tolist()
+    [-inf, 0.7, 0.9]
     """
 
     costs: np.ndarray
@@ -110,6 +131,7 @@ def normalised_area(curve, *, cheapest, oracle_quality, max_cost=None):
     Parameters
     ----------
     curve : CostQualityCurve
+        The routers' curve, from :func:`cost_quality_curve`.
     cheapest : (float, float)
         Mean cost and mean quality of the cheapest model.
     oracle_quality : float
@@ -121,6 +143,19 @@ def normalised_area(curve, *, cheapest, oracle_quality, max_cost=None):
     Returns
     -------
     float
+
+    Examples
+    --------
+    The hull rises from quality 0.5 at cost 1 to 0.9 at cost 3, then stays
+    flat to cost 4: its mean quality over ``[1, 4]`` is ``2.3 / 3 = 0.767``,
+    0.533 of the way from the cheapest model's 0.5 to the oracle's 1.0.
+
+    >>> from skroute.metrics import cost_quality_curve, normalised_area
+    >>> curve = cost_quality_curve([1, 2, 3, 4], [0.5, 0.6, 0.9, 0.8])
+    >>> area = normalised_area(curve, cheapest=(1, 0.5), oracle_quality=1.0,
+    ...                        max_cost=4)
+    >>> round(area, 3)
+    0.533
     """
     _check_curve(curve)
     cheapest = _finite(cheapest, "cheapest")
@@ -162,12 +197,29 @@ def quality_gap_recovered(curve, cost, *, weak_quality, strong_quality):
     Parameters
     ----------
     curve : CostQualityCurve
+        The routers' curve, from :func:`cost_quality_curve`.
     cost : float or array-like
+        The mean cost (or costs) at which to read the hull.
     weak_quality, strong_quality : float
+        Mean quality of the weak and of the strong model; ``strong_quality``
+        must exceed ``weak_quality``.
 
     Returns
     -------
     float or ndarray
+        A float for a single ``cost``, else an array of the shape of ``cost``;
+        -inf below the cheapest point of the curve.
+
+    Examples
+    --------
+    >>> from skroute.metrics import cost_quality_curve, quality_gap_recovered
+    >>> curve = cost_quality_curve([1, 2, 3, 4], [0.5, 0.6, 0.9, 0.8])
+    >>> round(quality_gap_recovered(curve, 2.0, weak_quality=0.5,
+    ...                             strong_quality=0.9), 3)
+    0.5
+    >>> quality_gap_recovered(curve, [1, 3], weak_quality=0.5,
+    ...                       strong_quality=0.9).round(3).tolist()
+    [0.0, 1.0]
     """
     _check_curve(curve)
     cost = _finite(cost, "cost")
@@ -187,11 +239,21 @@ def cost_to_reach(curve, quality):
     Parameters
     ----------
     curve : CostQualityCurve
+        The routers' curve, from :func:`cost_quality_curve`.
     quality : float
+        The mean quality to reach.
 
     Returns
     -------
     float
+        The cheapest point's cost for a quality at or below its own.
+
+    Examples
+    --------
+    >>> from skroute.metrics import cost_quality_curve, cost_to_reach
+    >>> curve = cost_quality_curve([1, 2, 3, 4], [0.5, 0.6, 0.9, 0.8])
+    >>> round(cost_to_reach(curve, 0.8), 3), cost_to_reach(curve, 0.95)
+    (2.5, inf)
     """
     _check_curve(curve)
     quality = float(_finite(quality, "quality"))

@@ -167,6 +167,34 @@ def cost_quality_values(
     -------
     qualities, costs : list of PolicyValue
         One estimate of each per policy, in the order of ``y_preds``.
+
+    Examples
+    --------
+    Always routing to the cheapest model, ``"llm-0"``, or to the most
+    expensive one, ``"llm-5"``, estimated from logs of a uniform logging
+    policy whose propensities are known:
+
+    >>> from skroute.datasets import make_routing_problem, simulate_logging
+    >>> from skroute.metrics import cost_quality_values
+    >>> problem = make_routing_problem(n_samples=1000, random_state=0)
+    >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
+    ...                         logging_policy="uniform", models=problem.models,
+    ...                         random_state=0)
+    >>> policies = [["llm-0"] * 1000, ["llm-5"] * 1000]
+    >>> qualities, costs = cost_quality_values(
+    ...     policies, logs.action, reward=logs.reward, cost=logs.cost,
+    ...     propensity=logs.propensity, method="snipw")
+    >>> [round(q.estimate, 3) for q in qualities]
+    [0.36, 0.722]
+    >>> [round(c.estimate, 3) for c in costs]
+    [0.055, 5.459]
+
+    The true means of the full-feedback table, for comparison:
+
+    >>> problem.reward[:, [0, 5]].mean(axis=0).round(3).tolist()
+    [0.377, 0.699]
+    >>> problem.cost[:, [0, 5]].mean(axis=0).round(3).tolist()
+    [0.054, 5.393]
     """
     if cost is None:
         raise ValueError("cost is required to estimate mean costs; pass cost=.")

@@ -78,7 +78,56 @@ class _LoggedArraysScorer:
 
 
 class PolicyValueScorer(_LoggedArraysScorer):
-    """Off-policy estimate of a router's value; see :func:`make_policy_value_scorer`."""
+    """Off-policy estimate of a router's value; see :func:`make_policy_value_scorer`.
+
+    Called as ``scorer(estimator, X, y, reward=..., cost=..., propensity=...,
+    sample_weight=...)``, with ``y`` the logged model, it returns the
+    estimated mean utility ``quality - lambda * cost`` of the estimator's
+    policy on those rows, as :func:`policy_value` computes it. Build it with
+    :func:`make_policy_value_scorer`, which checks the settings and gathers
+    the nuisance options, rather than directly. A score that rests on a small
+    effective sample size warns (:class:`~skroute.ope.UnreliableEstimateWarning`)
+    once per scorer, not once per fold.
+
+    Parameters
+    ----------
+    method : {"dm", "ipw", "snipw", "dr", "sndr"}
+        The off-policy estimator.
+    cost_sensitivity : float or None
+        ``lambda`` of the utility being scored; None uses each router's own
+        ``cost_sensitivity`` (and 0 when no ``cost`` is passed).
+    response_method : {"predict", "predict_proba"}
+        Score the deployed (argmax) policy, or the stochastic policy of
+        ``predict_proba``.
+    nuisance_params : dict
+        Passed on to :func:`policy_value`: ``min_propensity``,
+        ``propensity_model``, ``reward_model``, ``cost_model``, ``cv``,
+        ``n_jobs`` and ``random_state``.
+
+    See Also
+    --------
+    make_policy_value_scorer : The factory of this scorer.
+    policy_value : The estimate the scorer returns.
+
+    Examples
+    --------
+    >>> from skroute import DecoupledRouter
+    >>> from skroute.datasets import make_routing_problem, simulate_logging
+    >>> from skroute.metrics import make_policy_value_scorer
+    >>> problem = make_routing_problem(n_samples=300, random_state=0)
+    >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
+    ...                         models=problem.models, random_state=0)
+    >>> router = DecoupledRouter(cost_sensitivity=0.05).fit(
+    ...     logs.X, logs.action, reward=logs.reward, cost=logs.cost,
+    ...     propensity=logs.propensity)
+    >>> scorer = make_policy_value_scorer(method="snipw")
+    >>> scorer
+    PolicyValueScorer(cost_sensitivity=None, response_method='predict')
+    >>> score = scorer(router, logs.X, logs.action, reward=logs.reward,
+    ...                cost=logs.cost, propensity=logs.propensity)
+    >>> round(score, 3)
+    0.697
+    """
 
     def __init__(self, method, cost_sensitivity, response_method, nuisance_params):
         super().__init__(cost_sensitivity, response_method)
@@ -143,7 +192,50 @@ class PolicyValueScorer(_LoggedArraysScorer):
 
 
 class RegretScorer(_LoggedArraysScorer):
-    """Negated true regret under full feedback; see :func:`make_regret_scorer`."""
+    """Negated true regret under full feedback; see :func:`make_regret_scorer`.
+
+    Called as ``scorer(estimator, X, y, reward=..., cost=...)`` with
+    full-feedback ``reward`` and ``cost`` of shape (n_samples, n_classes),
+    columns in the estimator's ``classes_`` order, it returns ``-regret`` of
+    the estimator's policy on those rows (see :func:`regret`): 0 for the
+    oracle, lower for worse routers. Build it with :func:`make_regret_scorer`
+    rather than directly.
+
+    Parameters
+    ----------
+    cost_sensitivity : float or None
+        ``lambda`` of the utility; None uses each router's own
+        ``cost_sensitivity`` (and 0 when no ``cost`` is passed).
+    response_method : {"predict", "predict_proba"}
+        Score the deployed (argmax) policy, or the stochastic policy of
+        ``predict_proba``.
+
+    See Also
+    --------
+    make_regret_scorer : The factory of this scorer.
+    regret : The regret the scorer negates.
+
+    Examples
+    --------
+    >>> from skroute import DecoupledRouter
+    >>> from skroute.datasets import make_routing_problem, simulate_logging
+    >>> from skroute.metrics import make_regret_scorer, regret
+    >>> problem = make_routing_problem(n_samples=300, random_state=0)
+    >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
+    ...                         models=problem.models, random_state=0)
+    >>> router = DecoupledRouter(cost_sensitivity=0.05).fit(
+    ...     logs.X, logs.action, reward=problem.reward, cost=problem.cost)
+    >>> scorer = make_regret_scorer()
+    >>> scorer
+    RegretScorer(cost_sensitivity=None, response_method='predict')
+    >>> score = scorer(router, logs.X, logs.action, reward=problem.reward,
+    ...                cost=problem.cost)
+    >>> truth = regret(problem.reward, router.predict(logs.X),
+    ...                cost=problem.cost, cost_sensitivity=0.05,
+    ...                classes=router.classes_)
+    >>> round(score, 3), round(truth, 3)
+    (-0.209, 0.209)
+    """
 
     _requested = ("reward", "cost")
 
@@ -257,9 +349,32 @@ def make_regret_scorer(cost_sensitivity=None, *, response_method="predict"):
     cost_sensitivity : float, default=None
         ``lambda``; None uses each router's own ``cost_sensitivity``.
     response_method : {"predict", "predict_proba"}, default="predict"
+        Score the deployed (argmax) policy, or the stochastic policy of
+        ``predict_proba``.
 
     Returns
     -------
     RegretScorer
+
+    Examples
+    --------
+    With full feedback, ``reward`` and ``cost`` are the quality and cost of
+    every model on every query; ``y`` is still the logged model.
+
+    >>> import sklearn
+    >>> from sklearn.model_selection import cross_validate
+    >>> from skroute import DecoupledRouter
+    >>> from skroute.datasets import make_routing_problem, simulate_logging
+    >>> from skroute.metrics import make_regret_scorer
+    >>> problem = make_routing_problem(n_samples=300, random_state=0)
+    >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
+    ...                         models=problem.models, random_state=0)
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     result = cross_validate(
+    ...         DecoupledRouter(cost_sensitivity=0.05), logs.X, logs.action,
+    ...         scoring={"neg_regret": make_regret_scorer()},
+    ...         params={"reward": problem.reward, "cost": problem.cost}, cv=3)
+    >>> result["test_neg_regret"].shape, bool((result["test_neg_regret"] <= 0).all())
+    ((3,), True)
     """
     return RegretScorer(cost_sensitivity, response_method)

@@ -64,7 +64,38 @@ class LoggedData:
 
 
 class CostScaleWarning(UserWarning):
-    """The cost sensitivity makes cost, or quality, negligible in the utility."""
+    """The cost sensitivity makes cost, or quality, negligible in the utility.
+
+    Emitted by a router's ``fit`` when ``lambda`` times the spread (standard
+    deviation) of the costs passed to ``fit`` is below 1% of the spread of
+    quality (routes will hardly depend on cost), or above 100 times it (routes
+    will all go to the cheapest model). The message gives the ``lambda`` that
+    weighs both spreads alike. A warning, not an error: the fit goes on.
+
+    Examples
+    --------
+    Make the warning an error, to stop a fit whose ``lambda`` is off the
+    scale of the costs:
+
+    >>> import warnings
+    >>> from skroute import DecoupledRouter
+    >>> from skroute.datasets import make_routing_problem, simulate_logging
+    >>> from skroute.routers import CostScaleWarning
+    >>> problem = make_routing_problem(n_samples=300, random_state=0)
+    >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
+    ...                         models=problem.models, random_state=0)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", CostScaleWarning)
+    ...     try:
+    ...         DecoupledRouter(cost_sensitivity=1e-6).fit(
+    ...             logs.X, logs.action, reward=logs.reward, cost=logs.cost,
+    ...             propensity=logs.propensity)
+    ...     except CostScaleWarning as warning:
+    ...         print(str(warning).split(":")[0])
+    cost_sensitivity=1e-06 makes cost negligible
+
+    ``warnings.simplefilter("ignore", CostScaleWarning)`` silences it instead.
+    """
 
 
 class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):

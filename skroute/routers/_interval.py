@@ -37,18 +37,39 @@ _MAX_HALVINGS = 40
 class RoutingPath:
     """The model chosen for one query as the cost sensitivity varies.
 
-    Attributes
+    :meth:`~skroute.routers.IntervalCostRouter.routing_path` returns one per
+    query. Each parameter is kept as the attribute of the same name.
+
+    Parameters
     ----------
     breakpoints : ndarray of shape (n_switches,)
         Increasing cost sensitivities at which the chosen model changes.
     models : ndarray of shape (n_switches + 1,)
         The model chosen on each piece: ``models[0]`` below the first
         breakpoint, ``models[j]`` between breakpoints ``j - 1`` and ``j``.
-    costs : ndarray of shape (n_switches + 1,)
+    costs : ndarray of shape (n_switches + 1,), default=None
         The router's estimate of the chosen model's cost on each piece: the
         rate at which its score falls as the cost sensitivity rises. With
         heads affine in ``lambda`` (and with the fallback policies) it is
-        non-increasing along the path.
+        non-increasing along the path. None when not known.
+
+    Examples
+    --------
+    A query sent to the large model up to ``lambda = 0.05``, then to the
+    medium one up to 0.2, then to the small one:
+
+    >>> import numpy as np
+    >>> from skroute.routers import RoutingPath
+    >>> path = RoutingPath(breakpoints=np.array([0.05, 0.2]),
+    ...                    models=np.array(["large", "medium", "small"]),
+    ...                    costs=np.array([2.0, 0.5, 0.1]))
+    >>> path.model_at([0.0, 0.1, 0.5]).tolist()
+    ['large', 'medium', 'small']
+
+    At a breakpoint, the model of the piece that starts there is chosen:
+
+    >>> str(path.model_at(0.05))
+    'medium'
     """
 
     breakpoints: np.ndarray

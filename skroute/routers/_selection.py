@@ -16,7 +16,32 @@ import numpy as np
 
 
 class PolicyFallbackWarning(UserWarning):
-    """The learned policy could not be shown better than a simple policy."""
+    """The learned policy could not be shown better than a simple policy.
+
+    Emitted by the ``fit`` of the neural routers (``CausalRouterClassifier``,
+    ``IntervalCostRouter``) when their safety check finds no confident gain
+    of the learned policy over the best single model or the direct-method
+    policy on held-out logs; with ``safety_check="fallback"`` the router then
+    deploys that simple policy. The comparison is in ``safety_report_``.
+
+    Examples
+    --------
+    Silence it, for a benchmark that reads ``safety_report_`` itself, or make
+    it an error, to stop where a fallback would be deployed:
+
+    >>> import warnings
+    >>> from skroute.routers import PolicyFallbackWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", PolicyFallbackWarning)
+    ...     warnings.warn("no confident gain", PolicyFallbackWarning)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", PolicyFallbackWarning)
+    ...     try:
+    ...         warnings.warn("no confident gain", PolicyFallbackWarning)
+    ...     except PolicyFallbackWarning as warning:
+    ...         print(f"stopped: {warning}")
+    stopped: no confident gain
+    """
 
 
 def checkpoint_epochs(max_epochs):

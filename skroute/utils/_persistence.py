@@ -9,7 +9,34 @@ PERSISTENCE_FORMAT = 1
 
 
 class SkrouteVersionWarning(UserWarning):
-    """A router is loaded by another skroute version than the one that saved it."""
+    """A router is loaded by another skroute version than the one that saved it.
+
+    Emitted by :func:`load_router` (and by unpickling a router) when the file
+    was written by another skroute version, or by one from before saved
+    routers recorded their version. The router loads with its fitted state as
+    saved and with default values for constructor parameters added since;
+    check its predictions, then refit or re-save it.
+
+    Examples
+    --------
+    Make loading a router saved by another version an error, so that it is
+    refit rather than used; a router saved by this version loads as before:
+
+    >>> import pathlib, tempfile, warnings
+    >>> import numpy as np
+    >>> from skroute import RandomRouter
+    >>> from skroute.utils import SkrouteVersionWarning, load_router, save_router
+    >>> X = np.random.default_rng(0).normal(size=(20, 3))
+    >>> router = RandomRouter(random_state=0).fit(X, ["a", "b"] * 10,
+    ...                                           reward=np.ones(20))
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "router.pkl"
+    >>> save_router(router, path)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", SkrouteVersionWarning)
+    ...     loaded = load_router(path)
+    >>> loaded
+    RandomRouter(random_state=0)
+    """
 
 
 def _skroute_version():

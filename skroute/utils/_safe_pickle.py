@@ -192,6 +192,7 @@ def load_router(path, *, trusted=False):
     Parameters
     ----------
     path : str or Path
+        The file written by :func:`save_router` (or ``skroute fit``).
     trusted : bool, default=False
         Without it, the file is read by an unpickler that resolves only the
         classes a router is made of and a few rebuild functions; a file that
@@ -208,6 +209,38 @@ def load_router(path, *, trusted=False):
     ValueError
         For a file that is not a router, a truncated file, or (untrusted) a
         file that asks for names a router never holds.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from skroute import DecoupledRouter
+    >>> from skroute.datasets import make_routing_problem, simulate_logging
+    >>> from skroute.utils import load_router, save_router
+    >>> problem = make_routing_problem(n_samples=300, random_state=0)
+    >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
+    ...                         models=problem.models, random_state=0)
+    >>> router = DecoupledRouter(cost_sensitivity=0.05).fit(
+    ...     logs.X, logs.action, reward=logs.reward, cost=logs.cost,
+    ...     propensity=logs.propensity)
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> save_router(router, folder / "router.pkl")
+    >>> loaded = load_router(folder / "router.pkl")
+    >>> loaded
+    DecoupledRouter(cost_sensitivity=0.05)
+    >>> bool((loaded.predict(logs.X) == router.predict(logs.X)).all())
+    True
+
+    A pickle that names a function a router never holds is refused before
+    anything in it runs (here ``shutil.rmtree``, which is not called):
+
+    >>> import pickle, shutil
+    >>> _ = (folder / "other.pkl").write_bytes(pickle.dumps(shutil.rmtree))
+    >>> try:
+    ...     load_router(folder / "other.pkl")
+    ... except ValueError as exc:
+    ...     message = str(exc)
+    >>> print(message[message.index("refused"):])  # doctest: +ELLIPSIS
+    refused: the file asks for shutil.rmtree, which a router saved by skroute ...
     """
     from skroute.routers._base import BaseRouter
 
@@ -282,7 +315,29 @@ def save_router(router, path):
     Parameters
     ----------
     router : BaseRouter
+        The router to save, fitted or not.
     path : str or Path
+        The file to write; read it back with :func:`load_router`.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from skroute import DecoupledRouter
+    >>> from skroute.datasets import make_routing_problem, simulate_logging
+    >>> from skroute.utils import load_router, save_router
+    >>> problem = make_routing_problem(n_samples=300, random_state=0)
+    >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
+    ...                         models=problem.models, random_state=0)
+    >>> router = DecoupledRouter(cost_sensitivity=0.05).fit(
+    ...     logs.X, logs.action, reward=logs.reward, cost=logs.cost,
+    ...     propensity=logs.propensity)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "router.pkl"
+    >>> save_router(router, path)
+    >>> sorted(p.name for p in path.parent.iterdir())
+    ['router.pkl']
+    >>> loaded = load_router(path)
+    >>> bool((loaded.predict(logs.X) == router.predict(logs.X)).all())
+    True
     """
     atomic_write(
         path,
