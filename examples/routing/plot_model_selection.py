@@ -73,6 +73,7 @@ search.fit(
 # policies on held-out folds deploys one of those instead
 # (``deployed_policy_``), so it may tie with them.
 results = search.cv_results_
+rows = []
 for rank, params, mean, std in sorted(
     zip(
         results["rank_test_score"],
@@ -106,4 +107,21 @@ for rank, params, mean, std in sorted(
         f"rank {rank}: {name:<34} DR value {mean:.4f} ± {std:.4f}  "
         f"true regret {true:.4f}  deployed: {deployed}"
     )
+    rows.append((name, mean, std, true))
 sklearn.set_config(enable_metadata_routing=False)
+
+# %%
+# The estimated value (higher is better) against the true regret (lower is
+# better): the search's ranking should run the opposite way to the regret.
+import matplotlib.pyplot as plt
+
+names, means, stds, regrets = zip(*rows)
+figure, (left, right) = plt.subplots(
+    1, 2, figsize=(10, 3), sharey=True, layout="constrained"
+)
+left.barh(names, means, xerr=stds, color="C0")
+left.set_xlabel("DR value on the validation folds (± std)")
+left.set_xlim(min(means) - 2 * max(stds), max(means) + 2 * max(stds))
+right.barh(names, regrets, color="C1")
+right.set_xlabel("true regret on held-out queries")
+left.invert_yaxis()
