@@ -166,6 +166,14 @@ def _fit_predict_arm(model, X, target, weight, fallback, X_test):
     return _predict_arm(_fit_arm(model, X, target, weight, fallback), X_test)
 
 
+def _fit_predict_arm_rows(model, X, rows, target, weight, fallback, test):
+    return _fit_predict_arm(model, X[rows], target, weight, fallback, X[test])
+
+
+def _fit_predict_joint_rows(model, X, rows, targets, weight, fallbacks, test):
+    return _fit_predict_joint(model, X[rows], targets, weight, fallbacks, X[test])
+
+
 def _fit_predict_joint(model, X, targets, weight, fallbacks, X_test):
     """Fit one multi-output regressor on several targets of one arm."""
     if targets.shape[0] == 0 or weight.sum() <= 0:
@@ -255,23 +263,28 @@ def cross_fit_outcomes(
                     fallbacks = np.average(
                         stacked[train], axis=0, weights=sample_weight[train]
                     )
+                    # X is sliced inside the job: a task list holding
+                    # X[rows] and X[test] for every fold and arm would hold
+                    # about n_classes copies of X before the first job ran.
                     if joint:
-                        job = delayed(_fit_predict_joint)(
+                        job = delayed(_fit_predict_joint_rows)(
                             model,
-                            X[rows],
+                            X,
+                            rows,
                             stacked[rows],
                             sample_weight[rows],
                             fallbacks,
-                            X[test],
+                            test,
                         )
                     else:
-                        job = delayed(_fit_predict_arm)(
+                        job = delayed(_fit_predict_arm_rows)(
                             model,
-                            X[rows],
+                            X,
+                            rows,
                             stacked[rows, 0],
                             sample_weight[rows],
                             float(fallbacks[0]),
-                            X[test],
+                            test,
                         )
                     tasks.append(((members, fold_index, t), job))
     results = Parallel(n_jobs=n_jobs)(job for _, job in tasks)

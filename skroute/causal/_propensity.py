@@ -12,6 +12,13 @@ def default_propensity_model():
     return LogisticRegression(C=1.0, max_iter=300)
 
 
+def _fit_predict_rows(model, X, train, test, action, weight_train, n_classes):
+    """One fold's propensities; X is sliced here, in the job, not by the caller."""
+    return _fit_predict_fold(
+        model, X[train], action[train], weight_train, X[test], action[test], n_classes
+    )
+
+
 def _fit_predict_fold(
     model, X_train, action_train, weight_train, X_test, action_test, n_classes
 ):
@@ -87,13 +94,13 @@ def estimate_propensity(
     """
     model = default_propensity_model() if propensity_model is None else propensity_model
     results = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_predict_fold)(
+        delayed(_fit_predict_rows)(
             model,
-            X[train],
-            action[train],
+            X,
+            train,
+            test,
+            action,
             None if sample_weight is None else sample_weight[train],
-            X[test],
-            action[test],
             n_classes,
         )
         for train, test in folds

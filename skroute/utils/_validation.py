@@ -99,7 +99,8 @@ def check_feature_range(X, name="X"):
     """Raise a ValueError if ``X`` holds values beyond float32's range."""
     if X.size == 0:
         return
-    largest = float(np.max(np.abs(X)))
+    # Two reductions instead of max(abs(X)): no temporary copy of X.
+    largest = float(max(np.max(X), -np.min(X)))
     if largest > MAX_FEATURE_MAGNITUDE:
         raise ValueError(
             f"{name} holds values up to {largest:.3g} in magnitude, beyond "
