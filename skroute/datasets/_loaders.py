@@ -242,9 +242,9 @@ def load_wide_table(
     models : list of str, default=None
         The model columns; by default every column ``m`` for which
         ``m + cost_suffix`` is also a column.
-    cost_suffix : str, default="|total_cost"
+    cost_suffix : str, optional
         Ending of the cost columns: model ``m``'s costs are in the column
-        ``m + cost_suffix``.
+        ``m + cost_suffix``. The default, ``"|total_cost"``, is RouterBench's.
     embeddings : str, Path or array-like of shape (n_rows, n_features), default=None
         Query embeddings row-aligned with the table (an ``.npy`` file or an
         array); to compute them, pass the output of an embedding model applied
