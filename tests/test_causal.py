@@ -335,7 +335,7 @@ def test_ridge_predicts_in_blocks_without_changing_the_numbers():
     X = rng.standard_normal((40_000, 8))
     y = X @ rng.standard_normal(8) + rng.standard_normal(40_000)
     model = RidgeOutcomeModel().fit(X[:2000], y[:2000])
-    whole = model.predict(X)  # three blocks of rows
+    whole = model.predict(X)  # several blocks of rows
     rowwise = np.concatenate([model.predict(X[i : i + 7]) for i in (0, 20_000, 39_993)])
     np.testing.assert_allclose(
         whole[[*range(7), *range(20_000, 20_007), *range(39_993, 40_000)]],
