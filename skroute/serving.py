@@ -33,6 +33,60 @@ EXPORT_FORMAT = 1
 # The fitted arrays of a RidgeOutcomeModel, as its predict uses them.
 _RIDGE_ARRAYS = ("mean", "coef", "target_mean", "platt", "calibrated", "low", "high")
 
+# Rows per block when outcome models predict: float64 temporaries stay small.
+PREDICT_BLOCK = 8_192
+
+
+def stacked_arm_predictions(arms, X):
+    """Predictions of per-arm outcome models, all arms in one pass over ``X``.
+
+    Each arm is ``{"value": v}`` (a constant) or the arrays of a one-target
+    ridge model (``mean``, ``coef``, ``target_mean``, ``platt``,
+    ``calibrated``, ``low``, ``high``). Since ``(x - mean) @ coef`` equals
+    ``x @ coef - mean @ coef``, the arms' coefficients stack into one matrix
+    and ``X`` is read once, a block of rows at a time in float64. Both
+    :func:`skroute.causal.predict_arm_models` and the exported routers call
+    this, so that their predictions are the same numbers.
+
+    Parameters
+    ----------
+    arms : list of dict
+    X : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, len(arms))
+    """
+    n_arms = len(arms)
+    weights = np.zeros((X.shape[1], n_arms))
+    offsets = np.zeros(n_arms)
+    platt = np.zeros((n_arms, 2))
+    calibrated = np.zeros(n_arms, dtype=bool)
+    low = np.full(n_arms, -np.inf)
+    high = np.full(n_arms, np.inf)
+    for k, arm in enumerate(arms):
+        if "value" in arm:
+            offsets[k] = float(arm["value"])
+            continue
+        coef = np.asarray(arm["coef"], dtype=np.float64).reshape(-1)
+        weights[:, k] = coef
+        offsets[k] = float(np.ravel(arm["target_mean"])[0]) - float(
+            np.asarray(arm["mean"], dtype=np.float64) @ coef
+        )
+        platt[k] = np.ravel(arm["platt"])[:2]
+        calibrated[k] = bool(np.ravel(arm["calibrated"])[0])
+        low[k] = float(np.ravel(arm["low"])[0])
+        high[k] = float(np.ravel(arm["high"])[0])
+    out = np.empty((X.shape[0], n_arms))
+    for start in range(0, X.shape[0], PREDICT_BLOCK):
+        block = np.asarray(X[start : start + PREDICT_BLOCK], dtype=np.float64)
+        raw = block @ weights + offsets
+        mapped = 0.5 * (1.0 + np.tanh(0.5 * (platt[:, 0] * raw + platt[:, 1])))
+        out[start : start + block.shape[0]] = np.clip(
+            np.where(calibrated, mapped, raw), low, high
+        )
+    return out
+
 
 def _softmax(scores):
     shifted = scores - scores.max(axis=1, keepdims=True)
@@ -79,23 +133,14 @@ class ExportedRouter:
     # --- reading the pieces -------------------------------------------------
 
     def _arm_models(self, role, X):
-        columns = []
+        arms = []
         for t in range(self.classes_.size):
             prefix = f"{role}/{t}/"
             if prefix + "value" in self._arrays:
-                columns.append(
-                    np.full(X.shape[0], float(self._arrays[prefix + "value"]))
-                )
-                continue
-            a = {k: self._arrays[prefix + k] for k in _RIDGE_ARRAYS}
-            raw = (X - a["mean"]) @ a["coef"] + a["target_mean"]
-            with np.errstate(over="ignore"):
-                mapped = 1.0 / (
-                    1.0 + np.exp(-(a["platt"][:, 0] * raw + a["platt"][:, 1]))
-                )
-            prediction = np.where(a["calibrated"], mapped, raw)
-            columns.append(np.clip(prediction, a["low"], a["high"])[:, 0])
-        return np.column_stack(columns)
+                arms.append({"value": self._arrays[prefix + "value"]})
+            else:
+                arms.append({k: self._arrays[prefix + k] for k in _RIDGE_ARRAYS})
+        return stacked_arm_predictions(arms, X)
 
     def _mlp(self, prefix, hidden):
         """Linear layers with ReLU between them (after each one, in a trunk)."""

@@ -9,6 +9,7 @@ from sklearn.linear_model import Ridge
 from sklearn.utils.validation import has_fit_parameter
 
 from skroute.causal._ridge import RidgeOutcomeModel
+from skroute.serving import stacked_arm_predictions
 
 
 def default_outcome_model():
@@ -159,7 +160,47 @@ def predict_arm_models(models, X):
     >>> predict_arm_models(models, np.array([[0.5], [3.0]])).round(3).tolist()
     [[0.5, 3.0], [3.0, 8.0]]
     """
+    arms = _stackable_arms(models, X)
+    if arms is not None:
+        return stacked_arm_predictions(arms, X)
     return np.column_stack([_predict_arm(m, X) for m in models])
+
+
+def _stackable_arms(models, X):
+    """The arms as arrays when every model is a constant or a one-target ridge.
+
+    Those predict in one pass over ``X`` for all arms; None otherwise (and for
+    input that the models' own validation should see).
+    """
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.dtype.kind != "f":
+        return None
+    arms = []
+    for model in models:
+        if type(model) is _ConstantOutcome:
+            arms.append({"value": model.value})
+        elif (
+            type(model) is RidgeOutcomeModel
+            and getattr(model, "_one_target", False)
+            and model.n_features_in_ == X.shape[1]
+            and not hasattr(model, "feature_names_in_")
+        ):
+            arms.append(
+                {
+                    "mean": model.mean_,
+                    "coef": model.coef_,
+                    "target_mean": model.target_mean_,
+                    "platt": model.platt_,
+                    "calibrated": model.calibrated_,
+                    "low": model.low_,
+                    "high": model.high_,
+                }
+            )
+        else:
+            return None
+    # One reduction, no temporary: NaN or inf anywhere makes the sum non-finite.
+    if not np.isfinite(np.sum(X, dtype=np.float64)):
+        return None  # the ridge models' validation names the problem
+    return arms
 
 
 def _fit_predict_arm(model, X, target, weight, fallback, X_test):
