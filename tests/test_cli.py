@@ -299,6 +299,10 @@ def test_fit_to_a_budget_sets_lambda_from_held_out_rows(log_file, tmp_path, caps
     printed = capsys.readouterr().out
     assert f"budget {budget:g} per query: lambda = " in printed
     assert "held-out rows" in printed
+    n_rows = len(logs.action)
+    held_out = int(np.ceil(0.25 * n_rows))
+    assert f"estimated on {held_out} held-out rows" in printed
+    assert f"on {n_rows - held_out} logged rows" in printed  # the rows fitted
     fitted = joblib.load(saved)
     assert type(fitted).__name__ == "IntervalCostRouter"
     assert 0.0 <= fitted.cost_sensitivity <= 2.0

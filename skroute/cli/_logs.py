@@ -170,6 +170,7 @@ def fit_command(args, out):
     if args.budget is not None and logs.cost is None:
         raise ValueError("--budget needs the logged cost; name it with --cost-column.")
     router = build_router(args)
+    n_fitted = logs.X.shape[0]
     if args.budget is None:
         router.fit(
             logs.X,
@@ -179,7 +180,7 @@ def fit_command(args, out):
             propensity=logs.propensity,
         )
     else:
-        _fit_to_budget(router, logs, args, out)
+        n_fitted = _fit_to_budget(router, logs, args, out)
     save_router(router, target)
     if replaced:
         print(f"skroute: replaced {target}", file=sys.stderr)
@@ -187,7 +188,7 @@ def fit_command(args, out):
         router.export(args.export)
     shares = _shares(router.classes_, logs.action)
     print(
-        f"fitted {router!r} on {logs.X.shape[0]} logged rows of {args.logs} "
+        f"fitted {router!r} on {n_fitted} logged rows of {args.logs} "
         f"({router.classes_.size} models; logged shares {shares}); saved to "
         f"{args.out}",
         file=out,
@@ -214,7 +215,7 @@ def _check_budget_options(args):
 
 
 def _fit_to_budget(router, logs, args, out):
-    """Fit on most rows, then set lambda to meet the budget on the held-out rest."""
+    """Fit on most rows, set lambda to meet the budget on the rest; rows fitted."""
     from sklearn.model_selection import train_test_split
 
     rows = np.arange(logs.X.shape[0])
@@ -252,9 +253,10 @@ def _fit_to_budget(router, logs, args, out):
         f"{result.cost_sensitivity:.4g}, estimated on {held_out.size} held-out "
         f"rows at mean cost {result.estimated_cost:.4g} ± {result.cost_se:.2g} "
         f"and mean quality {result.estimated_quality:.4g} ± "
-        f"{result.quality_se:.2g} (fitted on {fit_rows.size} rows)",
+        f"{result.quality_se:.2g}",
         file=out,
     )
+    return fit_rows.size
 
 
 def _shares(classes, chosen):
