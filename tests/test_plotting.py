@@ -64,7 +64,7 @@ def test_curve_of_a_router_at_one_lambda_is_its_full_feedback_summary(problem):
     np.testing.assert_allclose(display.model_qualities, reward.mean(axis=0))
     np.testing.assert_allclose(display.model_costs, cost.mean(axis=0))
     assert display.oracle[1] == pytest.approx(reward.max(axis=1).mean())
-    assert display.cost_sensitivities == [0.1]
+    np.testing.assert_array_equal(display.cost_sensitivities, [0.1])
     assert display.name == "DecoupledRouter"
     assert display.ax_.get_xlabel() == "mean cost per query"
     assert display.models_ is not None and display.hull_ is not None

@@ -177,7 +177,11 @@ default=None
                 "costs and qualities must hold one value per point, the same "
                 f"number of each; got {self.costs.size} and {self.qualities.size}."
             )
-        self.cost_sensitivities = cost_sensitivities
+        self.cost_sensitivities = (
+            None
+            if cost_sensitivities is None
+            else np.asarray(cost_sensitivities, dtype=np.float64).ravel()
+        )
         self.cost_intervals = cost_intervals
         self.quality_intervals = quality_intervals
         self.model_costs = model_costs
