@@ -6,9 +6,9 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
 from sklearn.linear_model import Ridge
-from sklearn.utils.validation import has_fit_parameter
+from sklearn.utils.validation import has_fit_parameter, validate_data
 
-from skroute.causal._ridge import RidgeOutcomeModel
+from skroute.causal._ridge import RidgeOutcomeModel, ridge_arrays
 from skroute.serving import stacked_arm_predictions
 
 
@@ -160,47 +160,31 @@ def predict_arm_models(models, X):
     >>> predict_arm_models(models, np.array([[0.5], [3.0]])).round(3).tolist()
     [[0.5, 3.0], [3.0, 8.0]]
     """
-    arms = _stackable_arms(models, X)
-    if arms is not None:
-        return stacked_arm_predictions(arms, X)
+    stacked = _stackable_arms(models, X)
+    if stacked is not None:
+        return stacked_arm_predictions(*stacked)
     return np.column_stack([_predict_arm(m, X) for m in models])
 
 
 def _stackable_arms(models, X):
-    """The arms as arrays when every model is a constant or a one-target ridge.
+    """``(arms, X)`` when every model is a constant or a one-target ridge.
 
-    Those predict in one pass over ``X`` for all arms; None otherwise (and for
-    input that the models' own validation should see).
+    Those predict in one pass over ``X`` for all arms, ``X`` validated once
+    as the ridge models' own ``predict`` would; None otherwise.
     """
-    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.dtype.kind != "f":
-        return None
-    arms = []
+    arms, ridge = [], None
     for model in models:
         if type(model) is _ConstantOutcome:
             arms.append({"value": model.value})
-        elif (
-            type(model) is RidgeOutcomeModel
-            and getattr(model, "_one_target", False)
-            and model.n_features_in_ == X.shape[1]
-            and not hasattr(model, "feature_names_in_")
-        ):
-            arms.append(
-                {
-                    "mean": model.mean_,
-                    "coef": model.coef_,
-                    "target_mean": model.target_mean_,
-                    "platt": model.platt_,
-                    "calibrated": model.calibrated_,
-                    "low": model.low_,
-                    "high": model.high_,
-                }
-            )
+        elif type(model) is RidgeOutcomeModel and getattr(model, "_one_target", False):
+            arms.append(ridge_arrays(model))
+            ridge = model if ridge is None else ridge
         else:
             return None
-    # One reduction, no temporary: NaN or inf anywhere makes the sum non-finite.
-    if not np.isfinite(np.sum(X, dtype=np.float64)):
-        return None  # the ridge models' validation names the problem
-    return arms
+    if ridge is None:
+        return None
+    X = validate_data(ridge, X, reset=False, dtype=[np.float64, np.float32])
+    return arms, X
 
 
 def _fit_predict_arm(model, X, target, weight, fallback, X_test):

@@ -180,3 +180,20 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
                 rows, self.low_, self.high_
             )
         return prediction[:, 0] if self._one_target else prediction
+
+
+def ridge_arrays(model):
+    """The fitted arrays of a :class:`RidgeOutcomeModel`, by their export names.
+
+    The names are those of the exported routers (``skroute.serving``), which
+    predict from these arrays with numpy alone.
+    """
+    return {
+        "mean": model.mean_,
+        "coef": model.coef_,
+        "target_mean": model.target_mean_,
+        "platt": model.platt_,
+        "calibrated": model.calibrated_,
+        "low": model.low_,
+        "high": model.high_,
+    }

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from skroute.causal._outcome import _ConstantOutcome
-from skroute.causal._ridge import RidgeOutcomeModel
+from skroute.causal._ridge import RidgeOutcomeModel, ridge_arrays
 from skroute.serving import EXPORT_FORMAT
 from skroute.utils._safe_pickle import atomic_write
 
@@ -19,15 +19,7 @@ def _arm_arrays(models, role):
             arrays[prefix + "value"] = np.float64(model.value)
         elif isinstance(model, RidgeOutcomeModel):
             arrays.update(
-                {
-                    prefix + "mean": model.mean_,
-                    prefix + "coef": model.coef_,
-                    prefix + "target_mean": model.target_mean_,
-                    prefix + "platt": model.platt_,
-                    prefix + "calibrated": model.calibrated_,
-                    prefix + "low": model.low_,
-                    prefix + "high": model.high_,
-                }
+                {prefix + name: value for name, value in ridge_arrays(model).items()}
             )
         else:
             raise ValueError(
