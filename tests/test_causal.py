@@ -286,6 +286,36 @@ def test_shared_ridge_fits_both_targets_like_separate_ridges(logged, model):
     np.testing.assert_allclose(joint.cost, separate.cost, rtol=1e-6, atol=1e-9)
 
 
+def test_default_quality_and_cost_models_match_separate_fits(logged):
+    # The default models of quality and cost share each arm's decomposition;
+    # they must be the models that fitting each target alone gives, degenerate
+    # arms included: a constant quality, and an arm with too few rows to fit.
+    from skroute.causal import fit_arm_models, predict_arm_models
+    from skroute.routers import DecoupledRouter
+
+    problem, logs = logged
+    action = logs.action_index.copy()
+    reward = logs.reward.copy()
+    reward[action == 1] = 1.0
+    action[np.flatnonzero(action == 3)[2:]] = 0
+    classes = np.asarray(problem.models)
+    router = DecoupledRouter(cost_sensitivity=0.1, classes=classes).fit(
+        logs.X, classes[action], reward=reward, cost=logs.cost
+    )
+    for target, joint in (
+        (reward, router.reward_models_),
+        (logs.cost, router.cost_models_),
+    ):
+        alone = fit_arm_models(logs.X, action, target, n_classes=classes.size)
+        assert [type(m) for m in joint] == [type(m) for m in alone]
+        np.testing.assert_allclose(
+            predict_arm_models(joint, logs.X),
+            predict_arm_models(alone, logs.X),
+            rtol=1e-9,
+            atol=1e-12,
+        )
+
+
 def test_cv_splitter_must_partition_the_rows(logged):
     from sklearn.model_selection import ShuffleSplit
 

@@ -61,7 +61,7 @@ def test_grid_search_runs_on_a_dask_cluster(client, routing_logs):
     )
     ran = " ".join(processed)
     assert "_fit_and_score" in ran  # the search's candidates and folds
-    assert "_fit_predict_joint_rows" in ran  # the routers' cross-fitting
+    assert "_fit_joint_rows" in ran  # the routers' cross-fitting
     np.testing.assert_allclose(
         remote.cv_results_["mean_test_score"],
         local.cv_results_["mean_test_score"],

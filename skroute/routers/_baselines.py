@@ -11,6 +11,7 @@ from skroute.causal import (
     fit_arm_models,
     predict_arm_models,
 )
+from skroute.causal._outcome import fit_joint_arm_models
 from skroute.routers._base import CV_CONSTRAINT, BaseRouter, NuisanceMixin
 
 _COMMON_CONSTRAINTS = {
@@ -39,6 +40,23 @@ def fit_outcome_models(logs, n_classes, reward_model, cost_model, n_jobs):
             n_jobs=n_jobs,
         )
 
+    joint = (
+        logs.cost is not None
+        and reward_model is None
+        and cost_model is None
+        and logs.reward.ndim == 1
+        and logs.cost.ndim == 1
+    )
+    if joint:
+        reward_models, cost_models = fit_joint_arm_models(
+            logs.X,
+            logs.action,
+            [logs.reward, logs.cost],
+            n_classes=n_classes,
+            sample_weight=logs.sample_weight,
+            n_jobs=n_jobs,
+        )
+        return reward_models, cost_models
     reward_models = fit(logs.reward, reward_model)
     cost_models = None if logs.cost is None else fit(logs.cost, cost_model)
     return reward_models, cost_models
@@ -65,7 +83,8 @@ class DecoupledRouter(BaseRouter):
     cost_sensitivity : float, default=0.0
         ``lambda`` in the utility ``quality - lambda * cost``.
     reward_model, cost_model : regressor or binary classifier, default=None
-        Per-model outcome models; ``Ridge(alpha=1.0)`` when None.
+        Per-model outcome models; :class:`~skroute.causal.RidgeOutcomeModel`
+        when None.
     classes : array-like, default=None
         The candidate models; defaults to the models seen in ``y``.
     n_jobs : int, default=None
