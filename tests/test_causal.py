@@ -358,6 +358,43 @@ def test_estimated_propensities_are_cross_fitted(logged):
     assert np.isfinite(gamma.propensity).all()
 
 
+def test_warm_started_propensities_match_the_converged_fit(logged):
+    from skroute.causal import estimate_propensity, make_folds
+
+    problem, logs = logged
+    folds = make_folds(logs.action_index, cv=5, random_state=0)
+    default = estimate_propensity(logs.X, logs.action_index, folds, n_classes=6)
+    converged = estimate_propensity(
+        logs.X,
+        logs.action_index,
+        folds,
+        n_classes=6,
+        propensity_model=LogisticRegression(max_iter=10_000, tol=1e-12),
+    )
+    # The default's folds after the first start from the first fold's
+    # coefficients and stop at lbfgs' default tolerance: ~1e-3 from the optimum.
+    np.testing.assert_allclose(default, converged, rtol=0.02, atol=5e-3)
+
+
+def test_fold_missing_a_model_is_fitted_from_scratch():
+    from skroute.causal import estimate_propensity
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    action = rng.integers(3, size=300)
+    rare = np.flatnonzero(action == 2)
+    others = np.setdiff1d(np.arange(300), rare)
+    # The second training fold never saw model 2, so the first fold's three-class
+    # coefficients cannot start it.
+    folds = [
+        (np.concatenate([rare, others[:100]]), others[100:]),
+        (others[100:], np.concatenate([rare, others[:100]])),
+    ]
+    propensity = estimate_propensity(X, action, folds, n_classes=3)
+    assert np.all(propensity[rare] == 0)  # clipped later, by the caller
+    assert np.all((propensity[others] > 0) & (propensity[others] < 1))
+
+
 def test_ridge_predicts_in_blocks_without_changing_the_numbers():
     from skroute.causal import RidgeOutcomeModel
 
