@@ -33,8 +33,10 @@ EXPORT_FORMAT = 1
 # The fitted arrays of a RidgeOutcomeModel, as its predict uses them.
 _RIDGE_ARRAYS = ("mean", "coef", "target_mean", "platt", "calibrated", "low", "high")
 
-# Rows per block when outcome models predict: float64 temporaries stay small.
-PREDICT_BLOCK = 8_192
+# Rows per block when outcome models predict: the float64 copy of a block
+# stays in cache for the product that reads it (16 MB at 1,024 features; 8,192
+# rows made predict 1.8 x slower there).
+PREDICT_BLOCK = 2_048
 
 
 def stacked_arm_predictions(arms, X):
@@ -132,15 +134,18 @@ class ExportedRouter:
 
     # --- reading the pieces -------------------------------------------------
 
-    def _arm_models(self, role, X):
+    def _arm_models(self, roles, X):
+        """Predictions of the arm models of each role, one pass over ``X``."""
         arms = []
-        for t in range(self.classes_.size):
-            prefix = f"{role}/{t}/"
-            if prefix + "value" in self._arrays:
-                arms.append({"value": self._arrays[prefix + "value"]})
-            else:
-                arms.append({k: self._arrays[prefix + k] for k in _RIDGE_ARRAYS})
-        return stacked_arm_predictions(arms, X)
+        for role in roles:
+            for t in range(self.classes_.size):
+                prefix = f"{role}/{t}/"
+                if prefix + "value" in self._arrays:
+                    arms.append({"value": self._arrays[prefix + "value"]})
+                else:
+                    arms.append({k: self._arrays[prefix + k] for k in _RIDGE_ARRAYS})
+        both = stacked_arm_predictions(arms, X)
+        return np.hsplit(both, len(roles))
 
     def _mlp(self, prefix, hidden):
         """Linear layers with ReLU between them (after each one, in a trunk)."""
@@ -165,12 +170,11 @@ class ExportedRouter:
                 np.broadcast_to(self._arrays["quality"], (n, self.classes_.size)),
                 np.broadcast_to(self._arrays["cost"], (n, self.classes_.size)),
             )
-        quality = self._arm_models("reward", X)
-        cost = (
-            self._arm_models("cost", X)
-            if self._meta.get("has_cost")
-            else np.zeros_like(quality)
-        )
+        if self._meta.get("has_cost"):
+            quality, cost = self._arm_models(("reward", "cost"), X)
+        else:
+            (quality,) = self._arm_models(("reward",), X)
+            cost = np.zeros_like(quality)
         if kind == "corrected_lines":
             features = self._standardised(X)
             total, weights = 0.0, 0.0

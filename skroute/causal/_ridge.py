@@ -6,8 +6,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skroute.utils._docs import DocLinkMixin
 
-# Rows per block of predict: its temporaries stay near 25 MB at 384 features.
-_PREDICT_BLOCK = 8_192
+# Rows per block of predict, as in skroute.serving: small float64 temporaries
+# that stay in cache.
+_PREDICT_BLOCK = 2_048
 
 # Penalties tried on standardised features: from nearly unpenalised to nearly
 # constant predictions at the row counts of routing logs.

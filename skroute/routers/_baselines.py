@@ -64,10 +64,12 @@ def fit_outcome_models(logs, n_classes, reward_model, cost_model, n_jobs):
 
 def direct_method_scores(reward_models, cost_models, X, cost_sensitivity):
     """Predicted utility ``quality - lambda cost`` of every candidate."""
-    scores = predict_arm_models(reward_models, X)
-    if cost_models is not None:
-        scores -= cost_sensitivity * predict_arm_models(cost_models, X)
-    return scores
+    if cost_models is None:
+        return predict_arm_models(reward_models, X)
+    # Quality and cost models side by side: ridge arms then read X once.
+    both = predict_arm_models([*reward_models, *cost_models], X)
+    n_classes = len(reward_models)
+    return both[:, :n_classes] - cost_sensitivity * both[:, n_classes:]
 
 
 class DecoupledRouter(BaseRouter):
