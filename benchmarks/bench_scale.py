@@ -7,10 +7,12 @@ its own (so that its peak resident memory is its own), on generated logs of
 - fit time of ``CausalRouterClassifier`` (defaults, lambda = 0.05), split
   into the cross-fitted nuisances (timed alone, as the router runs them) and
   the rest (policy training with its cross-fitted selection and safety check);
-- peak resident memory of the process, and X's size;
+- peak resident memory of the process, and X's size (the logs are generated
+  in another process and loaded, so the peak is X's and the fit's);
 - ``predict`` throughput on the same rows;
 - the time of ``skroute.metrics.policy_value`` (DR, 5 folds) of the fitted
-  router on those rows.
+  router on those rows: what the DR scorer of a ``GridSearchCV`` computes for
+  each validation fold.
 
 Run: ``python benchmarks/bench_scale.py --sizes 10000 100000 --dims 384``.
 The table goes to stdout; ``--json`` also writes the records.
@@ -20,20 +22,17 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from _common import print_table
 
-_ONE = """
-import json, resource, time
-import _common
-_common.set_torch_threads({threads})
+# The logs are generated in a process of their own and saved, so that the
+# measured process's peak memory is that of X and the fit, not of generating
+# float64 features.
+_GENERATE = """
 import numpy as np
-from threadpoolctl import threadpool_limits
-from skroute import CausalRouterClassifier
-from skroute.causal import cross_fit_pseudo_outcomes
 from skroute.datasets import make_routing_problem, simulate_logging
-from skroute.metrics import policy_value
 
 problem = make_routing_problem(
     n_samples={n}, n_models=11, n_features={d}, random_state=0
@@ -42,7 +41,27 @@ X = problem.X / np.linalg.norm(problem.X, axis=1, keepdims=True)
 X = X.astype(np.float32)
 logs = simulate_logging(X, problem.reward, problem.cost,
                         models=problem.models, random_state=0)
-del problem
+np.save("{folder}/X.npy", X)
+for name in ("action", "action_index", "reward", "cost", "propensity"):
+    np.save(f"{folder}/{{name}}.npy", np.asarray(getattr(logs, name)))
+"""
+
+_ONE = """
+import json, resource, time
+from types import SimpleNamespace
+import _common
+_common.set_torch_threads({threads})
+import numpy as np
+from threadpoolctl import threadpool_limits
+from skroute import CausalRouterClassifier
+from skroute.causal import cross_fit_pseudo_outcomes
+from skroute.metrics import policy_value
+
+X = np.load("{folder}/X.npy")
+logs = SimpleNamespace(**{{
+    name: np.load(f"{folder}/{{name}}.npy")
+    for name in ("action", "action_index", "reward", "cost", "propensity")
+}})
 record = {{"n": {n}, "d": {d}, "x_mib": X.nbytes / 2**20}}
 with threadpool_limits({threads}):
     start = time.perf_counter()
@@ -81,13 +100,16 @@ def main():
     records = []
     for d in args.dims:
         for n in args.sizes:
-            done = subprocess.run(
-                [sys.executable, "-c", _ONE.format(n=n, d=d, threads=args.threads)],
-                capture_output=True,
-                text=True,
-                check=True,
-                cwd=Path(__file__).resolve().parent,
-            )
+            with tempfile.TemporaryDirectory() as folder:
+                for script in (_GENERATE, _ONE):
+                    code = script.format(n=n, d=d, threads=args.threads, folder=folder)
+                    done = subprocess.run(
+                        [sys.executable, "-c", code],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                        cwd=Path(__file__).resolve().parent,
+                    )
             records.append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(json.dumps(records[-1]), file=sys.stderr)
     if args.json:
