@@ -16,6 +16,7 @@ from skroute.routers._neural import (
     NEURAL_ROUTER_CONSTRAINTS,
     NeuralRouter,
     standardisation,
+    standardised_features,
 )
 from skroute.utils import check_hidden_layer_sizes
 
@@ -267,9 +268,7 @@ class CausalRouterClassifier(NeuralRouter):
         # different scales get comparable steps; the ensemble applies the same
         # shift and scale at prediction.
         shift, spread = standardisation(logs.X, logs.sample_weight)
-        features = ((logs.X - shift) / spread).astype(np.float32)
         batches = {
-            "features": features,
             "utility": (utility / scale).astype(np.float32),
             "sample_weight": self._loss_weights(logs.sample_weight),
         }
@@ -283,16 +282,23 @@ class CausalRouterClassifier(NeuralRouter):
         for index, (train, test) in enumerate(folds):
             fold_batches = {key: value[train] for key, value in batches.items()}
             fold_batches["utility"] = (targets[index] / scale).astype(np.float32)
+            fold_batches["features"] = standardised_features(
+                logs.X, shift, spread, train
+            )
+            held_out = {key: value[test] for key, value in batches.items()}
+            held_out["features"] = standardised_features(logs.X, shift, spread, test)
             states = self._train_member(
                 RegretNet,
                 {"module": PolicyNetwork, **module_params},
                 fold_batches,
-                {key: value[test] for key, value in batches.items()},
+                held_out,
                 torch_seed + index,
                 magnitude,
             )
             members.append(states)
-            fold_decisions.append(self._member_decisions(states, features[test]))
+            fold_decisions.append(self._member_decisions(states, held_out["features"]))
+            # Freed before the next fold's copies are made.
+            del fold_batches, held_out
 
         weight = logs.sample_weight
         rows = np.arange(n_samples)

@@ -24,6 +24,7 @@ from skroute.routers._neural import (
     NEURAL_ROUTER_CONSTRAINTS,
     NeuralRouter,
     standardisation,
+    standardised_features,
 )
 from skroute.serving import _row_uniforms
 from skroute.utils import check_hidden_layer_sizes, check_numeric
@@ -519,9 +520,7 @@ n_jobs, random_state, verbose
                 self.temperature / np.mean(regret_scale)
             )
         shift, spread = standardisation(logs.X, logs.sample_weight)
-        features = ((logs.X - shift) / spread).astype(np.float32)
         batches = {
-            "features": features,
             "reward": (estimates.reward / scale).astype(np.float32),
             "cost": (cost_matrix / scale).astype(np.float32),
             "quality_line": (quality_line / scale).astype(np.float32),
@@ -562,11 +561,16 @@ n_jobs, random_state, verbose
                 ("reward", "cost", "quality_line", "cost_line"), fold_targets[index]
             ):
                 fold_batches[key] = (value / scale).astype(np.float32)
+            fold_batches["features"] = standardised_features(
+                logs.X, shift, spread, train
+            )
+            held_out = {key: value[test] for key, value in batches.items()}
+            held_out["features"] = standardised_features(logs.X, shift, spread, test)
             states = self._train_member(
                 IntervalRegretNet,
                 net_params,
                 fold_batches,
-                {key: value[test] for key, value in batches.items()},
+                held_out,
                 torch_seed + index,
                 magnitude,
             )
@@ -575,13 +579,15 @@ n_jobs, random_state, verbose
                 self._member_decisions(
                     states,
                     {
-                        key: batches[key][test]
+                        key: held_out[key]
                         for key in ("features", "quality_line", "cost_line")
                     },
                     grid,
                     points,
                 )
             )
+            # Freed before the next fold's copies are made.
+            del fold_batches, held_out
 
         weight = logs.sample_weight
         simple = {}
@@ -748,12 +754,14 @@ n_jobs, random_state, verbose
             )
         return outputs
 
-    def _cost_lines(self, X):
-        """The cost models' predictions (zeros without cost)."""
-        models = getattr(self, "cost_models_", None)
-        if models is None:
-            return np.zeros((X.shape[0], self.classes_.size))
-        return predict_arm_models(models, X)
+    def _outcome_lines(self, X):
+        """Quality and cost models' predictions; ridge arms read X once for both."""
+        cost_models = getattr(self, "cost_models_", None)
+        if cost_models is None:
+            quality = predict_arm_models(self.reward_models_, X)
+            return quality, np.zeros_like(quality)
+        both = predict_arm_models([*self.reward_models_, *cost_models], X)
+        return tuple(np.hsplit(both, 2))
 
     def _heads(self):
         return getattr(self.net_.module_, "heads", self.heads)
@@ -764,7 +772,7 @@ n_jobs, random_state, verbose
         deployed = getattr(self, "deployed_policy_", "network")
         n_samples = X.shape[0]
         if deployed == "direct_method":
-            return predict_arm_models(self.reward_models_, X), self._cost_lines(X)
+            return self._outcome_lines(X)
         if deployed == "best_single":
             quality, cost = self.fallback_lines_
             return (
@@ -775,10 +783,10 @@ n_jobs, random_state, verbose
         scale = getattr(self, "training_scale_", 1.0)
         if heads == "quality":
             # With no cost line, every endpoint is the sharpened quality score.
-            start = predict_arm_models(self.reward_models_, X) / scale
-            quality = self._module_endpoints(X, start)[:, 0, :]
+            quality, cost = self._outcome_lines(X)
+            quality = self._module_endpoints(X, quality / scale)[:, 0, :]
             sharpness = float(self.net_.module_.sharpness().detach())
-            return quality * (scale / sharpness), self._cost_lines(X)
+            return quality * (scale / sharpness), cost
         if heads == "affine":
             endpoints = self._module_endpoints(X) * scale
             low, high = self.cost_grid_[0], self.cost_grid_[-1]

@@ -41,6 +41,8 @@ _MIN_VALIDATION_ROWS = 10
 # path whatever the number of rows passed, so a query's scores do not depend
 # on the batch it comes in.
 _PREDICT_BLOCK = 2048
+# Rows per block when the features are standardised for training.
+_STANDARDISE_BLOCK = 4096
 # Largest pseudo-outcome magnitude the float32 loss trains on as is. Larger
 # matrices are divided by a power of two, which rounds nothing and scales the
 # loss alone: Adam's steps, hence the policy, do not depend on that scale.
@@ -74,13 +76,48 @@ NEURAL_ROUTER_CONSTRAINTS = {
 }
 
 
+def _row_blocks(X):
+    """Slices of ``_STANDARDISE_BLOCK`` rows covering ``X``."""
+    n_samples = X.shape[0]
+    return [
+        slice(start, start + _STANDARDISE_BLOCK)
+        for start in range(0, n_samples, _STANDARDISE_BLOCK)
+    ]
+
+
 def standardisation(X, sample_weight):
-    """Weighted mean and standard deviation of the features (1 where constant)."""
+    """Weighted mean and standard deviation of the features (1 where constant).
+
+    Computed in float64 a block of rows at a time: float32 features get no
+    float64 copy of the whole of ``X``.
+    """
     weight = sample_weight / sample_weight.sum()
-    shift = weight @ X
-    spread = np.sqrt(weight @ (X - shift) ** 2)
+    blocks = _row_blocks(X)
+    shift = np.zeros(X.shape[1])
+    for rows in blocks:
+        shift += weight[rows] @ np.asarray(X[rows], dtype=np.float64)
+    variance = np.zeros(X.shape[1])
+    for rows in blocks:
+        variance += weight[rows] @ (np.asarray(X[rows], dtype=np.float64) - shift) ** 2
+    spread = np.sqrt(variance)
     tiny = 1e-6 * (1.0 + np.abs(shift))
     return shift, np.where(spread > tiny, spread, 1.0)
+
+
+def standardised_features(X, shift, spread, rows):
+    """``(X[rows] - shift) / spread`` in float32, computed in float64 by blocks.
+
+    A fold's features are made from ``X`` itself, so that no standardised
+    copy of all of ``X`` is kept beside the folds' copies.
+    """
+    rows = np.asarray(rows)
+    if rows.dtype == bool:
+        rows = np.flatnonzero(rows)
+    features = np.empty((rows.size, X.shape[1]), dtype=np.float32)
+    for start in range(0, rows.size, _STANDARDISE_BLOCK):
+        block = rows[start : start + _STANDARDISE_BLOCK]
+        features[start : start + block.size] = (X[block] - shift) / spread
+    return features
 
 
 def _quiet(*args, **kwargs):
