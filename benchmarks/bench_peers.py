@@ -32,15 +32,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import print_table  # noqa: I001
-
-DATA = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "routerbench_subset"
-    / "routerbench_subset.csv"
-)
+from _common import print_table, set_torch_threads  # noqa: I001
+from bench_routerbench import DATA
 
 
 def utility(logs, cost_sensitivity):
@@ -205,13 +198,12 @@ def main():
     args = parser.parse_args()
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
 
-    import torch
     from threadpoolctl import threadpool_limits
 
     from skroute.datasets import simulate_logging
     from skroute.metrics import regret
 
-    torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     peers = {
         "obp-nn": ("OBP NNPolicyLearner (dr)", fit_obp_nn, "logged"),
         "obp-ipw": ("OBP IPWLearner", fit_obp_ipw, "logged"),

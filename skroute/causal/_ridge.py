@@ -4,11 +4,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skroute.serving import PREDICT_BLOCK as _PREDICT_BLOCK
 from skroute.utils._docs import DocLinkMixin
-
-# Rows per block of predict, as in skroute.serving: small float64 temporaries
-# that stay in cache.
-_PREDICT_BLOCK = 2_048
 
 # Penalties tried on standardised features: from nearly unpenalised to nearly
 # constant predictions at the row counts of routing logs.

@@ -62,14 +62,21 @@ def fit_outcome_models(logs, n_classes, reward_model, cost_model, n_jobs):
     return reward_models, cost_models
 
 
+def outcome_lines(reward_models, cost_models, X):
+    """Predicted quality and cost of every candidate (cost None without models).
+
+    The quality and cost models predict side by side: ridge arms read X once.
+    """
+    if cost_models is None:
+        return predict_arm_models(reward_models, X), None
+    both = predict_arm_models([*reward_models, *cost_models], X)
+    return tuple(np.hsplit(both, 2))
+
+
 def direct_method_scores(reward_models, cost_models, X, cost_sensitivity):
     """Predicted utility ``quality - lambda cost`` of every candidate."""
-    if cost_models is None:
-        return predict_arm_models(reward_models, X)
-    # Quality and cost models side by side: ridge arms then read X once.
-    both = predict_arm_models([*reward_models, *cost_models], X)
-    n_classes = len(reward_models)
-    return both[:, :n_classes] - cost_sensitivity * both[:, n_classes:]
+    quality, cost = outcome_lines(reward_models, cost_models, X)
+    return quality if cost is None else quality - cost_sensitivity * cost
 
 
 class DecoupledRouter(BaseRouter):

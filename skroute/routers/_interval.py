@@ -18,7 +18,7 @@ from skroute._net import (
 )
 from skroute.causal._outcome import predict_arm_models
 from skroute.metrics._policy_value import _LoggedEvaluation
-from skroute.routers._baselines import fit_outcome_models
+from skroute.routers._baselines import fit_outcome_models, outcome_lines
 from skroute.routers._neural import (
     _PREDICT_BLOCK,
     NEURAL_ROUTER_CONSTRAINTS,
@@ -755,13 +755,11 @@ n_jobs, random_state, verbose
         return outputs
 
     def _outcome_lines(self, X):
-        """Quality and cost models' predictions; ridge arms read X once for both."""
-        cost_models = getattr(self, "cost_models_", None)
-        if cost_models is None:
-            quality = predict_arm_models(self.reward_models_, X)
-            return quality, np.zeros_like(quality)
-        both = predict_arm_models([*self.reward_models_, *cost_models], X)
-        return tuple(np.hsplit(both, 2))
+        """Quality and cost models' predictions (zero cost without cost)."""
+        quality, cost = outcome_lines(
+            self.reward_models_, getattr(self, "cost_models_", None), X
+        )
+        return quality, np.zeros_like(quality) if cost is None else cost
 
     def _heads(self):
         return getattr(self.net_.module_, "heads", self.heads)
