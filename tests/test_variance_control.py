@@ -80,6 +80,34 @@ def test_binary_targets_get_probabilities_and_calibration_when_it_fits_better():
     assert model.loo_error_[0] < uncalibrated.loo_error_[0]
 
 
+@pytest.mark.parametrize("case", ["logistic", "weighted", "separable", "rare"])
+def test_logistic_map_matches_a_converged_logistic_regression(case):
+    # The calibration's own two-parameter solver must find the optimum of
+    # scikit-learn's LogisticRegression(C=1e4), run here to convergence.
+    from sklearn.linear_model import LogisticRegression
+
+    from skroute.causal._ridge import _platt
+
+    rng = np.random.default_rng(1)
+    score = rng.normal(size=1500) * 0.3 + 0.5
+    truth = 1 / (1 + np.exp(-8 * (score - 0.5)))
+    target = (rng.uniform(size=1500) < truth).astype(float)
+    weight = np.ones(1500)
+    if case == "weighted":
+        weight = rng.uniform(0, 3, size=1500)
+    elif case == "separable":
+        target = (score > 0.5).astype(float)
+    elif case == "rare":
+        target = (rng.uniform(size=1500) < 0.01).astype(float)
+    reference = LogisticRegression(C=1e4, tol=1e-12, max_iter=100_000).fit(
+        score.reshape(-1, 1), target.astype(int), sample_weight=weight
+    )
+    slope, intercept = _platt(score, target, weight)
+    expected = reference.predict_proba(score.reshape(-1, 1))[:, 1]
+    found = 1 / (1 + np.exp(-(slope * score + intercept)))
+    np.testing.assert_allclose(found, expected, atol=1e-5)
+
+
 def test_few_rows_give_the_mean():
     model = RidgeOutcomeModel().fit(np.ones((2, 3)), [1.0, 3.0])
     np.testing.assert_allclose(model.predict(np.zeros((4, 3))), 2.0)

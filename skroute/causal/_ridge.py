@@ -17,13 +17,55 @@ def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-def _platt(score, target, weight):
-    """Slope and intercept of ``sigmoid(a * score + b)`` fitted to 0/1 targets."""
-    from sklearn.linear_model import LogisticRegression
+def _platt(score, target, weight, C=1e4):
+    """Slope and intercept of ``sigmoid(a * score + b)`` fitted to 0/1 targets.
 
-    model = LogisticRegression(C=1e4, max_iter=200)
-    model.fit(score.reshape(-1, 1), target.astype(np.intp), sample_weight=weight)
-    return float(model.coef_[0, 0]), float(model.intercept_[0])
+    Weighted logistic regression on one feature, with the penalty
+    ``a ** 2 / (2 * C)`` on the slope alone (scikit-learn's
+    ``LogisticRegression(C=C)``), by damped Newton steps: two parameters need
+    no general-purpose solver, and a router fits this once per arm and fold.
+    """
+    score = np.asarray(score, dtype=np.float64)
+    target = np.asarray(target, dtype=np.float64)
+    total = weight.sum()
+    # Terms divided by the total weight, so that tolerances are per row.
+    weight = weight / total
+    penalty = 1.0 / (C * total)
+    rate = np.clip(weight @ target, 1e-6, 1 - 1e-6)
+    params = np.array([0.0, np.log(rate / (1 - rate))])
+
+    def objective(params):
+        z = params[0] * score + params[1]
+        loss = weight @ (np.logaddexp(0.0, z) - target * z)
+        return loss + 0.5 * penalty * params[0] ** 2
+
+    value = objective(params)
+    for _ in range(100):
+        p = _sigmoid(params[0] * score + params[1])
+        residual = weight * (p - target)
+        gradient = np.array([residual @ score + penalty * params[0], residual.sum()])
+        curvature = weight * p * (1.0 - p)
+        hessian = np.array(
+            [
+                [curvature @ score**2 + penalty, curvature @ score],
+                [curvature @ score, curvature.sum()],
+            ]
+        )
+        hessian += 1e-12 * np.eye(2)
+        step = np.linalg.solve(hessian, gradient)
+        decrease = gradient @ step
+        if decrease < 1e-14:
+            break
+        # Backtracking keeps every step a descent step (Armijo's rule).
+        size = 1.0
+        while True:
+            candidate = params - size * step
+            new_value = objective(candidate)
+            if new_value <= value - 1e-4 * size * decrease or size < 1e-10:
+                break
+            size *= 0.5
+        params, value = candidate, new_value
+    return float(params[0]), float(params[1])
 
 
 class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
