@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_memory
 
 from skroute.causal._folds import make_folds
 from skroute.causal._outcome import cross_fit_outcomes
@@ -145,6 +146,7 @@ def cross_fit_pseudo_outcomes(
     n_jobs=None,
     random_state=None,
     warn_overlap=True,
+    memory=None,
 ):
     """Cross-fit the nuisance models and build the pseudo-outcome matrices.
 
@@ -187,6 +189,15 @@ def cross_fit_pseudo_outcomes(
         Seeds the fold split.
     warn_overlap : bool, default=True
         Emit an :class:`OverlapWarning` when overlap is poor.
+    memory : str, joblib.Memory or None, default=None
+        Where to cache the fitted nuisances (the estimated propensities and
+        the cross-fitted outcome estimates): a directory, or a
+        ``joblib.Memory``. A later call with the same logs, folds, seed and
+        nuisance models reads them instead of fitting them again, so that
+        the candidates of a search over settings the nuisances do not
+        depend on (``cost_sensitivity``, the policy's) share them. The
+        cache is keyed on the content of every input; ``n_jobs`` is not part
+        of the key. None caches nothing.
 
     Returns
     -------
@@ -228,18 +239,24 @@ def cross_fit_pseudo_outcomes(
 
     targets = [reward] if cost is None else [reward, cost]
     methods = [method, cost_method][: len(targets)]
+    uses_propensity = any(m != "dm" for m in methods)
+    modelled = [t for t, m in enumerate(methods) if m != "ipw"]
+    nuisances = check_memory(memory).cache(_cross_fitted_nuisances, ignore=["n_jobs"])
+    propensity, fitted = nuisances(
+        X,
+        action,
+        [targets[t] for t in modelled],
+        propensity,
+        folds,
+        estimate=uses_propensity and propensity is None,
+        n_classes=n_classes,
+        propensity_model=propensity_model,
+        models=[[reward_model, cost_model][t] for t in modelled],
+        sample_weight=weight,
+        n_jobs=n_jobs,
+    )
     clipped = overlap = None
-    if any(m != "dm" for m in methods):
-        if propensity is None:
-            propensity = estimate_propensity(
-                X,
-                action,
-                folds,
-                n_classes=n_classes,
-                propensity_model=propensity_model,
-                sample_weight=weight,
-                n_jobs=n_jobs,
-            )
+    if uses_propensity:
         overlap = overlap_diagnostics(
             action,
             propensity,
@@ -248,22 +265,9 @@ def cross_fit_pseudo_outcomes(
             warn=warn_overlap,
         )
         clipped = np.maximum(propensity, min_propensity)
-
-    modelled = [t for t, m in enumerate(methods) if m != "ipw"]
     estimates = [np.zeros((n_samples, n_classes)) for _ in targets]
-    if modelled:
-        fitted = cross_fit_outcomes(
-            X,
-            action,
-            [targets[t] for t in modelled],
-            folds,
-            n_classes=n_classes,
-            models=[[reward_model, cost_model][t] for t in modelled],
-            sample_weight=weight,
-            n_jobs=n_jobs,
-        )
-        for t, estimate in zip(modelled, fitted):
-            estimates[t] = estimate
+    for t, estimate in zip(modelled, fitted):
+        estimates[t] = estimate
     gammas, doubly_robust, shrinkage = [], [], {}
     for name, target, estimate, m in zip(
         ("reward", "cost"), targets, estimates, methods
@@ -307,3 +311,49 @@ def cross_fit_pseudo_outcomes(
         dr_cost=doubly_robust[1] if has_cost else None,
         shrinkage=shrinkage,
     )
+
+
+def _cross_fitted_nuisances(
+    X,
+    action,
+    targets,
+    propensity,
+    folds,
+    *,
+    estimate,
+    n_classes,
+    propensity_model,
+    models,
+    sample_weight,
+    n_jobs,
+):
+    """The propensities (estimated if ``estimate``) and the outcome estimates.
+
+    Everything of :func:`cross_fit_pseudo_outcomes` that fits a model, in one
+    function of its inputs, so that ``memory`` can cache it; warnings on the
+    results (overlap) are left to the caller, so that they reach the user on
+    a cached call too.
+    """
+    if estimate:
+        propensity = estimate_propensity(
+            X,
+            action,
+            folds,
+            n_classes=n_classes,
+            propensity_model=propensity_model,
+            sample_weight=sample_weight,
+            n_jobs=n_jobs,
+        )
+    fitted = []
+    if targets:
+        fitted = cross_fit_outcomes(
+            X,
+            action,
+            targets,
+            folds,
+            n_classes=n_classes,
+            models=models,
+            sample_weight=sample_weight,
+            n_jobs=n_jobs,
+        )
+    return propensity, fitted

@@ -4,8 +4,10 @@ from statistics import NormalDist
 
 import numpy as np
 from sklearn.utils import check_array, check_random_state
+from sklearn.utils.validation import check_memory
 
-from skroute.causal import cross_fit_outcomes, estimate_propensity, make_folds
+from skroute.causal import make_folds
+from skroute.causal._pseudo_outcomes import _cross_fitted_nuisances
 from skroute.metrics._full_feedback import _policy_codes
 from skroute.ope import PolicyValue, estimate_policy_value, policy_matrix
 from skroute.utils import (
@@ -41,6 +43,7 @@ def policy_value(
     interval="normal",
     n_bootstrap=1000,
     warn=True,
+    memory=None,
 ):
     """Estimated mean utility ``quality - lambda * cost`` of a routing policy.
 
@@ -79,6 +82,11 @@ def policy_value(
     sample_weight : array-like of shape (n_samples,), default=None
     confidence_level, interval, n_bootstrap, warn
         As in :func:`~skroute.ope.estimate_policy_value`.
+    memory : str, joblib.Memory or None, default=None
+        Cache of the cross-fitted nuisances, keyed on the logs, ``X``, the
+        nuisance models and ``random_state``: values of other policies on the
+        same rows (the candidates of a search, scored on the same validation
+        fold) read them instead of fitting them again. None caches nothing.
 
     Returns
     -------
@@ -120,6 +128,7 @@ def policy_value(
         n_jobs=n_jobs,
         random_state=random_state,
         sample_weight=sample_weight,
+        memory=memory,
     )
     return evaluation.value(
         y_pred,
@@ -241,6 +250,7 @@ class _LoggedEvaluation:
         n_jobs=None,
         random_state=0,
         sample_weight=None,
+        memory=None,
     ):
         y = np.asarray(y)
         if y.ndim == 1 and y.shape[0] == 0:
@@ -283,32 +293,30 @@ class _LoggedEvaluation:
         check_cv_folds(self.action, cv)
         seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
         folds = make_folds(self.action, cv, seed)
+        targets = [self.reward] if self.cost is None else [self.reward, self.cost]
+        nuisances = check_memory(memory).cache(
+            _cross_fitted_nuisances, ignore=["n_jobs"]
+        )
+        propensity, estimates = nuisances(
+            X,
+            self.action,
+            targets if needs_outcomes else [],
+            self.propensity,
+            folds,
+            estimate=needs_propensity,
+            n_classes=self.classes.size,
+            propensity_model=propensity_model,
+            models=[reward_model, cost_model][: len(targets)],
+            sample_weight=self.sample_weight,
+            n_jobs=n_jobs,
+        )
         if needs_propensity:
-            propensity = estimate_propensity(
-                X,
-                self.action,
-                folds,
-                n_classes=self.classes.size,
-                propensity_model=propensity_model,
-                sample_weight=self.sample_weight,
-                n_jobs=n_jobs,
-            )
             # An estimated propensity is 0 for a row whose model its training
             # folds lack (a model logged once): usable only once clipped.
             self.unseen = propensity <= 0
             self.propensity = np.clip(propensity, np.finfo(float).tiny, 1.0)
         if needs_outcomes:
-            targets = [self.reward] if self.cost is None else [self.reward, self.cost]
-            self.outcome_estimates = cross_fit_outcomes(
-                X,
-                self.action,
-                targets,
-                folds,
-                n_classes=self.classes.size,
-                models=[reward_model, cost_model][: len(targets)],
-                sample_weight=self.sample_weight,
-                n_jobs=n_jobs,
-            )
+            self.outcome_estimates = estimates
 
     def cost_quality(self, y_preds, *, min_propensity=None, warn=True):
         """Mean quality and mean cost of each policy in ``y_preds``."""

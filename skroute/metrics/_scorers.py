@@ -270,6 +270,7 @@ def make_policy_value_scorer(
     cv=5,
     n_jobs=None,
     random_state=0,
+    memory=None,
 ):
     """Scorer of a router's estimated value on logged validation folds.
 
@@ -297,6 +298,11 @@ def make_policy_value_scorer(
     min_propensity, propensity_model, reward_model, cost_model, cv, n_jobs, \
 random_state
         As in :func:`policy_value`.
+    memory : str, joblib.Memory or None, default=None
+        Cache of the nuisances of each scored fold. A search scores every
+        candidate on the same validation folds, whose nuisances do not
+        depend on the candidate: with a cache they are fitted once per fold,
+        not once per candidate and fold. None caches nothing.
 
     Returns
     -------
@@ -333,6 +339,7 @@ random_state
             "cv": cv,
             "n_jobs": n_jobs,
             "random_state": random_state,
+            "memory": memory,
         },
     )
 

@@ -390,8 +390,8 @@ class NuisanceMixin:
     """Cross-fitted pseudo-outcomes with the router's nuisance settings.
 
     For routers with ``pseudo_outcome``, ``propensity_model``,
-    ``reward_model``, ``cost_model``, ``cv``, ``min_propensity`` and
-    ``n_jobs`` parameters.
+    ``reward_model``, ``cost_model``, ``cv``, ``min_propensity``, ``n_jobs``
+    and ``memory`` parameters.
     """
 
     def _pseudo_outcomes(self, logs, seed, cv=None, quiet=False):
@@ -417,5 +417,6 @@ class NuisanceMixin:
             sample_weight=logs.sample_weight,
             n_jobs=self.n_jobs,
             random_state=seed,
+            memory=self.memory,
             warn_overlap=not quiet,
         )

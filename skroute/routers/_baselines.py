@@ -172,6 +172,9 @@ class BestSingleModelRouter(NuisanceMixin, BaseRouter):
         Nuisance settings, as in :class:`~skroute.CausalRouterClassifier`.
     classes : array-like, default=None
     n_jobs : int, default=None
+    memory : str, joblib.Memory or None, default=None
+        Cache of the cross-fitted nuisances, as in
+        :class:`~skroute.CausalRouterClassifier`.
     random_state : int, RandomState instance or None, default=None
 
     Attributes
@@ -204,6 +207,7 @@ class BestSingleModelRouter(NuisanceMixin, BaseRouter):
         "cv": CV_CONSTRAINT,
         "min_propensity": [Interval(numbers.Real, 0, 1, closed="right")],
         "n_jobs": [None, numbers.Integral],
+        "memory": [None, str, HasMethods(["cache"])],
         "random_state": ["random_state"],
     }
 
@@ -220,6 +224,7 @@ class BestSingleModelRouter(NuisanceMixin, BaseRouter):
         min_propensity=0.01,
         classes=None,
         n_jobs=None,
+        memory=None,
         random_state=None,
     ):
         self.cost_sensitivity = cost_sensitivity
@@ -232,6 +237,7 @@ class BestSingleModelRouter(NuisanceMixin, BaseRouter):
         self.min_propensity = min_propensity
         self.classes = classes
         self.n_jobs = n_jobs
+        self.memory = memory
         self.random_state = random_state
 
     def _fit(self, logs):

@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_memory
 
 from skroute._net import (
     PolicyEnsemble,
@@ -116,6 +117,14 @@ class CausalRouterClassifier(NeuralRouter):
         Torch device of the policy network, e.g. ``"cuda"``.
     n_jobs : int, default=None
         Parallel jobs of the nuisance models (joblib).
+    memory : str, joblib.Memory or None, default=None
+        Cache of the fitted nuisance models (propensities, cross-fitted
+        outcome estimates and the direct method's models): a directory, or a
+        ``joblib.Memory``. Fits on the same logs with the same nuisance
+        settings and an integer ``random_state`` then read them instead of
+        fitting them again: a search over ``cost_sensitivity`` or the
+        policy's settings fits the nuisances once per split, not once per
+        candidate. None caches nothing.
     random_state : int, RandomState instance or None, default=None
         Seeds the folds, the validation split and torch (in a forked RNG).
     verbose : int, default=0
@@ -212,6 +221,7 @@ class CausalRouterClassifier(NeuralRouter):
         classes=None,
         device="cpu",
         n_jobs=None,
+        memory=None,
         random_state=None,
         verbose=0,
     ):
@@ -239,6 +249,7 @@ class CausalRouterClassifier(NeuralRouter):
         self.classes = classes
         self.device = device
         self.n_jobs = n_jobs
+        self.memory = memory
         self.random_state = random_state
         self.verbose = verbose
 
@@ -372,7 +383,8 @@ class CausalRouterClassifier(NeuralRouter):
         return decisions
 
     def _fit_direct_method(self, logs):
-        self.fallback_reward_models_, self.fallback_cost_models_ = fit_outcome_models(
+        fit = check_memory(self.memory).cache(fit_outcome_models, ignore=["n_jobs"])
+        self.fallback_reward_models_, self.fallback_cost_models_ = fit(
             logs, self.classes_.size, self.reward_model, self.cost_model, self.n_jobs
         )
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, check_memory
 
 from skroute._net import (
     IntervalEnsemble,
@@ -236,7 +236,7 @@ class IntervalCostRouter(NeuralRouter):
 reward_model, cost_model, cv, min_propensity, hidden_layer_sizes, temperature, \
 gap_weighted, max_epochs, batch_size, lr, weight_decay, early_stopping, \
 n_iter_no_change, policy_cv, safety_check, safety_level, classes, device, \
-n_jobs, random_state, verbose
+n_jobs, memory, random_state, verbose
         As in :class:`~skroute.CausalRouterClassifier`, with the policy
         judged over the whole range.
 
@@ -345,6 +345,7 @@ n_jobs, random_state, verbose
         classes=None,
         device="cpu",
         n_jobs=None,
+        memory=None,
         random_state=None,
         verbose=0,
     ):
@@ -378,6 +379,7 @@ n_jobs, random_state, verbose
         self.classes = classes
         self.device = device
         self.n_jobs = n_jobs
+        self.memory = memory
         self.random_state = random_state
         self.verbose = verbose
 
@@ -462,7 +464,8 @@ n_jobs, random_state, verbose
         # The lines q(x) and c(x) of the outcome models: the models fitted on
         # every row serve at prediction; training uses their cross-fitted
         # estimates where the pseudo-outcomes have them (in-sample otherwise).
-        reward_models, cost_models = fit_outcome_models(
+        fit = check_memory(self.memory).cache(fit_outcome_models, ignore=["n_jobs"])
+        reward_models, cost_models = fit(
             logs, n_classes, self.reward_model, self.cost_model, self.n_jobs
         )
         quality_line = estimates.reward_estimate

@@ -71,6 +71,7 @@ NEURAL_ROUTER_CONSTRAINTS = {
     "classes": [None, "array-like"],
     "device": [str],
     "n_jobs": [None, numbers.Integral],
+    "memory": [None, str, HasMethods(["cache"])],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
