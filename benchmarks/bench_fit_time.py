@@ -6,6 +6,7 @@ logged and with estimated propensities, and predict throughput on 200,000
 rows. Medians over --repeats runs.
 
     python benchmarks/bench_fit_time.py [--repeats 3] [--threads 2]
+        [--propensity {logged,estimated,both}]
 """
 
 import argparse
@@ -23,6 +24,9 @@ def main():
     parser.add_argument("--n-models", type=int, default=11)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="torch/BLAS threads")
+    parser.add_argument(
+        "--propensity", choices=["logged", "estimated", "both"], default="both"
+    )
     args = parser.parse_args()
 
     import torch
@@ -49,6 +53,8 @@ def main():
     rows = []
     with threadpool_limits(args.threads):
         for label, propensity in (("logged", logs.propensity), ("estimated", None)):
+            if args.propensity not in (label, "both"):
+                continue
             nuisance, total, epochs = [], [], []
             for repeat in range(args.repeats):
                 start = time.perf_counter()

@@ -209,6 +209,10 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
             "device": self.device,
             "verbose": self.verbose,
         }
+        if str(self.device).split(":")[0] in ("cpu", "cuda"):
+            # One fused kernel per step instead of a few per parameter: the
+            # optimiser took a fifth of the policy's training time on CPU.
+            params["optimizer__fused"] = True
         if self.surrogate == "classification":
             params["criterion__gap_weighted"] = self.gap_weighted
         # Routers that select their training length otherwise have no
