@@ -5,8 +5,9 @@ Each measurement runs in its own Python process, so that peak resident memory
 
 - ``fit``: a ``CausalRouterClassifier`` on generated logs of ``--n-samples``
   rows x 384 float32 features with 6, 20 and 40 models and logged
-  propensities; the peak resident memory during the fit beyond what the
-  process held just before it (data included), as a multiple of X's bytes.
+  propensities, generated in another process and loaded; the peak resident
+  memory during the fit beyond what the process held just before it (data
+  included), as a multiple of X's bytes.
 - ``predict``: a router fitted on 5,000 rows predicts ``--predict-rows`` rows
   of 384 float32 features; numpy's allocations during ``predict`` traced by
   tracemalloc (its peak beyond the output), as a multiple of X's bytes.
@@ -18,33 +19,48 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 
 from _common import print_table
 
-_FIT = """
-import json, resource, sys
-import _common
-_common.set_torch_threads(1)
+# The logs are generated in a process of their own and saved: generating them
+# (float64 features) peaks above the fit, and the peak resident memory of the
+# measured process would then be the generation's.
+_GENERATE = """
 import numpy as np
-from skroute import CausalRouterClassifier
 from skroute.datasets import make_routing_problem, simulate_logging
 
-n, k, epochs = {n}, {k}, {epochs}
 problem = make_routing_problem(
-    n_samples=n, n_models=k, n_features=384, random_state=0
+    n_samples={n}, n_models={k}, n_features=384, random_state=0
 )
 logs = simulate_logging(
     problem.X.astype(np.float32), problem.reward, problem.cost,
     models=problem.models, random_state=0,
 )
-X = np.ascontiguousarray(logs.X, dtype=np.float32)
-del problem
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+np.save("{folder}/X.npy", np.ascontiguousarray(logs.X, dtype=np.float32))
+for name in ("action", "reward", "cost", "propensity"):
+    np.save(f"{folder}/{{name}}.npy", np.asarray(getattr(logs, name)))
+print("{{}}")
+"""
+
+_FIT = """
+import json, os, resource
+import _common
+_common.set_torch_threads(1)
+import numpy as np
+from skroute import CausalRouterClassifier
+
+X = np.load("{folder}/X.npy")
+logs = {{name: np.load(f"{folder}/{{name}}.npy")
+        for name in ("action", "reward", "cost", "propensity")}}
 router = CausalRouterClassifier(
-    cost_sensitivity=0.05, max_epochs=epochs, random_state=0
+    cost_sensitivity=0.05, max_epochs={epochs}, random_state=0
 )
-router.fit(X, logs.action, reward=logs.reward, cost=logs.cost,
-           propensity=logs.propensity)
+# Resident memory now (not the high-water mark): X, the logs, torch.
+with open("/proc/self/statm") as statm:
+    before = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+router.fit(X, logs["action"], reward=logs["reward"], cost=logs["cost"],
+           propensity=logs["propensity"])
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({{"x_bytes": X.nbytes, "before": before, "peak": peak}}))
 """
@@ -94,7 +110,9 @@ def main():
     args = parser.parse_args()
     rows = []
     for k in args.models:
-        result = _run(_FIT.format(n=args.n_samples, k=k, epochs=args.max_epochs))
+        with tempfile.TemporaryDirectory() as folder:
+            _run(_GENERATE.format(n=args.n_samples, k=k, folder=folder))
+            result = _run(_FIT.format(folder=folder, epochs=args.max_epochs))
         extra = result["peak"] - result["before"]
         rows.append(
             [
