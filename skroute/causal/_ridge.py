@@ -58,12 +58,15 @@ def _platt(score, target, weight, C=1e4):
             break
         # Backtracking keeps every step a descent step (Armijo's rule).
         size = 1.0
-        while True:
+        while size >= 1e-10:
             candidate = params - size * step
             new_value = objective(candidate)
-            if new_value <= value - 1e-4 * size * decrease or size < 1e-10:
+            if new_value <= value - 1e-4 * size * decrease:
                 break
             size *= 0.5
+        else:
+            # No step decreases the objective: at the optimum to rounding.
+            break
         params, value = candidate, new_value
     return float(params[0]), float(params[1])
 
