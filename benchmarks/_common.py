@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmark scripts: thread limits and table printing."""
+"""Helpers shared by the benchmark scripts: thread limits, generated logs, tables."""
 
 import os
 
@@ -15,6 +15,25 @@ def set_torch_threads(n_threads):
     import torch
 
     torch.set_num_threads(n_threads)
+
+
+def embedding_logs(n_samples, n_features, n_models=11):
+    """Generated logs with unit-norm float32 features, the scale of embeddings.
+
+    Returns ``(X, logs)``: ``logs`` from ``simulate_logging`` (logged
+    propensities included) on the rows of ``X``.
+    """
+    from skroute.datasets import make_routing_problem, simulate_logging
+
+    problem = make_routing_problem(
+        n_samples=n_samples, n_models=n_models, n_features=n_features, random_state=0
+    )
+    X = problem.X / np.linalg.norm(problem.X, axis=1, keepdims=True)
+    X = X.astype(np.float32)
+    logs = simulate_logging(
+        X, problem.reward, problem.cost, models=problem.models, random_state=0
+    )
+    return X, logs
 
 
 def mean_std(values):

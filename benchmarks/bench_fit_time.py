@@ -14,7 +14,7 @@ import statistics
 import time
 
 import numpy as np
-from _common import print_table  # noqa: I001
+from _common import embedding_logs, print_table  # noqa: I001
 
 
 def main():
@@ -35,21 +35,8 @@ def main():
     torch.set_num_threads(args.threads)
     from skroute import CausalRouterClassifier
     from skroute.causal import cross_fit_pseudo_outcomes
-    from skroute.datasets import make_routing_problem, simulate_logging
 
-    problem = make_routing_problem(
-        n_samples=args.n_samples,
-        n_models=args.n_models,
-        n_features=args.n_features,
-        random_state=0,
-    )
-    # Embeddings are unit-norm float32 vectors; mimic that scale.
-    X = (problem.X / np.linalg.norm(problem.X, axis=1, keepdims=True)).astype(
-        np.float32
-    )
-    logs = simulate_logging(
-        X, problem.reward, problem.cost, models=problem.models, random_state=0
-    )
+    X, logs = embedding_logs(args.n_samples, args.n_features, args.n_models)
     rows = []
     with threadpool_limits(args.threads):
         for label, propensity in (("logged", logs.propensity), ("estimated", None)):

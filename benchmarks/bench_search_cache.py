@@ -19,7 +19,7 @@ import time
 import warnings
 
 import numpy as np
-from _common import print_table, set_torch_threads
+from _common import embedding_logs, print_table, set_torch_threads
 
 
 def main():
@@ -37,21 +37,9 @@ def main():
     from threadpoolctl import threadpool_limits
 
     from skroute import CausalRouterClassifier
-    from skroute.datasets import make_routing_problem, simulate_logging
     from skroute.metrics import make_policy_value_scorer
 
-    problem = make_routing_problem(
-        n_samples=args.n_samples,
-        n_models=11,
-        n_features=args.n_features,
-        random_state=0,
-    )
-    X = (problem.X / np.linalg.norm(problem.X, axis=1, keepdims=True)).astype(
-        np.float32
-    )
-    logs = simulate_logging(
-        X, problem.reward, problem.cost, models=problem.models, random_state=0
-    )
+    X, logs = embedding_logs(args.n_samples, args.n_features)
     logged = {"reward": logs.reward, "cost": logs.cost, "propensity": logs.propensity}
 
     def search(memory):
