@@ -119,14 +119,21 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
         self.calibrate = calibrate
 
     def fit(self, X, y, sample_weight=None):
+        # float32 stays float32 here: the one float64 array of X's size is the
+        # standardised copy below.
         X, y = validate_data(
-            self, X, y, multi_output=True, y_numeric=True, dtype=np.float64
+            self,
+            X,
+            y,
+            multi_output=True,
+            y_numeric=True,
+            dtype=[np.float64, np.float32],
         )
         alphas = np.asarray(self.alphas, dtype=np.float64).reshape(-1)
         if alphas.size == 0 or not (alphas > 0).all():
             raise ValueError(f"alphas must be positive numbers; got {self.alphas!r}.")
         self._one_target = y.ndim == 1
-        Y = y.reshape(X.shape[0], -1)
+        Y = np.asarray(y, dtype=np.float64).reshape(X.shape[0], -1)
         n_samples, n_targets = Y.shape
         weight = (
             np.ones(n_samples)
@@ -136,8 +143,15 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
         total = weight.sum()
         counted = Y[weight > 0] if (weight > 0).any() else Y
         self.low_, self.high_ = counted.min(axis=0), counted.max(axis=0)
-        self.mean_ = weight @ X / total
-        spread = np.sqrt(weight @ (X - self.mean_) ** 2 / total)
+        # A becomes the standardised, weighted features, computed in place.
+        A = X.astype(np.float64)
+        self.mean_ = weight @ A / total
+        A -= self.mean_
+        variance = np.zeros(X.shape[1])
+        for start in range(0, n_samples, _PREDICT_BLOCK):
+            rows = slice(start, start + _PREDICT_BLOCK)
+            variance += weight[rows] @ np.square(A[rows])
+        spread = np.sqrt(variance / total)
         self.scale_ = np.where(spread > 1e-12 * (1 + np.abs(self.mean_)), spread, 1.0)
         self.target_mean_ = weight @ Y / total
         self.alpha_ = np.full(n_targets, alphas[-1])
@@ -149,7 +163,8 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
             return self
 
         root = np.sqrt(weight)[:, None]
-        A = (X - self.mean_) / self.scale_ * root
+        A /= self.scale_
+        A *= root
         B = (Y - self.target_mean_) * root
         # One eigendecomposition of the smaller Gram matrix gives every penalty's
         # fit and leverages: P = A V (primal) or U sqrt(s) (dual) satisfies
@@ -159,15 +174,21 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
         keep = s > 1e-10 * max(s.max(), 1e-300)
         s, vectors = s[keep], vectors[:, keep]
         P = A @ vectors if primal else vectors * np.sqrt(s)
+        if primal:
+            # The primal coefficients need only V and P'B: A is freed here.
+            del A
         PB = P.T @ B
-        P2 = P**2
-        intercept_leverage = weight / total
+        # Every penalty's fit in one product, then every penalty's leverages
+        # from P squared in P's own buffer: no second array of P's size.
+        shrinks = 1.0 / (s[:, None] + alphas[None, :])
+        fits = P @ (shrinks[:, :, None] * PB[:, None, :]).reshape(s.size, -1)
+        leverages = np.square(P, out=P) @ shrinks + (weight / total)[:, None]
+        del P
         best = np.full(n_targets, np.inf)
         loo_best = np.zeros((n_samples, n_targets))
-        for alpha in alphas:
-            shrink = 1.0 / (s + alpha)
-            fitted = P @ (shrink[:, None] * PB)
-            leverage = P2 @ shrink + intercept_leverage
+        for k, alpha in enumerate(alphas):
+            fitted = fits[:, k * n_targets : (k + 1) * n_targets]
+            leverage = leverages[:, k]
             with np.errstate(divide="ignore", invalid="ignore"):
                 residual = (B - fitted) / np.maximum(1.0 - leverage, 1e-12)[:, None]
             # Back from the weighted scale: residual / sqrt(w) squared, times w.
