@@ -1,16 +1,20 @@
 """Peak memory of a fit and of predict, relative to the size of X.
 
-Each measurement runs in its own Python process, so that peak resident memory
-(``ru_maxrss``) belongs to it alone:
+Each measurement runs in a Python process of its own. Peak resident memory is
+Linux's high-water mark (``VmHWM``), reset just before the measured call
+(``/proc/self/clear_refs``), so that it belongs to that call alone; the
+figure is the peak beyond the resident memory just before the call (data
+included), as a multiple of X's bytes:
 
 - ``fit``: a ``CausalRouterClassifier`` on generated logs of ``--n-samples``
-  rows x 384 float32 features with 6, 20 and 40 models and logged
-  propensities, generated in another process and loaded; the peak resident
-  memory during the fit beyond what the process held just before it (data
-  included), as a multiple of X's bytes.
+  rows x 384 features (float32 and float64) with 6, 20 and 40 models and
+  logged propensities; the logs are generated in another process and loaded.
 - ``predict``: a router fitted on 5,000 rows predicts ``--predict-rows`` rows
-  of 384 float32 features; numpy's allocations during ``predict`` traced by
-  tracemalloc (its peak beyond the output), as a multiple of X's bytes.
+  of 384 float32 features, for each deployed policy: the network
+  (``CausalRouterClassifier`` and ``IntervalCostRouter`` with
+  ``safety_check="off"``) and the direct-method fallback. The output is
+  subtracted; numpy's traced peak (tracemalloc, a second call) is shown
+  beside the resident one, which also sees torch's allocations.
 
 Run: ``python benchmarks/bench_memory.py`` (a few minutes on 2 cores).
 """
@@ -24,8 +28,7 @@ import tempfile
 from _common import print_table
 
 # The logs are generated in a process of their own and saved: generating them
-# (float64 features) peaks above the fit, and the peak resident memory of the
-# measured process would then be the generation's.
+# (float64 features) peaks above the fit.
 _GENERATE = """
 import numpy as np
 from skroute.datasets import make_routing_problem, simulate_logging
@@ -37,14 +40,34 @@ logs = simulate_logging(
     problem.X.astype(np.float32), problem.reward, problem.cost,
     models=problem.models, random_state=0,
 )
-np.save("{folder}/X.npy", np.ascontiguousarray(logs.X, dtype=np.float32))
+np.save("{folder}/X.npy", np.ascontiguousarray(logs.X, dtype=np.{dtype}))
 for name in ("action", "reward", "cost", "propensity"):
     np.save(f"{folder}/{{name}}.npy", np.asarray(getattr(logs, name)))
 print("{{}}")
 """
 
-_FIT = """
-import json, os, resource
+_RESIDENT = """
+import os
+
+def resident():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+def reset_peak():
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+def peak():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+"""
+
+_FIT = (
+    _RESIDENT
+    + """
+import json
 import _common
 _common.set_torch_threads(1)
 import numpy as np
@@ -56,38 +79,60 @@ logs = {{name: np.load(f"{folder}/{{name}}.npy")
 router = CausalRouterClassifier(
     cost_sensitivity=0.05, max_epochs={epochs}, random_state=0
 )
-# Resident memory now (not the high-water mark): X, the logs, torch.
-with open("/proc/self/statm") as statm:
-    before = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+reset_peak()
+before = resident()
 router.fit(X, logs["action"], reward=logs["reward"], cost=logs["cost"],
            propensity=logs["propensity"])
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({{"x_bytes": X.nbytes, "before": before, "peak": peak}}))
+print(json.dumps({{"x_bytes": X.nbytes, "before": before, "peak": peak()}}))
 """
+)
 
-_PREDICT = """
-import json, tracemalloc
+_PREDICT = (
+    _RESIDENT
+    + """
+import json, tracemalloc, warnings
 import _common
 _common.set_torch_threads(1)
 import numpy as np
-from skroute import CausalRouterClassifier
+from skroute import CausalRouterClassifier, IntervalCostRouter
 from skroute.datasets import make_routing_problem, simulate_logging
 
 problem = make_routing_problem(n_samples=5000, n_features=384, random_state=0)
 logs = simulate_logging(problem.X, problem.reward, problem.cost,
                         models=problem.models, random_state=0)
-router = CausalRouterClassifier(max_epochs=5, random_state=0).fit(
-    logs.X.astype(np.float32), logs.action, reward=logs.reward,
-    cost=logs.cost, propensity=logs.propensity)
-X = np.random.default_rng(0).standard_normal(
-    ({rows}, 384), dtype=np.float32)
+router = {router}
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    router.fit(logs.X.astype(np.float32), logs.action, reward=logs.reward,
+               cost=logs.cost, propensity=logs.propensity)
+X = np.random.default_rng(0).standard_normal(({rows}, 384), dtype=np.float32)
+router.predict(X[:10])
+reset_peak()
+before = resident()
+routes = router.predict(X)
+resident_peak = peak() - before
+del routes
 tracemalloc.start()
 routes = router.predict(X)
-current, peak = tracemalloc.get_traced_memory()
+current, traced = tracemalloc.get_traced_memory()
 tracemalloc.stop()
-print(json.dumps({{"x_bytes": X.nbytes, "peak": peak,
-                   "output": routes.nbytes}}))
+print(json.dumps({{"x_bytes": X.nbytes, "resident": resident_peak,
+                   "traced": traced, "output": routes.nbytes,
+                   "deployed": router.deployed_policy_}}))
 """
+)
+
+_PREDICTORS = {
+    "CausalRouterClassifier": (
+        "CausalRouterClassifier(max_epochs=5, safety_check='off', random_state=0)"
+    ),
+    "CausalRouterClassifier, fallback": (
+        "CausalRouterClassifier(max_epochs=5, random_state=0)"
+    ),
+    "IntervalCostRouter": (
+        "IntervalCostRouter(max_epochs=5, safety_check='off', random_state=0)"
+    ),
+}
 
 
 def _run(script):
@@ -105,41 +150,56 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=50_000)
     parser.add_argument("--models", type=int, nargs="+", default=[6, 20, 40])
+    parser.add_argument(
+        "--dtypes",
+        nargs="+",
+        default=["float32", "float64"],
+        choices=["float32", "float64"],
+    )
     parser.add_argument("--max-epochs", type=int, default=5)
     parser.add_argument("--predict-rows", type=int, default=1_000_000)
     args = parser.parse_args()
     rows = []
-    for k in args.models:
-        with tempfile.TemporaryDirectory() as folder:
-            _run(_GENERATE.format(n=args.n_samples, k=k, folder=folder))
-            result = _run(_FIT.format(folder=folder, epochs=args.max_epochs))
-        extra = result["peak"] - result["before"]
+    for dtype in args.dtypes:
+        for k in args.models:
+            with tempfile.TemporaryDirectory() as folder:
+                _run(
+                    _GENERATE.format(n=args.n_samples, k=k, folder=folder, dtype=dtype)
+                )
+                result = _run(_FIT.format(folder=folder, epochs=args.max_epochs))
+            extra = result["peak"] - result["before"]
+            rows.append(
+                [
+                    "fit",
+                    f"{args.n_samples:,} x 384 {dtype}, {k} models",
+                    f"{result['x_bytes'] / 2**20:.0f}",
+                    f"{extra / 2**20:.0f}",
+                    f"{extra / result['x_bytes']:.2f}",
+                    "",
+                ]
+            )
+    for name, router in _PREDICTORS.items():
+        result = _run(_PREDICT.format(rows=args.predict_rows, router=router))
+        extra = result["resident"] - result["output"]
+        traced = result["traced"] - result["output"]
         rows.append(
             [
-                "fit",
-                f"{args.n_samples:,} x 384, {k} models",
+                f"predict ({name}: {result['deployed'].replace('_', ' ')})",
+                f"{args.predict_rows:,} x 384 float32",
                 f"{result['x_bytes'] / 2**20:.0f}",
                 f"{extra / 2**20:.0f}",
-                f"{extra / result['x_bytes']:.2f}",
+                f"{extra / result['x_bytes']:.3f}",
+                f"{traced / result['x_bytes']:.3f}",
             ]
         )
-    result = _run(_PREDICT.format(rows=args.predict_rows))
-    extra = result["peak"] - result["output"]
-    rows.append(
-        [
-            "predict",
-            f"{args.predict_rows:,} x 384",
-            f"{result['x_bytes'] / 2**20:.0f}",
-            f"{extra / 2**20:.0f}",
-            f"{extra / result['x_bytes']:.3f}",
-        ]
-    )
     print(
-        "float32 features, 1 torch thread; fit: peak RSS beyond the process's "
-        f"RSS before fit (max_epochs={args.max_epochs}); predict: numpy's "
-        "traced peak beyond the output."
+        "1 torch thread; peak resident memory beyond the resident memory just "
+        f"before the call (fit: max_epochs={args.max_epochs}; predict: beyond its "
+        "output too), and numpy's traced peak beyond the output."
     )
-    print_table(["call", "data", "X MiB", "extra MiB", "extra / X"], rows)
+    print_table(
+        ["call", "data", "X MiB", "extra MiB", "extra / X", "numpy traced / X"], rows
+    )
 
 
 if __name__ == "__main__":

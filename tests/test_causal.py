@@ -412,3 +412,53 @@ def test_ridge_predicts_in_blocks_without_changing_the_numbers():
     np.testing.assert_allclose(
         model.predict(X.astype(np.float32)), whole, rtol=1e-5, atol=1e-5
     )
+
+
+def test_ridge_fits_float32_features_in_float64():
+    from skroute.causal import RidgeOutcomeModel
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 20)).astype(np.float32)
+    y = np.column_stack(
+        [(X[:, 0] + rng.standard_normal(3000) > 0), X[:, 1] + rng.uniform(size=3000)]
+    ).astype(float)
+    weight = rng.uniform(0.5, 2.0, 3000)
+    narrow = RidgeOutcomeModel().fit(X, y, sample_weight=weight)
+    wide = RidgeOutcomeModel().fit(X.astype(np.float64), y, sample_weight=weight)
+    for name in ("coef_", "mean_", "scale_", "alpha_", "platt_", "loo_error_"):
+        np.testing.assert_array_equal(getattr(narrow, name), getattr(wide, name))
+
+
+@pytest.mark.parametrize("estimated", [False, True])
+def test_cross_fitting_on_a_row_subset_matches_a_copy_of_it(estimated):
+    # Policy folds cross-fit their nuisances on rows of X without copying them.
+    from sklearn.linear_model import LinearRegression
+
+    from skroute.routers._neural import _RowsOf
+
+    problem = make_routing_problem(n_samples=900, random_state=0)
+    logs = simulate_logging(
+        problem.X, problem.reward, problem.cost, models=problem.models, random_state=0
+    )
+    rows = np.sort(np.random.default_rng(0).choice(900, 600, replace=False))
+    for reward_model in (None, LinearRegression()):
+        gammas = [
+            cross_fit_pseudo_outcomes(
+                X,
+                logs.action_index[rows],
+                logs.reward[rows],
+                logs.cost[rows],
+                None if estimated else logs.propensity[rows],
+                n_classes=len(problem.models),
+                method="auto",
+                reward_model=reward_model,
+                cv=3,
+                random_state=0,
+                warn_overlap=False,
+            )
+            for X in (logs.X[rows], _RowsOf(logs.X, rows))
+        ]
+        for name in ("reward", "cost", "propensity", "reward_estimate", "dr_cost"):
+            np.testing.assert_array_equal(
+                getattr(gammas[0], name), getattr(gammas[1], name), err_msg=name
+            )

@@ -166,3 +166,41 @@ def test_scores_overflowing_at_prediction_are_a_clear_error(logs):
     huge = np.full((2, 3), 3e38)
     with pytest.raises(ValueError, match="scores are not finite for rows"):
         router.predict_proba(huge)
+
+
+# predict works through the rows a block at a time (skroute.routers._base):
+# these inputs span three blocks.
+_BLOCK = 16_384
+
+
+@pytest.mark.parametrize("router", tiny_routers(), ids=router_id)
+def test_predict_over_several_blocks_agrees_with_the_scores(router, logs):
+    router = clone(router)
+    if "safety_check" in router.get_params():
+        # The network's scores, not a fallback's.
+        router.set_params(safety_check="off")
+    router = fit(router, logs)
+    X = np.random.default_rng(1).normal(size=(2 * _BLOCK + 7, logs["X"].shape[1]))
+    scores = router.decision_function(X)
+    np.testing.assert_array_equal(
+        router.predict(X), router.classes_[np.argmax(scores, axis=1)]
+    )
+    if isinstance(router, IntervalCostRouter):
+        # One cost sensitivity per row: each block reads its own rows' values.
+        values = np.random.default_rng(2).uniform(*router.cost_grid_[[0, -1]], len(X))
+        np.testing.assert_array_equal(
+            router.predict(X, cost_sensitivity=values),
+            router.classes_[
+                np.argmax(router.decision_function(X, cost_sensitivity=values), axis=1)
+            ],
+        )
+
+
+@pytest.mark.parametrize("router", NEURAL_ROUTERS, ids=router_id)
+def test_a_non_finite_score_past_the_first_block_names_its_row(router, logs):
+    router = fit(clone(router).set_params(safety_check="off", random_state=0), logs)
+    X = np.random.default_rng(1).normal(size=(2 * _BLOCK + 7, logs["X"].shape[1]))
+    X[_BLOCK + 3] = 3e38
+    for method in (router.predict, router.predict_proba, router.decision_function):
+        with pytest.raises(ValueError, match=rf"not finite for rows \[{_BLOCK + 3}\]"):
+            method(X)

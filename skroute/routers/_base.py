@@ -36,6 +36,12 @@ CV_CONSTRAINT = [
     list,
 ]
 
+# Rows per block of predict and score: one block's decision scores (every
+# candidate's, and for IntervalCostRouter every grid point's) are the only
+# temporaries as wide as the candidates, so that predict allocates little
+# beyond its output whatever the number of models.
+ROUTE_BLOCK = 16_384
+
 # Router parameters that evaluation on logs passes on to its nuisance models.
 _NUISANCE_PARAMS = (
     "propensity_model",
@@ -96,6 +102,36 @@ class CostScaleWarning(UserWarning):
 
     ``warnings.simplefilter("ignore", CostScaleWarning)`` silences it instead.
     """
+
+
+def check_finite_scores(scores, first_row=0):
+    """Raise a ValueError naming the rows whose scores are not all finite.
+
+    ``scores`` has a row per query (any trailing shape); its rows are the
+    caller's rows from ``first_row`` on.
+    """
+    bad = ~np.isfinite(scores.reshape(scores.shape[0], -1)).all(axis=1)
+    if bad.any():
+        rows = (np.flatnonzero(bad)[:10] + first_row).tolist()
+        raise ValueError(
+            f"the candidate models' scores are not finite for rows {rows} "
+            "of X: their features lie far outside the range the router was fitted "
+            "on, or cost_sensitivity times the predicted cost overflows. Rescale X "
+            "as in training, or lower cost_sensitivity."
+        )
+
+
+def routes_by_block(scores_of, n_samples):
+    """Best column of ``scores_of(rows)`` per row, for ``ROUTE_BLOCK`` rows at a time.
+
+    ``scores_of`` takes a ``slice`` of the rows and returns their scores, of
+    shape ``(rows, n_classes)``; only one block's scores exist at a time.
+    """
+    index = np.empty(n_samples, dtype=np.intp)
+    for start in range(0, n_samples, ROUTE_BLOCK):
+        rows = slice(start, min(start + ROUTE_BLOCK, n_samples))
+        index[rows] = np.argmax(scores_of(rows), axis=1)
+    return index
 
 
 class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
@@ -287,18 +323,14 @@ class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
         check_feature_range(X)
         return X
 
-    def _scores(self, X):
-        """Decision scores of validated ``X``, checked to be finite."""
+    def _scores(self, X, first_row=0):
+        """Decision scores of validated ``X``, checked to be finite.
+
+        ``X`` may be a block of the caller's rows, from row ``first_row`` on:
+        an error then names the rows of the caller's ``X``.
+        """
         scores = self._decision_scores(X)
-        bad = ~np.isfinite(scores).all(axis=1)
-        if bad.any():
-            raise ValueError(
-                f"the scores of the candidate models are not finite for rows "
-                f"{np.flatnonzero(bad)[:10].tolist()} of X: their features lie far "
-                "outside the range the router was fitted on, or cost_sensitivity "
-                "times the predicted cost overflows. Rescale X as in training, or "
-                "lower cost_sensitivity."
-            )
+        check_finite_scores(scores, first_row)
         return scores
 
     def export(self, path):
@@ -349,7 +381,9 @@ class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
         return scores
 
     def _predict_index(self, X):
-        return np.argmax(self._scores(X), axis=1)
+        return routes_by_block(
+            lambda rows: self._scores(X[rows], first_row=rows.start), X.shape[0]
+        )
 
     def predict(self, X):
         """The model to route each query to.

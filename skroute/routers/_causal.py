@@ -12,6 +12,7 @@ from skroute._net import (
     PolicyNetwork,
     RegretNet,
 )
+from skroute.routers._base import routes_by_block
 from skroute.routers._baselines import direct_method_scores, fit_outcome_models
 from skroute.routers._neural import (
     NEURAL_ROUTER_CONSTRAINTS,
@@ -258,6 +259,15 @@ class CausalRouterClassifier(NeuralRouter):
         nuisance_seed, torch_seed = self._seeds()
         estimates = self._pseudo_outcomes(logs, nuisance_seed)
         utility = estimates.utility(self.cost_sensitivity)
+        # What the selection needs of the pseudo-outcomes, at this lambda; their
+        # other matrices (n_samples x n_classes each) are freed before training.
+        judged = estimates.dr_utility(self.cost_sensitivity)
+        checkable = judged is not None and estimates.method != "full_feedback"
+        direct = None
+        if estimates.method != "full_feedback":
+            direct = estimates.direct_utility(self.cost_sensitivity)
+        overlap, shrinkage = estimates.overlap, estimates.shrinkage or None
+        del estimates
         n_samples = logs.X.shape[0]
         folds = self._policy_folds(n_samples, torch_seed)
         # Each fold's network trains on pseudo-outcomes cross-fitted within its
@@ -270,6 +280,9 @@ class CausalRouterClassifier(NeuralRouter):
             for index, (train, _) in enumerate(folds)
         ]
         scale, magnitude = self._training_scale(utility, *targets)
+        for index, target in enumerate(targets):
+            # Kept until its fold trains, in the loss's float32 and scale.
+            targets[index] = (target / scale).astype(np.float32)
         module_params = {
             "module__n_features": logs.X.shape[1],
             "module__n_outputs": self.classes_.size,
@@ -283,8 +296,6 @@ class CausalRouterClassifier(NeuralRouter):
             "utility": (utility / scale).astype(np.float32),
             "sample_weight": self._loss_weights(logs.sample_weight),
         }
-        judged = estimates.dr_utility(self.cost_sensitivity)
-        checkable = judged is not None and estimates.method != "full_feedback"
         if judged is None:
             # No doubly robust estimate ("dm" or "ipw" pseudo-outcomes): the
             # training pseudo-outcomes choose the epoch, and nothing is checked.
@@ -292,7 +303,7 @@ class CausalRouterClassifier(NeuralRouter):
         members, fold_decisions = [], []
         for index, (train, test) in enumerate(folds):
             fold_batches = {key: value[train] for key, value in batches.items()}
-            fold_batches["utility"] = (targets[index] / scale).astype(np.float32)
+            fold_batches["utility"] = targets[index]
             fold_batches["features"] = standardised_features(
                 logs.X, shift, spread, train
             )
@@ -313,9 +324,8 @@ class CausalRouterClassifier(NeuralRouter):
 
         weight = logs.sample_weight
         rows = np.arange(n_samples)
-        direct = estimates.direct_utility(self.cost_sensitivity)
         simple = {}
-        if direct is not None and estimates.method != "full_feedback":
+        if direct is not None:
             simple["direct_method"] = judged[rows, np.argmax(direct, axis=1)]
         single = np.empty(n_samples)
         for train, test in folds:
@@ -350,8 +360,8 @@ class CausalRouterClassifier(NeuralRouter):
             self.fallback_model_ = self.classes_[np.argmax(values)]
         self.deployed_policy_ = deployed
         self.safety_report_ = report
-        self.overlap_ = estimates.overlap
-        self.shrinkage_ = estimates.shrinkage or None
+        self.overlap_ = overlap
+        self.shrinkage_ = shrinkage
         return self
 
     def _fold_targets(self, logs, rows, seed, utility):
@@ -376,10 +386,13 @@ class CausalRouterClassifier(NeuralRouter):
             )
         decisions = {}
         with torch.inference_mode():
-            inputs = torch.from_numpy(np.ascontiguousarray(features))
             for epoch, state in states.items():
                 module.load_state_dict(state)
-                decisions[epoch] = module.eval()(inputs).argmax(dim=1).numpy()
+                module.eval()
+                decisions[epoch] = routes_by_block(
+                    lambda rows: module(torch.from_numpy(features[rows])).numpy(),
+                    features.shape[0],
+                )
         return decisions
 
     def _fit_direct_method(self, logs):

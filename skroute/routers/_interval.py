@@ -18,6 +18,7 @@ from skroute._net import (
 )
 from skroute.causal._outcome import predict_arm_models
 from skroute.metrics._policy_value import _LoggedEvaluation
+from skroute.routers._base import ROUTE_BLOCK, check_finite_scores, routes_by_block
 from skroute.routers._baselines import fit_outcome_models, outcome_lines
 from skroute.routers._neural import (
     _PREDICT_BLOCK,
@@ -498,6 +499,8 @@ n_jobs, memory, random_state, verbose
                 if has_cost and fold.cost_estimate is not None:
                     target[3] = fold.cost_estimate
             fold_targets.append(target)
+            # Its other matrices are freed before the next fold's are made.
+            del fold
         scale, magnitude = self._training_scale(
             estimates.reward,
             high * cost_matrix,
@@ -505,6 +508,9 @@ n_jobs, memory, random_state, verbose
             high * cost_line,
             *(m for target in fold_targets for m in target[:2]),
         )
+        for target in fold_targets:
+            # Kept until its fold trains, in the loss's float32 and scale.
+            target[:] = [(value / scale).astype(np.float32) for value in target]
         # Typical regret of a uniform policy at each lambda, to weigh all cost
         # sensitivities alike, in the loss and in the selection.
         regret_scale = _typical_regret(estimates.reward, cost_matrix, grid) / scale
@@ -545,25 +551,25 @@ n_jobs, memory, random_state, verbose
         if checkable:
             judged_reward = estimates.dr_reward
             judged_cost = estimates.dr_cost if has_cost else zeros
-        judged = (
-            judged_reward[:, None, :] - points[None, :, None] * judged_cost[:, None, :]
-        )
         point_scale = _typical_regret(estimates.reward, cost_matrix, points)
-        judged /= point_scale[None, :, None]
 
-        def values_of(choices):
-            # Per row: the scaled utility of the chosen models, averaged over
-            # the points.
-            picked = np.take_along_axis(judged, choices[:, :, None], axis=2)
-            return picked[:, :, 0].mean(axis=1)
+        def values_of(choices, rows=slice(None)):
+            # Per row: the utility of the chosen model at each point, scaled by
+            # the point's typical regret, averaged over the points. Only the
+            # chosen models' utilities are formed: (rows, points), not
+            # (rows, points, models).
+            reward = np.take_along_axis(judged_reward[rows], choices, axis=1)
+            cost = np.take_along_axis(judged_cost[rows], choices, axis=1)
+            return ((reward - points * cost) / point_scale).mean(axis=1)
 
         members, fold_decisions = [], []
         for index, (train, test) in enumerate(folds):
             fold_batches = {key: value[train] for key, value in batches.items()}
-            for key, value in zip(
-                ("reward", "cost", "quality_line", "cost_line"), fold_targets[index]
-            ):
-                fold_batches[key] = (value / scale).astype(np.float32)
+            fold_batches.update(
+                zip(
+                    ("reward", "cost", "quality_line", "cost_line"), fold_targets[index]
+                )
+            )
             fold_batches["features"] = standardised_features(
                 logs.X, shift, spread, train
             )
@@ -595,17 +601,25 @@ n_jobs, memory, random_state, verbose
         weight = logs.sample_weight
         simple = {}
         if estimates.method != "full_feedback":
-            direct = (
-                quality_line[:, None, :]
-                - points[None, :, None] * (cost_line[:, None, :])
+            direct = np.column_stack(
+                [
+                    np.argmax(quality_line - point * cost_line, axis=1)
+                    for point in points
+                ]
             )
-            simple["direct_method"] = values_of(np.argmax(direct, axis=2))
+            simple["direct_method"] = values_of(direct)
         single = np.empty(n_samples)
-        every_point = np.arange(points.size)
         for train, test in folds:
-            means = np.average(judged[train], axis=0, weights=weight[train])
+            # Mean utility of each model at each point on the training rows.
+            means = (
+                np.average(judged_reward[train], axis=0, weights=weight[train])
+                - points[:, None]
+                * np.average(judged_cost[train], axis=0, weights=weight[train])
+            ) / point_scale[:, None]
             best = np.argmax(means, axis=1)
-            single[test] = judged[test][:, every_point, best].mean(axis=1)
+            single[test] = values_of(
+                np.broadcast_to(best, (test.size, points.size)), rows=test
+            )
         simple["best_single"] = single
 
         reference = simple.get("direct_method", simple["best_single"])
@@ -650,18 +664,26 @@ n_jobs, memory, random_state, verbose
                 check_hidden_layer_sizes(self.hidden_layer_sizes),
                 self.heads,
             )
+        n_rows = inputs["features"].shape[0]
         decisions = {}
-        inputs = {
-            key: torch.from_numpy(np.ascontiguousarray(value))
-            for key, value in inputs.items()
-        }
         with torch.inference_mode():
             for epoch, state in states.items():
                 module.load_state_dict(state)
-                endpoints = module.eval()(**inputs).to(torch.float64)
-                decisions[epoch] = np.argmax(
-                    _interpolate(endpoints.numpy(), grid, points), axis=2
-                )
+                module.eval()
+                chosen = np.empty((n_rows, points.size), dtype=np.intp)
+                # A block of rows at a time: the scores at every point of every
+                # model, (rows, points, models), are never made for all rows.
+                for start in range(0, n_rows, ROUTE_BLOCK):
+                    rows = slice(start, start + ROUTE_BLOCK)
+                    block = {
+                        key: torch.from_numpy(np.ascontiguousarray(value[rows]))
+                        for key, value in inputs.items()
+                    }
+                    endpoints = module(**block).to(torch.float64).numpy()
+                    chosen[rows] = np.argmax(
+                        _interpolate(endpoints, grid, points), axis=2
+                    )
+                decisions[epoch] = chosen
         return decisions
 
     def _check_cost_sensitivity(self, cost_sensitivity, X):
@@ -746,16 +768,8 @@ n_jobs, memory, random_state, verbose
                 outputs.append(scores[:rows].cpu().to(torch.float64).numpy())
         if not outputs:
             return np.empty((0, self.cost_grid_.size, n_classes))
-        outputs = np.concatenate(outputs)
-        bad = ~np.isfinite(outputs.reshape(n_samples, -1)).all(axis=1)
-        if bad.any():
-            raise ValueError(
-                f"the policy network's scores are not finite for rows "
-                f"{np.flatnonzero(bad)[:10].tolist()} of X: their features lie far "
-                "outside the range the router was fitted on. Rescale X as in "
-                "training."
-            )
-        return outputs
+        # Checked to be finite by the callers, in the scores they make of these.
+        return np.concatenate(outputs)
 
     def _outcome_lines(self, X):
         """Quality and cost models' predictions (zero cost without cost)."""
@@ -851,6 +865,7 @@ n_jobs, memory, random_state, verbose
         """
         X = self._check_X(X)
         scores = self._scores_at(X, self._check_cost_sensitivity(cost_sensitivity, X))
+        check_finite_scores(scores)
         if scores.shape[1] == 2:
             return scores[:, 1] - scores[:, 0]
         return scores
@@ -876,7 +891,13 @@ n_jobs, memory, random_state, verbose
         """
         X = self._check_X(X)
         values = self._check_cost_sensitivity(cost_sensitivity, X)
-        return self.classes_[np.argmax(self._scores_at(X, values), axis=1)]
+
+        def scores_of(rows):
+            scores = self._scores_at(X[rows], values[rows])
+            check_finite_scores(scores, first_row=rows.start)
+            return scores
+
+        return self.classes_[routes_by_block(scores_of, X.shape[0])]
 
     def predict_proba(self, X, cost_sensitivity=None):
         """Routing probabilities ``softmax(scores / temperature)`` at ``lambda``.
@@ -896,7 +917,9 @@ n_jobs, memory, random_state, verbose
         """
         X = self._check_X(X)
         values = self._check_cost_sensitivity(cost_sensitivity, X)
-        return self._policy_proba(self._scores_at(X, values))
+        scores = self._scores_at(X, values)
+        check_finite_scores(scores)
+        return self._policy_proba(scores)
 
     def routing_path(self, X):
         """For each query, where over the range the chosen model changes.
@@ -921,6 +944,8 @@ n_jobs, memory, random_state, verbose
         lines = self._lines(X)
         if lines is not None:
             quality, cost = lines
+            check_finite_scores(quality)
+            check_finite_scores(cost)
             paths = []
             for q, c in zip(quality, cost):
                 breakpoints, winners, slopes = _upper_envelope(
@@ -935,6 +960,7 @@ n_jobs, memory, random_state, verbose
                 )
             return paths
         endpoint_scores = self._endpoint_scores(X)
+        check_finite_scores(endpoint_scores)
         paths = []
         for scores in endpoint_scores:
             breakpoints, winners, costs = [], [], []
@@ -1027,11 +1053,14 @@ n_jobs, memory, random_state, verbose
             )
         # The deployed policy's lines, computed once for every lambda.
         lines = self._lines(X)
+        for line in lines or ():
+            check_finite_scores(line)
         routes = []
         for value in cost_sensitivities:
             values = self._check_cost_sensitivity(float(value), X)
             if lines is None:
                 scores = self._scores_at(X, values)
+                check_finite_scores(scores)
             else:
                 scores = lines[0] - values[:, None] * lines[1]
             routes.append(self.classes_[np.argmax(scores, axis=1)])
