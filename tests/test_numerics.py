@@ -204,3 +204,25 @@ def test_overflowing_utility_is_a_clear_error():
         ValueError, match="reward - cost_sensitivity \\* cost overflows"
     ):
         regret([[0.0, 1.0]], [0], cost=[[1e300, 0.0]], cost_sensitivity=1e10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_training_features_are_the_standardised_features_of_prediction(dtype):
+    # The policy's folds train on features made per batch from X; they must be
+    # the very numbers the deployed ensemble makes of the same rows.
+    from skroute._net import PolicyEnsemble
+    from skroute.routers._neural import FoldRows, standardisation
+
+    rng = np.random.default_rng(0)
+    X = (rng.standard_normal((500, 7)) * [1, 10, 1e3, 1e-3, 5, 1, 2]).astype(dtype)
+    shift, spread = standardisation(X, np.ones(500))
+    rows = rng.permutation(500)[:300]
+    arrays = {"utility": rng.standard_normal((300, 3)).astype(np.float32)}
+    batch, _ = FoldRows(X, rows, shift, spread, arrays)[[5, 0, 299, 5]]
+    ensemble = PolicyEnsemble(7, 3)
+    ensemble.shift.copy_(torch.as_tensor(shift, dtype=torch.float32))
+    ensemble.scale.copy_(torch.as_tensor(spread, dtype=torch.float32))
+    inputs = torch.from_numpy(X[rows[[5, 0, 299, 5]]].astype(np.float32))
+    expected = (inputs - ensemble.shift) / ensemble.scale
+    np.testing.assert_array_equal(batch["features"], expected.numpy())
+    np.testing.assert_array_equal(batch["utility"], arrays["utility"][[5, 0, 299, 5]])

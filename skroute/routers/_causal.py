@@ -16,6 +16,7 @@ from skroute.routers._base import routes_by_block
 from skroute.routers._baselines import direct_method_scores, fit_outcome_models
 from skroute.routers._neural import (
     NEURAL_ROUTER_CONSTRAINTS,
+    FoldRows,
     NeuralRouter,
     standardisation,
     standardised_features,
@@ -304,22 +305,24 @@ class CausalRouterClassifier(NeuralRouter):
         for index, (train, test) in enumerate(folds):
             fold_batches = {key: value[train] for key, value in batches.items()}
             fold_batches["utility"] = targets[index]
-            fold_batches["features"] = standardised_features(
-                logs.X, shift, spread, train
-            )
+            # Freed with the fold's batches.
+            targets[index] = None
             held_out = {key: value[test] for key, value in batches.items()}
-            held_out["features"] = standardised_features(logs.X, shift, spread, test)
             states = self._train_member(
                 RegretNet,
                 {"module": PolicyNetwork, **module_params},
-                fold_batches,
-                held_out,
+                FoldRows(logs.X, train, shift, spread, fold_batches),
+                FoldRows(logs.X, test, shift, spread, held_out),
                 torch_seed + index,
                 magnitude,
             )
             members.append(states)
-            fold_decisions.append(self._member_decisions(states, held_out["features"]))
-            # Freed before the next fold's copies are made.
+            fold_decisions.append(
+                self._member_decisions(
+                    states, standardised_features(logs.X, shift, spread, test)
+                )
+            )
+            # Freed before the next fold's are made.
             del fold_batches, held_out
 
         weight = logs.sample_weight

@@ -23,6 +23,7 @@ from skroute.routers._baselines import fit_outcome_models, outcome_lines
 from skroute.routers._neural import (
     _PREDICT_BLOCK,
     NEURAL_ROUTER_CONSTRAINTS,
+    FoldRows,
     NeuralRouter,
     standardisation,
     standardised_features,
@@ -570,16 +571,14 @@ n_jobs, memory, random_state, verbose
                     ("reward", "cost", "quality_line", "cost_line"), fold_targets[index]
                 )
             )
-            fold_batches["features"] = standardised_features(
-                logs.X, shift, spread, train
-            )
+            # Freed with the fold's batches.
+            fold_targets[index] = None
             held_out = {key: value[test] for key, value in batches.items()}
-            held_out["features"] = standardised_features(logs.X, shift, spread, test)
             states = self._train_member(
                 IntervalRegretNet,
                 net_params,
-                fold_batches,
-                held_out,
+                FoldRows(logs.X, train, shift, spread, fold_batches),
+                FoldRows(logs.X, test, shift, spread, held_out),
                 torch_seed + index,
                 magnitude,
             )
@@ -588,14 +587,15 @@ n_jobs, memory, random_state, verbose
                 self._member_decisions(
                     states,
                     {
-                        key: held_out[key]
-                        for key in ("features", "quality_line", "cost_line")
+                        "features": standardised_features(logs.X, shift, spread, test),
+                        "quality_line": held_out["quality_line"],
+                        "cost_line": held_out["cost_line"],
                     },
                     grid,
                     points,
                 )
             )
-            # Freed before the next fold's copies are made.
+            # Freed before the next fold's are made.
             del fold_batches, held_out
 
         weight = logs.sample_weight

@@ -8,7 +8,7 @@ import torch
 from sklearn.model_selection import KFold
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from skorch.dataset import Dataset, ValidSplit
+from skorch.dataset import ValidSplit
 from skorch.helper import predefined_split
 
 from skroute._net import (
@@ -128,19 +128,64 @@ def standardisation(X, sample_weight):
 
 
 def standardised_features(X, shift, spread, rows):
-    """``(X[rows] - shift) / spread`` in float32, computed in float64 by blocks.
+    """``(X[rows] - shift) / spread`` in float32, by blocks of rows.
 
-    A fold's features are made from ``X`` itself, so that no standardised
-    copy of all of ``X`` is kept beside the folds' copies.
+    The arithmetic is that of :class:`~skroute._net.PolicyEnsemble` at
+    prediction: ``X`` cast to float32, then the float32 shift and scale, so
+    that a row's features in training and in prediction are the same numbers.
     """
     rows = np.asarray(rows)
     if rows.dtype == bool:
         rows = np.flatnonzero(rows)
+    shift = np.asarray(shift, dtype=np.float32)
+    spread = np.asarray(spread, dtype=np.float32)
     features = np.empty((rows.size, X.shape[1]), dtype=np.float32)
     for start in range(0, rows.size, _STANDARDISE_BLOCK):
-        block = rows[start : start + _STANDARDISE_BLOCK]
-        features[start : start + block.size] = (X[block] - shift) / spread
+        block = features[start : start + _STANDARDISE_BLOCK]
+        block[...] = X[rows[start : start + block.shape[0]]]
+        block -= shift
+        block /= spread
     return features
+
+
+class FoldRows(torch.utils.data.Dataset):
+    """Batches of a fold's rows for skorch, their features standardised per batch.
+
+    ``arrays`` hold one row per fold row (pseudo-outcomes, weights, ...) and
+    are indexed with the batch; the batch's features are made from ``X``
+    when it is drawn (:func:`standardised_features`), so that no
+    standardised copy of the fold's features is made: a fold's training and
+    validation rows together are X's size.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    rows : ndarray of int
+        The fold's rows of ``X``.
+    shift, spread : ndarray of shape (n_features,)
+    arrays : dict of ndarray
+        Each of length ``len(rows)``.
+    """
+
+    def __init__(self, X, rows, shift, spread, arrays):
+        self.X = X
+        self.rows = np.asarray(rows)
+        self.shift = shift
+        self.spread = spread
+        self.arrays = arrays
+
+    def __len__(self):
+        return self.rows.size
+
+    def __getitem__(self, index):
+        # The batch sampler passes a batch's positions at once.
+        index = np.asarray(index)
+        batch = {key: value[index] for key, value in self.arrays.items()}
+        batch["features"] = standardised_features(
+            self.X, self.shift, self.spread, self.rows[index]
+        )
+        # skorch unpacks (X, y); y is unused by the regret surrogates.
+        return batch, torch.zeros(0)
 
 
 def _quiet(*args, **kwargs):
@@ -291,20 +336,18 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
         """Train one fold's network; its kept states, by epoch.
 
         The net is ``net_class(**net_params)`` with the shared training
-        parameters added; its surrogate on ``held_out`` stops it.
+        parameters added; it trains on ``batches`` and its surrogate on
+        ``held_out`` stops it (both :class:`FoldRows`).
         """
-        params = self._net_params(batches["features"].shape[0], seed)
+        params = self._net_params(len(batches), seed)
         snapshots = Snapshots(set(checkpoint_epochs(self.max_epochs)))
         params["callbacks"] = [
             ("stop_on_divergence", StopOnDivergence()),
             ("snapshots", snapshots),
         ]
         params["train_split"] = None
-        if (
-            self.early_stopping
-            and held_out["features"].shape[0] >= _MIN_VALIDATION_ROWS
-        ):
-            params["train_split"] = predefined_split(Dataset(held_out, y=None))
+        if self.early_stopping and len(held_out) >= _MIN_VALIDATION_ROWS:
+            params["train_split"] = predefined_split(held_out)
             # The folds keep their last state: the selection picks the epoch.
             params["callbacks"].append(self._early_stopping(load_best=False))
         net = net_class(**net_params, **params)
