@@ -462,3 +462,14 @@ def test_cross_fitting_on_a_row_subset_matches_a_copy_of_it(estimated):
             np.testing.assert_array_equal(
                 getattr(gammas[0], name), getattr(gammas[1], name), err_msg=name
             )
+
+
+def test_ridge_on_constant_features_predicts_the_weighted_mean():
+    # Every eigenvalue of the Gram matrix is 0: no direction is kept.
+    from skroute.causal import RidgeOutcomeModel
+
+    y = np.array([0.2, 0.9, 0.4, 0.7, 0.1])
+    weight = np.array([1.0, 2.0, 1.0, 1.0, 3.0])
+    for X in (np.zeros((5, 1)), np.full((5, 3), 2.5, dtype=np.float32)):
+        model = RidgeOutcomeModel().fit(X, y, sample_weight=weight)
+        np.testing.assert_allclose(model.predict(X), np.average(y, weights=weight))

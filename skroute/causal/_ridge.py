@@ -181,7 +181,9 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
         # Every penalty's fit in one product, then every penalty's leverages
         # from P squared in P's own buffer: no second array of P's size.
         shrinks = 1.0 / (s[:, None] + alphas[None, :])
-        fits = P @ (shrinks[:, :, None] * PB[:, None, :]).reshape(s.size, -1)
+        fits = P @ (shrinks[:, :, None] * PB[:, None, :]).reshape(
+            s.size, alphas.size * n_targets
+        )
         leverages = np.square(P, out=P) @ shrinks + (weight / total)[:, None]
         del P
         best = np.full(n_targets, np.inf)
