@@ -830,6 +830,13 @@ n_jobs, memory, random_state, verbose
             torch.from_numpy(cost_sensitivity),
         ).numpy()
 
+    def _checked_scores_at(self, X, cost_sensitivity, first_row=0):
+        """``_scores_at``, checked to be finite; ``X`` holds the caller's rows
+        from ``first_row`` on, which an error names."""
+        scores = self._scores_at(X, cost_sensitivity)
+        check_finite_scores(scores, first_row)
+        return scores
+
     def _decision_scores(self, X):
         return self._scores_at(X, self._check_cost_sensitivity(None, X))
 
@@ -864,8 +871,8 @@ n_jobs, memory, random_state, verbose
         ndarray of shape (n_samples, n_classes), or (n_samples,) for two models
         """
         X = self._check_X(X)
-        scores = self._scores_at(X, self._check_cost_sensitivity(cost_sensitivity, X))
-        check_finite_scores(scores)
+        values = self._check_cost_sensitivity(cost_sensitivity, X)
+        scores = self._checked_scores_at(X, values)
         if scores.shape[1] == 2:
             return scores[:, 1] - scores[:, 0]
         return scores
@@ -892,12 +899,11 @@ n_jobs, memory, random_state, verbose
         X = self._check_X(X)
         values = self._check_cost_sensitivity(cost_sensitivity, X)
 
-        def scores_of(rows):
-            scores = self._scores_at(X[rows], values[rows])
-            check_finite_scores(scores, first_row=rows.start)
-            return scores
-
-        return self.classes_[routes_by_block(scores_of, X.shape[0])]
+        index = routes_by_block(
+            lambda rows: self._checked_scores_at(X[rows], values[rows], rows.start),
+            X.shape[0],
+        )
+        return self.classes_[index]
 
     def predict_proba(self, X, cost_sensitivity=None):
         """Routing probabilities ``softmax(scores / temperature)`` at ``lambda``.
@@ -917,9 +923,7 @@ n_jobs, memory, random_state, verbose
         """
         X = self._check_X(X)
         values = self._check_cost_sensitivity(cost_sensitivity, X)
-        scores = self._scores_at(X, values)
-        check_finite_scores(scores)
-        return self._policy_proba(scores)
+        return self._policy_proba(self._checked_scores_at(X, values))
 
     def routing_path(self, X):
         """For each query, where over the range the chosen model changes.
@@ -1059,8 +1063,7 @@ n_jobs, memory, random_state, verbose
         for value in cost_sensitivities:
             values = self._check_cost_sensitivity(float(value), X)
             if lines is None:
-                scores = self._scores_at(X, values)
-                check_finite_scores(scores)
+                scores = self._checked_scores_at(X, values)
             else:
                 scores = lines[0] - values[:, None] * lines[1]
             routes.append(self.classes_[np.argmax(scores, axis=1)])

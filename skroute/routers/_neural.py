@@ -92,9 +92,6 @@ class _RowsOf:
         self.rows = np.asarray(rows)
         self.shape = (self.rows.size, *X.shape[1:])
 
-    def __len__(self):
-        return self.shape[0]
-
     def __getitem__(self, index):
         return self.X[self.rows[index]]
 
