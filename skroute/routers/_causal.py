@@ -1,27 +1,7 @@
 """CausalRouterClassifier: a doubly robust, regret-minimising router."""
 
-import numbers
-
-import numpy as np
-import torch
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_memory
-
-from skroute._net import (
-    PolicyEnsemble,
-    PolicyNetwork,
-    RegretNet,
-)
-from skroute.routers._base import routes_by_block
-from skroute.routers._baselines import direct_method_scores, fit_outcome_models
-from skroute.routers._neural import (
-    NEURAL_ROUTER_CONSTRAINTS,
-    FoldRows,
-    NeuralRouter,
-    standardisation,
-    standardised_features,
-)
-from skroute.utils import check_hidden_layer_sizes
+from skroute.routers._neural import NEURAL_ROUTER_CONSTRAINTS, NeuralRouter
+from skroute.routers._targets import UtilityTargets
 
 
 class CausalRouterClassifier(NeuralRouter):
@@ -149,6 +129,10 @@ class CausalRouterClassifier(NeuralRouter):
         What ``predict`` uses: the learned network, or the simple policy the
         safety check fell back to. The simple policies are deterministic:
         their ``predict_proba`` puts all mass on their choice.
+    deployed_ : object
+        The deployed policy itself, through which ``predict``,
+        ``predict_proba``, ``decision_function`` and ``export`` go; its
+        ``name`` is ``deployed_policy_``.
     safety_report_ : dict or None
         The safety check: ``estimates`` (out-of-fold value of each policy),
         ``differences`` (per simple policy: the network's estimated ``gain``,
@@ -185,16 +169,7 @@ class CausalRouterClassifier(NeuralRouter):
     (3,)
     """
 
-    _parameter_constraints = {
-        **{
-            k: v
-            for k, v in NEURAL_ROUTER_CONSTRAINTS.items()
-            if k != "validation_fraction"
-        },
-        "policy_cv": [Interval(numbers.Integral, 2, None, closed="left")],
-        "safety_check": [StrOptions({"fallback", "warn", "off"})],
-        "safety_level": [Interval(numbers.Real, 0.5, 1, closed="neither")],
-    }
+    _parameter_constraints = NEURAL_ROUTER_CONSTRAINTS
 
     def __init__(
         self,
@@ -255,174 +230,9 @@ class CausalRouterClassifier(NeuralRouter):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit(self, logs):
-        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        nuisance_seed, torch_seed = self._seeds()
-        estimates = self._pseudo_outcomes(logs, nuisance_seed)
-        utility = estimates.utility(self.cost_sensitivity)
-        # What the selection needs of the pseudo-outcomes, at this lambda; their
-        # other matrices (n_samples x n_classes each) are freed before training.
-        judged = estimates.dr_utility(self.cost_sensitivity)
-        checkable = judged is not None and estimates.method != "full_feedback"
-        direct = None
-        if estimates.method != "full_feedback":
-            direct = estimates.direct_utility(self.cost_sensitivity)
-        overlap, shrinkage = estimates.overlap, estimates.shrinkage or None
-        del estimates
-        n_samples = logs.X.shape[0]
-        folds = self._policy_folds(n_samples, torch_seed)
-        # Each fold's network trains on pseudo-outcomes cross-fitted within its
-        # own training rows: the outcomes of the rows it is judged on then reach
-        # neither the network nor, through the outcome models, its targets.
-        # (With the global matrices they do, and the held-out gain over the
-        # direct method was overestimated several times over on the dev cells.)
-        targets = [
-            self._fold_targets(logs, train, nuisance_seed + index, utility)
-            for index, (train, _) in enumerate(folds)
-        ]
-        scale, magnitude = self._training_scale(utility, *targets)
-        for index, target in enumerate(targets):
-            # Kept until its fold trains, in the loss's float32 and scale.
-            targets[index] = (target / scale).astype(np.float32)
-        module_params = {
-            "module__n_features": logs.X.shape[1],
-            "module__n_outputs": self.classes_.size,
-            "module__hidden_layer_sizes": hidden_layer_sizes,
-        }
-        # The members train on standardised features, so that features on
-        # different scales get comparable steps; the ensemble applies the same
-        # shift and scale at prediction.
-        shift, spread = standardisation(logs.X, logs.sample_weight)
-        batches = {
-            "utility": (utility / scale).astype(np.float32),
-            "sample_weight": self._loss_weights(logs.sample_weight),
-        }
-        if judged is None:
-            # No doubly robust estimate ("dm" or "ipw" pseudo-outcomes): the
-            # training pseudo-outcomes choose the epoch, and nothing is checked.
-            judged = utility
-        members, fold_decisions = [], []
-        for index, (train, test) in enumerate(folds):
-            fold_batches = {key: value[train] for key, value in batches.items()}
-            fold_batches["utility"] = targets[index]
-            # Freed with the fold's batches.
-            targets[index] = None
-            held_out = {key: value[test] for key, value in batches.items()}
-            states = self._train_member(
-                RegretNet,
-                {"module": PolicyNetwork, **module_params},
-                FoldRows(logs.X, train, shift, spread, fold_batches),
-                FoldRows(logs.X, test, shift, spread, held_out),
-                torch_seed + index,
-                magnitude,
-            )
-            members.append(states)
-            fold_decisions.append(
-                self._member_decisions(
-                    states, standardised_features(logs.X, shift, spread, test)
-                )
-            )
-            # Freed before the next fold's are made.
-            del fold_batches, held_out
+    def _targets(self, logs, estimates):
+        return UtilityTargets(self, logs, estimates)
 
-        weight = logs.sample_weight
-        rows = np.arange(n_samples)
-        simple = {}
-        if direct is not None:
-            simple["direct_method"] = judged[rows, np.argmax(direct, axis=1)]
-        single = np.empty(n_samples)
-        for train, test in folds:
-            column_values = np.average(judged[train], axis=0, weights=weight[train])
-            single[test] = judged[test, np.argmax(column_values)]
-        simple["best_single"] = single
-
-        reference = simple.get("direct_method", simple["best_single"])
-        epoch, bounds, values = self._select_epoch(
-            folds,
-            fold_decisions,
-            lambda chosen: judged[rows, chosen],
-            reference,
-            weight,
-        )
-        ensemble = RegretNet(
-            module=PolicyEnsemble,
-            module__n_members=len(members),
-            **module_params,
-            **self._net_params(n_samples, torch_seed),
-        )
-        self._deploy_ensemble(ensemble, members, epoch, shift, spread, torch_seed)
-        deployed, report = self._safety_choice(
-            checkable, values[epoch], simple, weight, bounds
-        )
-        values = np.average(judged, axis=0, weights=weight)
-        if report is not None:
-            report["best_single_model"] = self.classes_[np.argmax(values)]
-        if deployed == "direct_method":
-            self._fit_direct_method(logs)
-        elif deployed == "best_single":
-            self.fallback_model_ = self.classes_[np.argmax(values)]
-        self.deployed_policy_ = deployed
-        self.safety_report_ = report
-        self.overlap_ = overlap
-        self.shrinkage_ = shrinkage
-        return self
-
-    def _fold_targets(self, logs, rows, seed, utility):
-        """Utility pseudo-outcomes of ``rows``, cross-fitted on those rows alone.
-
-        ``utility`` (cross-fitted on every row) serves where the rows cannot
-        be split again (see ``_fold_estimates``).
-        """
-        estimates = self._fold_estimates(logs, rows, seed)
-        if estimates is None:
-            return utility[rows]
-        return estimates.utility(self.cost_sensitivity)
-
-    def _member_decisions(self, states, features):
-        """Chosen column per held-out row at every kept epoch of one member."""
-        # Its initial weights are overwritten; the fork keeps the global RNG.
-        with torch.random.fork_rng(devices=[]):
-            module = PolicyNetwork(
-                self.n_features_in_,
-                self.classes_.size,
-                check_hidden_layer_sizes(self.hidden_layer_sizes),
-            )
-        decisions = {}
-        with torch.inference_mode():
-            for epoch, state in states.items():
-                module.load_state_dict(state)
-                module.eval()
-                decisions[epoch] = routes_by_block(
-                    lambda rows: module(torch.from_numpy(features[rows])).numpy(),
-                    features.shape[0],
-                )
-        return decisions
-
-    def _fit_direct_method(self, logs):
-        fit = check_memory(self.memory).cache(fit_outcome_models, ignore=["n_jobs"])
-        self.fallback_reward_models_, self.fallback_cost_models_ = fit(
-            logs, self.classes_.size, self.reward_model, self.cost_model, self.n_jobs
-        )
-
-    def _decision_scores(self, X):
-        deployed = getattr(self, "deployed_policy_", "network")
-        if deployed == "direct_method":
-            return direct_method_scores(
-                self.fallback_reward_models_,
-                self.fallback_cost_models_,
-                X,
-                self.cost_sensitivity,
-            )
-        if deployed == "best_single":
-            scores = np.zeros((X.shape[0], self.classes_.size))
-            scores[:, np.flatnonzero(self.classes_ == self.fallback_model_)] = 1.0
-            return scores
-        return self._module_outputs(X).numpy()
-
-    def _policy_proba(self, scores):
-        if getattr(self, "deployed_policy_", "network") != "network":
-            # The simple policies are deterministic: all mass on their choice.
-            proba = np.zeros(scores.shape)
-            proba[np.arange(scores.shape[0]), np.argmax(scores, axis=1)] = 1.0
-            return proba
-        return super()._policy_proba(scores)
+    def _record(self, targets):
+        if self.safety_report_ is not None:
+            self.safety_report_["best_single_model"] = targets.best_single_model()

@@ -5,31 +5,16 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
-import torch
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, check_memory
+from sklearn.utils.validation import check_is_fitted
 
-from skroute._net import (
-    IntervalEnsemble,
-    IntervalPolicyNetwork,
-    IntervalRegretNet,
-    interpolate_scores,
-)
-from skroute.causal._outcome import predict_arm_models
 from skroute.metrics._policy_value import _LoggedEvaluation
-from skroute.routers._base import ROUTE_BLOCK, check_finite_scores, routes_by_block
-from skroute.routers._baselines import fit_outcome_models, outcome_lines
-from skroute.routers._neural import (
-    _PREDICT_BLOCK,
-    NEURAL_ROUTER_CONSTRAINTS,
-    FoldRows,
-    NeuralRouter,
-    standardisation,
-    standardised_features,
-)
+from skroute.routers._base import check_finite_scores, routes_by_block
+from skroute.routers._neural import NEURAL_ROUTER_CONSTRAINTS, NeuralRouter
+from skroute.routers._targets import CostRangeTargets
 from skroute.serving import _row_uniforms
-from skroute.utils import check_hidden_layer_sizes, check_numeric
+from skroute.utils import check_numeric
 
 # Geometric grids from 0 halve the first interval n_intervals - 1 times; past
 # this many, it is below 1e-12 of the range.
@@ -154,28 +139,6 @@ def _grid_from_switches(switches, low, high, n_intervals):
     return grid
 
 
-def _typical_regret(reward, cost, cost_sensitivities):
-    """Mean regret of a uniform policy at each ``lambda`` (kept above 0)."""
-    scale = np.empty(len(cost_sensitivities))
-    for j, value in enumerate(cost_sensitivities):
-        utility = reward - value * cost
-        scale[j] = (utility.max(axis=1) - utility.mean(axis=1)).mean()
-    return np.maximum(scale, 1e-12 + 1e-6 * scale.max())
-
-
-def _interpolate(endpoints, grid, cost_sensitivities):
-    """Scores at each ``lambda`` of a 1-D array, from (n, K + 1, T) endpoint scores.
-
-    Returns an array of shape (n, n_lambdas, T).
-    """
-    index = np.clip(
-        np.searchsorted(grid, cost_sensitivities, side="right") - 1, 0, grid.size - 2
-    )
-    alpha = (cost_sensitivities - grid[index]) / (grid[index + 1] - grid[index])
-    alpha = alpha[None, :, None]
-    return (1 - alpha) * endpoints[:, index] + alpha * endpoints[:, index + 1]
-
-
 class IntervalCostRouter(NeuralRouter):
     """One router for every cost sensitivity in a range, chosen at prediction time.
 
@@ -257,6 +220,9 @@ n_jobs, memory, random_state, verbose
         Epochs each fold's network trained before it stopped.
     deployed_policy_ : {"network", "direct_method", "best_single"}
         What ``predict`` uses (see ``safety_check``).
+    deployed_ : object
+        The deployed policy itself, through which ``predict``,
+        ``predict_proba``, ``routing_path`` and ``export`` go.
     safety_report_ : dict or None
         As for :class:`~skroute.CausalRouterClassifier`, with values averaged
         over the range.
@@ -298,20 +264,13 @@ n_jobs, memory, random_state, verbose
     """
 
     _parameter_constraints = {
-        **{
-            k: v
-            for k, v in NEURAL_ROUTER_CONSTRAINTS.items()
-            if k != "validation_fraction"
-        },
+        **NEURAL_ROUTER_CONSTRAINTS,
         "cost_range": ["array-like"],
         "n_intervals": [Interval(numbers.Integral, 1, 1000, closed="both")],
         "grid": [None, "array-like"],
         "out_of_range": [StrOptions({"error", "clip"})],
         "spacing": [StrOptions({"auto", "linear", "geometric"})],
         "heads": [StrOptions({"quality", "independent", "affine"})],
-        "policy_cv": [Interval(numbers.Integral, 2, None, closed="left")],
-        "safety_check": [StrOptions({"fallback", "warn", "off"})],
-        "safety_level": [Interval(numbers.Real, 0.5, 1, closed="neither")],
     }
 
     def __init__(
@@ -457,234 +416,16 @@ n_jobs, memory, random_state, verbose
                 f"[{low:g}, {high:g}]; set cost_sensitivity (the default "
                 "lambda of predict and score) inside cost_range."
             )
-        hidden_layer_sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        nuisance_seed, torch_seed = self._seeds()
-        estimates = self._pseudo_outcomes(logs, nuisance_seed)
-        n_samples, n_classes = logs.X.shape[0], self.classes_.size
-        has_cost = estimates.cost is not None
-        zeros = np.zeros_like(estimates.reward)
-        # The lines q(x) and c(x) of the outcome models: the models fitted on
-        # every row serve at prediction; training uses their cross-fitted
-        # estimates where the pseudo-outcomes have them (in-sample otherwise).
-        fit = check_memory(self.memory).cache(fit_outcome_models, ignore=["n_jobs"])
-        reward_models, cost_models = fit(
-            logs, n_classes, self.reward_model, self.cost_model, self.n_jobs
-        )
-        quality_line = estimates.reward_estimate
-        if quality_line is None:
-            quality_line = predict_arm_models(reward_models, logs.X)
-        cost_line = zeros
-        if has_cost:
-            cost_line = estimates.cost_estimate
-            if cost_line is None:
-                cost_line = predict_arm_models(cost_models, logs.X)
-        cost_matrix = estimates.cost if has_cost else zeros
-        grid = self._cost_grid(quality_line, cost_line)
-        # Where the policy is judged: the grid points and their midpoints.
-        points = np.sort(np.concatenate([grid, (grid[:-1] + grid[1:]) / 2]))
+        return super()._fit(logs)
 
-        folds = self._policy_folds(n_samples, torch_seed)
-        fold_targets = []
-        for index, (train, _) in enumerate(folds):
-            fold = self._fold_estimates(logs, train, nuisance_seed + index)
-            target = [
-                estimates.reward[train],
-                cost_matrix[train],
-                quality_line[train],
-                cost_line[train],
-            ]
-            if fold is not None:
-                target[:2] = fold.reward, (fold.cost if has_cost else zeros[train])
-                if fold.reward_estimate is not None:
-                    target[2] = fold.reward_estimate
-                if has_cost and fold.cost_estimate is not None:
-                    target[3] = fold.cost_estimate
-            fold_targets.append(target)
-            # Its other matrices are freed before the next fold's are made.
-            del fold
-        scale, magnitude = self._training_scale(
-            estimates.reward,
-            high * cost_matrix,
-            quality_line,
-            high * cost_line,
-            *(m for target in fold_targets for m in target[:2]),
-        )
-        for target in fold_targets:
-            # Kept until its fold trains, in the loss's float32 and scale.
-            target[:] = [(value / scale).astype(np.float32) for value in target]
-        # Typical regret of a uniform policy at each lambda, to weigh all cost
-        # sensitivities alike, in the loss and in the selection.
-        regret_scale = _typical_regret(estimates.reward, cost_matrix, grid) / scale
-        module_params = {
-            "module__n_features": logs.X.shape[1],
-            "module__n_outputs": n_classes,
-            "module__grid": grid,
-            "module__heads": self.heads,
-            "module__hidden_layer_sizes": hidden_layer_sizes,
-        }
-        if self.heads == "quality":
-            # Start as sharp as the typical regret: a softmax over utility gaps
-            # of that size is then already peaked, and the surrogate need not
-            # inflate the quality scores (which would blunt the cost term).
-            module_params["module__sharpness"] = float(
-                self.temperature / np.mean(regret_scale)
-            )
-        shift, spread = standardisation(logs.X, logs.sample_weight)
-        batches = {
-            "reward": (estimates.reward / scale).astype(np.float32),
-            "cost": (cost_matrix / scale).astype(np.float32),
-            "quality_line": (quality_line / scale).astype(np.float32),
-            "cost_line": (cost_line / scale).astype(np.float32),
-            "sample_weight": self._loss_weights(logs.sample_weight),
-        }
-        net_params = {
-            "module": IntervalPolicyNetwork,
-            **module_params,
-            "cost_grid": grid,
-            "regret_scale": regret_scale,
-        }
+    def _targets(self, logs, estimates):
+        return CostRangeTargets(self, logs, estimates)
 
-        # The judging utilities at every point: doubly robust where they exist.
-        checkable = estimates.method != "full_feedback" and (
-            estimates.dr_utility(0.0) is not None
-        )
-        judged_reward, judged_cost = estimates.reward, cost_matrix
-        if checkable:
-            judged_reward = estimates.dr_reward
-            judged_cost = estimates.dr_cost if has_cost else zeros
-        point_scale = _typical_regret(estimates.reward, cost_matrix, points)
-
-        def values_of(choices, rows=slice(None)):
-            # Per row: the utility of the chosen model at each point, scaled by
-            # the point's typical regret, averaged over the points. Only the
-            # chosen models' utilities are formed: (rows, points), not
-            # (rows, points, models).
-            reward = np.take_along_axis(judged_reward[rows], choices, axis=1)
-            cost = np.take_along_axis(judged_cost[rows], choices, axis=1)
-            return ((reward - points * cost) / point_scale).mean(axis=1)
-
-        members, fold_decisions = [], []
-        for index, (train, test) in enumerate(folds):
-            fold_batches = {key: value[train] for key, value in batches.items()}
-            fold_batches.update(
-                zip(
-                    ("reward", "cost", "quality_line", "cost_line"), fold_targets[index]
-                )
-            )
-            # Freed with the fold's batches.
-            fold_targets[index] = None
-            held_out = {key: value[test] for key, value in batches.items()}
-            states = self._train_member(
-                IntervalRegretNet,
-                net_params,
-                FoldRows(logs.X, train, shift, spread, fold_batches),
-                FoldRows(logs.X, test, shift, spread, held_out),
-                torch_seed + index,
-                magnitude,
-            )
-            members.append(states)
-            fold_decisions.append(
-                self._member_decisions(
-                    states,
-                    {
-                        "features": standardised_features(logs.X, shift, spread, test),
-                        "quality_line": held_out["quality_line"],
-                        "cost_line": held_out["cost_line"],
-                    },
-                    grid,
-                    points,
-                )
-            )
-            # Freed before the next fold's are made.
-            del fold_batches, held_out
-
-        weight = logs.sample_weight
-        simple = {}
-        if estimates.method != "full_feedback":
-            direct = np.column_stack(
-                [
-                    np.argmax(quality_line - point * cost_line, axis=1)
-                    for point in points
-                ]
-            )
-            simple["direct_method"] = values_of(direct)
-        single = np.empty(n_samples)
-        for train, test in folds:
-            # Mean utility of each model at each point on the training rows.
-            means = (
-                np.average(judged_reward[train], axis=0, weights=weight[train])
-                - points[:, None]
-                * np.average(judged_cost[train], axis=0, weights=weight[train])
-            ) / point_scale[:, None]
-            best = np.argmax(means, axis=1)
-            single[test] = values_of(
-                np.broadcast_to(best, (test.size, points.size)), rows=test
-            )
-        simple["best_single"] = single
-
-        reference = simple.get("direct_method", simple["best_single"])
-        epoch, bounds, values = self._select_epoch(
-            folds, fold_decisions, values_of, reference, weight
-        )
-        ensemble = IntervalRegretNet(
-            module=IntervalEnsemble,
-            module__n_members=len(members),
-            **module_params,
-            cost_grid=grid,
-            **self._net_params(n_samples, torch_seed),
-        )
-        self._deploy_ensemble(ensemble, members, epoch, shift, spread, torch_seed)
-        self.training_scale_ = float(scale)
-        self.reward_models_ = reward_models
-        self.cost_models_ = cost_models
-        deployed, report = self._safety_choice(
-            checkable, values[epoch], simple, weight, bounds
-        )
-        # The best single model at each lambda: the upper envelope of the lines
-        # of the models' mean quality and mean cost.
-        self.fallback_lines_ = (
-            np.average(judged_reward, axis=0, weights=weight),
-            np.average(judged_cost, axis=0, weights=weight),
-        )
-        self.cost_grid_ = grid
-        self.deployed_policy_ = deployed
-        self.safety_report_ = report
+    def _record(self, targets):
+        self.cost_grid_ = targets.grid
+        self.reward_models_ = targets.reward_models
+        self.cost_models_ = targets.cost_models
         self.budget_mixture_ = None
-        self.overlap_ = estimates.overlap
-        self.shrinkage_ = estimates.shrinkage or None
-        return self
-
-    def _member_decisions(self, states, inputs, grid, points):
-        """Chosen column per held-out row and point at every kept epoch."""
-        with torch.random.fork_rng(devices=[]):
-            module = IntervalPolicyNetwork(
-                self.n_features_in_,
-                self.classes_.size,
-                grid,
-                check_hidden_layer_sizes(self.hidden_layer_sizes),
-                self.heads,
-            )
-        n_rows = inputs["features"].shape[0]
-        decisions = {}
-        with torch.inference_mode():
-            for epoch, state in states.items():
-                module.load_state_dict(state)
-                module.eval()
-                chosen = np.empty((n_rows, points.size), dtype=np.intp)
-                # A block of rows at a time: the scores at every point of every
-                # model, (rows, points, models), are never made for all rows.
-                for start in range(0, n_rows, ROUTE_BLOCK):
-                    rows = slice(start, start + ROUTE_BLOCK)
-                    block = {
-                        key: torch.from_numpy(np.ascontiguousarray(value[rows]))
-                        for key, value in inputs.items()
-                    }
-                    endpoints = module(**block).to(torch.float64).numpy()
-                    chosen[rows] = np.argmax(
-                        _interpolate(endpoints, grid, points), axis=2
-                    )
-                decisions[epoch] = chosen
-        return decisions
 
     def _check_cost_sensitivity(self, cost_sensitivity, X):
         """One validated lambda per row of ``X``, as a float64 array."""
@@ -741,94 +482,8 @@ n_jobs, memory, random_state, verbose
         at_high = _row_uniforms(X) < mixture.high_probability
         return np.where(at_high, mixture.high, mixture.low)
 
-    def _module_endpoints(self, X, quality_line=None):
-        """The trained module's endpoint scores on ``X`` (float64, scaled units),
-        with no cost line (and the quality line given, scaled)."""
-        module = self.net_.module_.eval()
-        device = self.net_.device
-        n_samples, n_classes = X.shape[0], self.classes_.size
-        outputs = []
-        with torch.inference_mode():
-            for start in range(0, n_samples, _PREDICT_BLOCK):
-                rows = min(_PREDICT_BLOCK, n_samples - start)
-                # Fixed blocks: a query's scores do not depend on its batch.
-                block = np.zeros((_PREDICT_BLOCK, X.shape[1]), dtype=np.float32)
-                block[:rows] = X[start : start + rows]
-                zeros = torch.zeros((_PREDICT_BLOCK, n_classes), device=device)
-                line = zeros.clone()
-                if quality_line is not None:
-                    line[:rows] = torch.from_numpy(
-                        quality_line[start : start + rows].astype(np.float32)
-                    )
-                scores = module(
-                    torch.from_numpy(block).to(device),
-                    cost_line=zeros,
-                    quality_line=line,
-                )
-                outputs.append(scores[:rows].cpu().to(torch.float64).numpy())
-        if not outputs:
-            return np.empty((0, self.cost_grid_.size, n_classes))
-        # Checked to be finite by the callers, in the scores they make of these.
-        return np.concatenate(outputs)
-
-    def _outcome_lines(self, X):
-        """Quality and cost models' predictions (zero cost without cost)."""
-        quality, cost = outcome_lines(
-            self.reward_models_, getattr(self, "cost_models_", None), X
-        )
-        return quality, np.zeros_like(quality) if cost is None else cost
-
-    def _heads(self):
-        return getattr(self.net_.module_, "heads", self.heads)
-
-    def _lines(self, X):
-        """``(quality, cost)`` of the deployed policy, scores ``quality - lambda
-        cost``; None for independent heads, which are not lines."""
-        deployed = getattr(self, "deployed_policy_", "network")
-        n_samples = X.shape[0]
-        if deployed == "direct_method":
-            return self._outcome_lines(X)
-        if deployed == "best_single":
-            quality, cost = self.fallback_lines_
-            return (
-                np.broadcast_to(quality, (n_samples, quality.size)),
-                np.broadcast_to(cost, (n_samples, cost.size)),
-            )
-        heads = self._heads()
-        scale = getattr(self, "training_scale_", 1.0)
-        if heads == "quality":
-            # With no cost line, every endpoint is the sharpened quality score.
-            quality, cost = self._outcome_lines(X)
-            quality = self._module_endpoints(X, quality / scale)[:, 0, :]
-            sharpness = float(self.net_.module_.sharpness().detach())
-            return quality * (scale / sharpness), cost
-        if heads == "affine":
-            endpoints = self._module_endpoints(X) * scale
-            low, high = self.cost_grid_[0], self.cost_grid_[-1]
-            cost = (endpoints[:, 0] - endpoints[:, -1]) / (high - low)
-            return endpoints[:, 0] + low * cost, cost
-        return None
-
-    def _endpoint_scores(self, X):
-        """Scores at the grid points, (n, K + 1, T), in units of utility."""
-        lines = self._lines(X)
-        if lines is None:
-            return self._module_endpoints(X) * getattr(self, "training_scale_", 1.0)
-        quality, cost = lines
-        grid = self.cost_grid_[None, :, None]
-        return quality[:, None, :] - grid * cost[:, None, :]
-
     def _scores_at(self, X, cost_sensitivity):
-        lines = self._lines(X)
-        if lines is not None:
-            quality, cost = lines
-            return quality - cost_sensitivity[:, None] * cost
-        endpoints = self._module_endpoints(X) * getattr(self, "training_scale_", 1.0)
-        return interpolate_scores(
-            torch.from_numpy(endpoints),
-            torch.from_numpy(self.cost_grid_),
-            torch.from_numpy(cost_sensitivity),
-        ).numpy()
+        return self.deployed_.scores(X, cost_sensitivity)
 
     def _checked_scores_at(self, X, cost_sensitivity, first_row=0):
         """``_scores_at``, checked to be finite; ``X`` holds the caller's rows
@@ -839,19 +494,6 @@ n_jobs, memory, random_state, verbose
 
     def _decision_scores(self, X):
         return self._scores_at(X, self._check_cost_sensitivity(None, X))
-
-    def _policy_proba(self, scores):
-        if getattr(self, "deployed_policy_", "network") != "network":
-            # The simple policies are deterministic: all mass on their choice.
-            proba = np.zeros(scores.shape)
-            proba[np.arange(scores.shape[0]), np.argmax(scores, axis=1)] = 1.0
-            return proba
-        # The scores are in units of utility; the policy the surrogate trained
-        # is the softmax of the module's outputs.
-        factor = float(self.net_.module_.sharpness().detach()) / getattr(
-            self, "training_scale_", 1.0
-        )
-        return super()._policy_proba(scores * factor)
 
     def decision_function(self, X, cost_sensitivity=None):
         """Scores of every model for each query at the given cost sensitivity.
@@ -945,7 +587,7 @@ n_jobs, memory, random_state, verbose
         X = self._check_X(X)
         grid = self.cost_grid_
         low, high = grid[0], grid[-1]
-        lines = self._lines(X)
+        lines = self.deployed_.lines(X)
         if lines is not None:
             quality, cost = lines
             check_finite_scores(quality)
@@ -963,7 +605,8 @@ n_jobs, memory, random_state, verbose
                     )
                 )
             return paths
-        endpoint_scores = self._endpoint_scores(X)
+        # Independent heads: the envelope of each interval's scores.
+        endpoint_scores = self.deployed_.endpoint_scores(X)
         check_finite_scores(endpoint_scores)
         paths = []
         for scores in endpoint_scores:
@@ -1056,7 +699,7 @@ n_jobs, memory, random_state, verbose
                 f"sensitivities; got shape {cost_sensitivities.shape}."
             )
         # The deployed policy's lines, computed once for every lambda.
-        lines = self._lines(X)
+        lines = self.deployed_.lines(X)
         for line in lines or ():
             check_finite_scores(line)
         routes = []

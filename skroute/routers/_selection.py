@@ -153,12 +153,14 @@ def safety_report(values, candidates, weight, level):
     return report
 
 
-def warn_fallback(report, deployed, stacklevel=5):
+def warn_fallback(report, fell_back, stacklevel=5):
+    """Emit the PolicyFallbackWarning of ``report``; ``fell_back``: whether the
+    simple policy is deployed instead of the network."""
     baseline = report["baseline"]
     gain = report["differences"][baseline]
     action = (
         f"it deploys the {baseline.replace('_', ' ')} policy instead"
-        if deployed != "network"
+        if fell_back
         else "it is deployed anyway (safety_check='warn')"
     )
     warnings.warn(

@@ -1,0 +1,437 @@
+"""What a fitted router deploys: one class per kind of policy.
+
+A fitted router's ``deployed_`` is one of these. ``predict``,
+``predict_proba``, ``decision_function``, the routing path and the export
+all go through it, so that what a kind of policy means is written once, in
+its class:
+
+- :class:`NetworkPolicy`: the mean of the policy networks of the folds;
+- :class:`IntervalNetworkPolicy`: the same for a range of cost sensitivities;
+- :class:`DirectMethodPolicy`: argmax of the outcome models' utility;
+- :class:`BestSinglePolicy`: one model for every query.
+
+Each has ``scores(X, cost_sensitivity)`` (the candidates' scores, higher
+preferred), ``proba(scores)``, ``lines(X)`` (the quality and cost of which
+the scores are ``quality - lambda cost``, or None) and ``to_arrays(meta)``,
+what :func:`skroute.serving.load_exported` reads back.
+"""
+
+import numpy as np
+import torch
+from scipy.special import softmax
+
+from skroute._net import interpolate_scores
+from skroute.causal._outcome import _ConstantOutcome
+from skroute.causal._ridge import RidgeOutcomeModel, ridge_arrays
+from skroute.routers._baselines import outcome_lines
+
+# Prediction runs the float32 module on blocks of exactly this many rows (the
+# last one zero-padded): every row then goes through the same matrix-product
+# path whatever the number of rows passed, so a query's scores do not depend
+# on the batch it comes in.
+_PREDICT_BLOCK = 2048
+
+
+def _per_row(cost_sensitivity):
+    """``lambda`` shaped to multiply an (n, T) matrix: a scalar or a column."""
+    values = np.asarray(cost_sensitivity, dtype=np.float64)
+    return values[:, None] if values.ndim == 1 else values
+
+
+def _one_hot(scores):
+    proba = np.zeros(scores.shape)
+    proba[np.arange(scores.shape[0]), np.argmax(scores, axis=1)] = 1.0
+    return proba
+
+
+def _arm_arrays(models, role):
+    arrays = {}
+    for t, model in enumerate(models):
+        prefix = f"{role}/{t}/"
+        if isinstance(model, _ConstantOutcome):
+            arrays[prefix + "value"] = np.float64(model.value)
+        elif isinstance(model, RidgeOutcomeModel):
+            arrays.update(
+                {prefix + name: value for name, value in ridge_arrays(model).items()}
+            )
+        else:
+            raise ValueError(
+                f"export supports the default outcome models (RidgeOutcomeModel); "
+                f"this router's {role} model is a {type(model).__name__}. Keep it "
+                "as a pickle (skroute.utils.save_router) instead."
+            )
+    return arrays
+
+
+def _outcome_arrays(reward_models, cost_models, meta):
+    arrays = _arm_arrays(reward_models, "reward")
+    if cost_models is not None:
+        meta["has_cost"] = True
+        arrays.update(_arm_arrays(cost_models, "cost"))
+    return arrays
+
+
+def _linear_layers(modules, prefix, meta):
+    linears = [m for m in modules if isinstance(m, torch.nn.Linear)]
+    meta[prefix + "n_layers"] = len(linears)
+    return {
+        **{
+            f"{prefix}{k}/weight": layer.weight.detach().cpu().numpy()
+            for k, layer in enumerate(linears)
+        },
+        **{
+            f"{prefix}{k}/bias": layer.bias.detach().cpu().numpy()
+            for k, layer in enumerate(linears)
+        },
+    }
+
+
+def _module_outputs(net, inputs, n_outputs):
+    """Float64 outputs of ``net``'s module on ``inputs(start, rows)`` by fixed blocks.
+
+    ``inputs`` returns the module's keyword arguments for one block of
+    ``_PREDICT_BLOCK`` rows (zero-padded) starting at ``start``, of which
+    ``rows`` are real; the module is called directly, without skorch's
+    per-batch copies.
+    """
+    module = net.module_.eval()
+    n_samples = inputs.n_samples
+    outputs = []
+    with torch.inference_mode():
+        for start in range(0, n_samples, _PREDICT_BLOCK):
+            rows = min(_PREDICT_BLOCK, n_samples - start)
+            scores = module(**inputs(start, rows, net.device))
+            outputs.append(scores[:rows].cpu().to(torch.float64).numpy())
+    if not outputs:
+        return np.empty((0, *n_outputs))
+    # Not checked to be finite here: the router checks the scores it makes of
+    # these, and names the rows of its caller's X.
+    return np.concatenate(outputs)
+
+
+class _Blocks:
+    """Fixed blocks of ``X`` as float32 tensors, with optional per-row inputs."""
+
+    def __init__(self, X, n_classes=None, quality_line=None):
+        self.X = X
+        self.n_samples = X.shape[0]
+        self.n_classes = n_classes
+        self.quality_line = quality_line
+
+    def __call__(self, start, rows, device):
+        block = np.zeros((_PREDICT_BLOCK, self.X.shape[1]), dtype=np.float32)
+        block[:rows] = self.X[start : start + rows]
+        inputs = {"features": torch.from_numpy(block).to(device)}
+        if self.n_classes is None:
+            return inputs
+        zeros = torch.zeros((_PREDICT_BLOCK, self.n_classes), device=device)
+        line = zeros.clone()
+        if self.quality_line is not None:
+            line[:rows] = torch.from_numpy(
+                self.quality_line[start : start + rows].astype(np.float32)
+            )
+        return {**inputs, "cost_line": zeros, "quality_line": line}
+
+
+class DeployedPolicy:
+    """Base of the deployed policies: deterministic, scores ``quality - lambda
+    cost`` where ``lines`` gives them."""
+
+    #: The value of the router's ``deployed_policy_``.
+    name = None
+    #: Whether the policy was learned (a network) rather than a simple policy.
+    learned = False
+
+    def lines(self, X):
+        """``(quality, cost)`` per row and candidate, or None where the scores
+        are not affine in ``lambda``."""
+        return None
+
+    def scores(self, X, cost_sensitivity):
+        """Scores of every candidate on ``X`` at ``cost_sensitivity`` (a number
+        or one per row)."""
+        quality, cost = self.lines(X)
+        return quality - _per_row(cost_sensitivity) * cost
+
+    def proba(self, scores):
+        """Routing probabilities from ``scores``: all mass on the best."""
+        return _one_hot(scores)
+
+    def to_arrays(self, meta):
+        """Arrays of the export; adds what serving needs to ``meta``."""
+        raise NotImplementedError
+
+
+class BestSinglePolicy(DeployedPolicy):
+    """One model for every query: constant scores (and costs, where given).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_classes,)
+        The candidates' scores (their mean quality, with ``cost``).
+    cost : ndarray of shape (n_classes,), default=None
+        Their mean cost, for scores ``values - lambda cost``; without it, the
+        scores are ``values`` at every ``lambda``.
+    """
+
+    name = "best_single"
+
+    def __init__(self, values, cost=None):
+        self.values = values
+        self.cost = cost
+
+    def lines(self, X):
+        shape = (X.shape[0], self.values.size)
+        cost = np.zeros(self.values.size) if self.cost is None else self.cost
+        return np.broadcast_to(self.values, shape), np.broadcast_to(cost, shape)
+
+    def scores(self, X, cost_sensitivity):
+        if self.cost is None:
+            return np.broadcast_to(self.values, (X.shape[0], self.values.size)).copy()
+        return super().scores(X, cost_sensitivity)
+
+    def to_arrays(self, meta):
+        meta["proba"] = "one_hot"
+        if self.cost is None:
+            meta["policy"] = "constant"
+            return {"values": np.asarray(self.values, dtype=np.float64)}
+        meta["policy"] = "constant_lines"
+        return {"quality": self.values, "cost": self.cost}
+
+
+class DirectMethodPolicy(DeployedPolicy):
+    """argmax of the outcome models' ``quality - lambda cost``.
+
+    Parameters
+    ----------
+    reward_models, cost_models : list
+        Per-candidate quality and cost models (``cost_models`` None without
+        cost).
+    """
+
+    name = "direct_method"
+
+    def __init__(self, reward_models, cost_models):
+        self.reward_models = reward_models
+        self.cost_models = cost_models
+
+    def lines(self, X):
+        quality, cost = outcome_lines(self.reward_models, self.cost_models, X)
+        return quality, np.zeros_like(quality) if cost is None else cost
+
+    def scores(self, X, cost_sensitivity):
+        quality, cost = outcome_lines(self.reward_models, self.cost_models, X)
+        if cost is None:
+            return quality
+        return quality - _per_row(cost_sensitivity) * cost
+
+    def to_arrays(self, meta):
+        meta.update(policy="lines", proba="one_hot")
+        return _outcome_arrays(self.reward_models, self.cost_models, meta)
+
+
+class NetworkPolicy(DeployedPolicy):
+    """The mean of the folds' policy networks; ``softmax(g / temperature)``.
+
+    Parameters
+    ----------
+    net : RegretNet
+        The fitted skorch net of a :class:`~skroute._net.PolicyEnsemble`.
+    temperature : float
+    n_classes : int
+    """
+
+    name = "network"
+    learned = True
+
+    def __init__(self, net, temperature, n_classes):
+        self.net = net
+        self.temperature = temperature
+        self.n_classes = n_classes
+
+    def lines(self, X):
+        return None
+
+    def scores(self, X, cost_sensitivity):
+        return _module_outputs(self.net, _Blocks(X), (self.n_classes,))
+
+    def proba(self, scores):
+        # Shifted by the row maximum before the temperature divides them, so
+        # that a small temperature cannot overflow: the best score becomes 0.
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        return softmax(shifted / self.temperature, axis=1)
+
+    def to_arrays(self, meta):
+        module = self.net.module_
+        meta.update(
+            policy="mlp",
+            proba="softmax",
+            proba_factor=1.0 / self.temperature,
+            n_members=len(module.members),
+        )
+        arrays = {
+            "shift": module.shift.cpu().numpy(),
+            "scale": module.scale.cpu().numpy(),
+        }
+        for m, member in enumerate(module.members):
+            arrays.update(_linear_layers(member.layers, f"member/{m}/layers/", meta))
+        return arrays
+
+
+class IntervalNetworkPolicy(NetworkPolicy):
+    """The folds' interval networks: scores at any ``lambda`` of a grid's range.
+
+    With ``"quality"`` heads the scores are the network's quality score
+    against the cost model's predicted cost; with ``"affine"`` heads both
+    are the network's; ``"independent"`` heads are interpolated between the
+    grid's points and are not lines.
+
+    Parameters
+    ----------
+    net : IntervalRegretNet
+        The fitted skorch net of an :class:`~skroute._net.IntervalEnsemble`.
+    temperature : float
+    n_classes : int
+    grid : ndarray of shape (n_points,)
+    training_scale : float
+        The power of two the pseudo-outcomes were divided by in training.
+    reward_models, cost_models : list
+        The outcome models (the ``"quality"`` heads' lines).
+    """
+
+    def __init__(
+        self,
+        net,
+        temperature,
+        n_classes,
+        *,
+        grid,
+        training_scale,
+        reward_models,
+        cost_models,
+    ):
+        super().__init__(net, temperature, n_classes)
+        self.grid = grid
+        self.training_scale = training_scale
+        self.reward_models = reward_models
+        self.cost_models = cost_models
+
+    @property
+    def heads(self):
+        return self.net.module_.heads
+
+    def _sharpness(self):
+        return float(self.net.module_.sharpness().detach())
+
+    def _endpoints(self, X, quality_line=None):
+        """The module's endpoint scores (float64, scaled units), with no cost line
+        (and the quality line given, scaled)."""
+        blocks = _Blocks(X, self.n_classes, quality_line)
+        return _module_outputs(self.net, blocks, (self.grid.size, self.n_classes))
+
+    def _outcome_lines(self, X):
+        return DirectMethodPolicy(self.reward_models, self.cost_models).lines(X)
+
+    def lines(self, X):
+        scale = self.training_scale
+        if self.heads == "quality":
+            # With no cost line, every endpoint is the sharpened quality score.
+            quality, cost = self._outcome_lines(X)
+            quality = self._endpoints(X, quality / scale)[:, 0, :]
+            return quality * (scale / self._sharpness()), cost
+        if self.heads == "affine":
+            endpoints = self._endpoints(X) * scale
+            low, high = self.grid[0], self.grid[-1]
+            cost = (endpoints[:, 0] - endpoints[:, -1]) / (high - low)
+            return endpoints[:, 0] + low * cost, cost
+        return None
+
+    def endpoint_scores(self, X):
+        """Scores at the grid points, (n, K + 1, T), in units of utility."""
+        lines = self.lines(X)
+        if lines is None:
+            return self._endpoints(X) * self.training_scale
+        quality, cost = lines
+        grid = self.grid[None, :, None]
+        return quality[:, None, :] - grid * cost[:, None, :]
+
+    def scores(self, X, cost_sensitivity):
+        lines = self.lines(X)
+        if lines is not None:
+            quality, cost = lines
+            return quality - _per_row(cost_sensitivity) * cost
+        endpoints = self._endpoints(X) * self.training_scale
+        values = np.broadcast_to(
+            np.asarray(cost_sensitivity, dtype=np.float64), (X.shape[0],)
+        )
+        return interpolate_scores(
+            torch.from_numpy(endpoints),
+            torch.from_numpy(self.grid),
+            torch.from_numpy(np.ascontiguousarray(values)),
+        ).numpy()
+
+    def proba(self, scores):
+        # The scores are in units of utility; the policy the surrogate trained
+        # is the softmax of the module's outputs.
+        return super().proba(scores * (self._sharpness() / self.training_scale))
+
+    def to_arrays(self, meta):
+        if self.heads != "quality":
+            raise ValueError(
+                f"export supports the interval router's default heads ('quality'); "
+                f"this one has heads={self.heads!r}. Keep it as a pickle "
+                "(skroute.utils.save_router) instead."
+            )
+        arrays = _outcome_arrays(self.reward_models, self.cost_models, {})
+        if self.cost_models is not None:
+            meta["has_cost"] = True
+        module = self.net.module_
+        meta.update(
+            policy="corrected_lines",
+            proba="softmax",
+            proba_factor=self._sharpness() / self.training_scale / self.temperature,
+            training_scale=self.training_scale,
+            n_members=len(module.members),
+        )
+        arrays["shift"] = module.shift.cpu().numpy()
+        arrays["scale"] = module.scale.cpu().numpy()
+        for m, member in enumerate(module.members):
+            prefix = f"member/{m}/"
+            arrays.update(_linear_layers(member.trunk, prefix + "trunk/", meta))
+            arrays[prefix + "quality/weight"] = member.quality.weight.detach().numpy()
+            arrays[prefix + "quality/bias"] = member.quality.bias.detach().numpy()
+            arrays[prefix + "log_sharpness"] = member.log_sharpness.detach().numpy()
+        return arrays
+
+
+def legacy_deployed_policy(router):
+    """The deployed policy of a router unpickled from before ``deployed_`` existed.
+
+    Such routers recorded the kind as ``deployed_policy_`` and its pieces as
+    attributes of their own.
+    """
+    state = router.__dict__
+    kind = state.get("deployed_policy_", "network")
+    n_classes = router.classes_.size
+    interval = "cost_grid_" in state
+    if kind == "direct_method":
+        if interval:
+            return DirectMethodPolicy(router.reward_models_, router.cost_models_)
+        return DirectMethodPolicy(
+            router.fallback_reward_models_, router.fallback_cost_models_
+        )
+    if kind == "best_single":
+        if interval:
+            return BestSinglePolicy(*router.fallback_lines_)
+        return BestSinglePolicy((router.classes_ == router.fallback_model_) * 1.0)
+    if interval:
+        return IntervalNetworkPolicy(
+            router.net_,
+            router.temperature,
+            n_classes,
+            grid=router.cost_grid_,
+            training_scale=state.get("training_scale_", 1.0),
+            reward_models=router.reward_models_,
+            cost_models=router.cost_models_,
+        )
+    return NetworkPolicy(router.net_, router.temperature, n_classes)
