@@ -302,7 +302,9 @@ def _timed_fit(router, logs, params):
 
 
 def _fell_back(router):
-    return float(getattr(router, "deployed_policy_", "network") != "network")
+    """1 where a neural router deployed a simple policy instead of its network."""
+    deployed = getattr(router, "deployed_", None)
+    return float(hasattr(router, "net_") and not deployed.learned)
 
 
 def _record(

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skroute.causal import cross_fit_pseudo_outcomes
+from skroute.causal._nested import cross_fit_on_rows
 from skroute.metrics import policy_value
 from skroute.utils import (
     check_action_counts,
@@ -428,29 +428,24 @@ class NuisanceMixin:
     and ``memory`` parameters.
     """
 
-    def _pseudo_outcomes(self, logs, seed, cv=None, quiet=False):
-        """Cross-fitted pseudo-outcomes; ``quiet`` for an internal refit on a subset
-        (folds already checked by the caller, no overlap warning)."""
-        cv = self.cv if cv is None else cv
-        if not logs.full_feedback and not quiet:
-            check_cv_folds(logs.action, cv)
-        return cross_fit_pseudo_outcomes(
-            logs.X,
-            logs.action,
-            logs.reward,
-            logs.cost,
-            logs.propensity,
-            n_classes=self.classes_.size,
-            method=self.pseudo_outcome,
-            cost_method=self.cost_pseudo_outcome,
-            propensity_model=self.propensity_model,
-            reward_model=self.reward_model,
-            cost_model=self.cost_model,
-            cv=cv,
-            min_propensity=self.min_propensity,
-            sample_weight=logs.sample_weight,
-            n_jobs=self.n_jobs,
-            random_state=seed,
-            memory=self.memory,
-            warn_overlap=not quiet,
-        )
+    def _nuisance_settings(self, seed):
+        """Keyword arguments of :func:`~skroute.causal.cross_fit_pseudo_outcomes`
+        (but ``cv``) for this router, its folds seeded with ``seed``."""
+        return {
+            "n_classes": self.classes_.size,
+            "method": self.pseudo_outcome,
+            "cost_method": self.cost_pseudo_outcome,
+            "propensity_model": self.propensity_model,
+            "reward_model": self.reward_model,
+            "cost_model": self.cost_model,
+            "min_propensity": self.min_propensity,
+            "n_jobs": self.n_jobs,
+            "random_state": seed,
+            "memory": self.memory,
+        }
+
+    def _pseudo_outcomes(self, logs, seed):
+        """Cross-fitted pseudo-outcomes of every logged row."""
+        if not logs.full_feedback:
+            check_cv_folds(logs.action, self.cv)
+        return cross_fit_on_rows(logs, cv=self.cv, **self._nuisance_settings(seed))

@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from skroute.causal import PSEUDO_OUTCOME_METHODS
 from skroute.losses import SURROGATES
-from skroute.routers._base import CV_CONSTRAINT, BaseRouter
+from skroute.routers._base import CV_CONSTRAINT, BaseRouter, NuisanceMixin
 from skroute.routers._deployed import legacy_deployed_policy
 from skroute.routers._training import PolicyTrainer
 
@@ -43,7 +43,7 @@ NEURAL_ROUTER_CONSTRAINTS = {
 }
 
 
-class NeuralRouter(BaseRouter):
+class NeuralRouter(NuisanceMixin, BaseRouter):
     """Base of routers whose policy is a torch network trained on pseudo-outcomes.
 
     ``_fit`` runs the one training sequence

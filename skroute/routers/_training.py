@@ -33,7 +33,7 @@ from skroute._net import (
     TrainingInterrupted,
     seeded_torch,
 )
-from skroute.causal._nested import cross_fit_on_rows, nested_pseudo_outcomes
+from skroute.causal._nested import nested_pseudo_outcomes
 from skroute.losses import SURROGATES
 from skroute.routers._selection import (
     checkpoint_epochs,
@@ -42,7 +42,6 @@ from skroute.routers._selection import (
     state_at,
     warn_fallback,
 )
-from skroute.utils import check_cv_folds
 
 # Early stopping needs a validation split large enough to rank epochs.
 _MIN_VALIDATION_ROWS = 10
@@ -171,7 +170,7 @@ class NetworkSpec:
 @dataclass
 class SimplePolicy:
     """A policy the logs support without training: its value per row, and how to
-    deploy it (``deploy()`` returns a :class:`~skroute.routers._deployed.DeployedPolicy`)."""
+    deploy it (``deploy()`` returns a deployed-policy object)."""
 
     values: np.ndarray
     deploy: object
@@ -215,12 +214,7 @@ class PolicyTrainer:
 
     def pseudo_outcomes(self):
         """Cross-fitted pseudo-outcomes of every row, with the router's settings."""
-        logs = self.logs
-        if not logs.full_feedback:
-            check_cv_folds(logs.action, self.router.cv)
-        return cross_fit_on_rows(
-            logs, cv=self.router.cv, **self._nuisance_settings(self.nuisance_seed)
-        )
+        return self.router._pseudo_outcomes(self.logs, self.nuisance_seed)
 
     def fold_estimates(self, rows, seed):
         """Pseudo-outcomes of ``rows``, cross-fitted on those rows alone (None
@@ -230,23 +224,8 @@ class PolicyTrainer:
             rows,
             cv=self.router.cv,
             max_folds=_FOLD_TARGET_CV,
-            **self._nuisance_settings(seed),
+            **self.router._nuisance_settings(seed),
         )
-
-    def _nuisance_settings(self, seed):
-        router = self.router
-        return {
-            "n_classes": router.classes_.size,
-            "method": router.pseudo_outcome,
-            "cost_method": router.cost_pseudo_outcome,
-            "propensity_model": router.propensity_model,
-            "reward_model": router.reward_model,
-            "cost_model": router.cost_model,
-            "min_propensity": router.min_propensity,
-            "n_jobs": router.n_jobs,
-            "random_state": seed,
-            "memory": router.memory,
-        }
 
     # --- the sequence ------------------------------------------------------
 
@@ -433,7 +412,7 @@ class PolicyTrainer:
         return epoch, bounds, values
 
     def _ensemble(self, spec, members, epoch):
-        """The deployed net: each fold's state at ``epoch``, with the shift and scale."""
+        """The deployed net: each fold's state at ``epoch``, shift and scale."""
         net = spec.net_class(
             module=spec.ensemble,
             module__n_members=len(members),
