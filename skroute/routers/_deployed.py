@@ -431,7 +431,8 @@ def legacy_deployed_policy(router):
             n_classes,
             grid=router.cost_grid_,
             training_scale=state.get("training_scale_", 1.0),
-            reward_models=router.reward_models_,
-            cost_models=router.cost_models_,
+            # Absent from routers saved before the "quality" heads existed.
+            reward_models=state.get("reward_models_"),
+            cost_models=state.get("cost_models_"),
         )
     return NetworkPolicy(router.net_, router.temperature, n_classes)
