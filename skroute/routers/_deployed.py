@@ -11,7 +11,7 @@ its class:
 - :class:`BestSinglePolicy`: one model for every query.
 
 Each has ``scores(X, cost_sensitivity)`` (the candidates' scores, higher
-preferred), ``proba(scores)``, ``lines(X)`` (the quality and cost of which
+preferred), ``proba(scores, temperature)``, ``lines(X)`` (the quality and cost of which
 the scores are ``quality - lambda cost``, or None) and ``to_arrays(meta)``,
 what :func:`skroute.serving.load_exported` reads back.
 """
@@ -153,11 +153,15 @@ class DeployedPolicy:
         quality, cost = self.lines(X)
         return quality - _per_row(cost_sensitivity) * cost
 
-    def proba(self, scores):
-        """Routing probabilities from ``scores``: all mass on the best."""
+    def proba(self, scores, temperature):
+        """Routing probabilities from ``scores``: all mass on the best.
+
+        ``temperature`` is the router's, which a learned policy's softmax
+        divides by (read when called: ``set_params`` may change it).
+        """
         return _one_hot(scores)
 
-    def to_arrays(self, meta):
+    def to_arrays(self, meta, temperature):
         """Arrays of the export; adds what serving needs to ``meta``."""
         raise NotImplementedError
 
@@ -190,7 +194,7 @@ class BestSinglePolicy(DeployedPolicy):
             return np.broadcast_to(self.values, (X.shape[0], self.values.size)).copy()
         return super().scores(X, cost_sensitivity)
 
-    def to_arrays(self, meta):
+    def to_arrays(self, meta, temperature):
         meta["proba"] = "one_hot"
         if self.cost is None:
             meta["policy"] = "constant"
@@ -225,7 +229,7 @@ class DirectMethodPolicy(DeployedPolicy):
             return quality
         return quality - _per_row(cost_sensitivity) * cost
 
-    def to_arrays(self, meta):
+    def to_arrays(self, meta, temperature):
         meta.update(policy="lines", proba="one_hot")
         return _outcome_arrays(self.reward_models, self.cost_models, meta)
 
@@ -237,16 +241,14 @@ class NetworkPolicy(DeployedPolicy):
     ----------
     net : RegretNet
         The fitted skorch net of a :class:`~skroute._net.PolicyEnsemble`.
-    temperature : float
     n_classes : int
     """
 
     name = "network"
     learned = True
 
-    def __init__(self, net, temperature, n_classes):
+    def __init__(self, net, n_classes):
         self.net = net
-        self.temperature = temperature
         self.n_classes = n_classes
 
     def lines(self, X):
@@ -255,18 +257,18 @@ class NetworkPolicy(DeployedPolicy):
     def scores(self, X, cost_sensitivity):
         return _module_outputs(self.net, _Blocks(X), (self.n_classes,))
 
-    def proba(self, scores):
+    def proba(self, scores, temperature):
         # Shifted by the row maximum before the temperature divides them, so
         # that a small temperature cannot overflow: the best score becomes 0.
         shifted = scores - scores.max(axis=1, keepdims=True)
-        return softmax(shifted / self.temperature, axis=1)
+        return softmax(shifted / temperature, axis=1)
 
-    def to_arrays(self, meta):
+    def to_arrays(self, meta, temperature):
         module = self.net.module_
         meta.update(
             policy="mlp",
             proba="softmax",
-            proba_factor=1.0 / self.temperature,
+            proba_factor=1.0 / temperature,
             n_members=len(module.members),
         )
         arrays = {
@@ -290,7 +292,6 @@ class IntervalNetworkPolicy(NetworkPolicy):
     ----------
     net : IntervalRegretNet
         The fitted skorch net of an :class:`~skroute._net.IntervalEnsemble`.
-    temperature : float
     n_classes : int
     grid : ndarray of shape (n_points,)
     training_scale : float
@@ -302,7 +303,6 @@ class IntervalNetworkPolicy(NetworkPolicy):
     def __init__(
         self,
         net,
-        temperature,
         n_classes,
         *,
         grid,
@@ -310,7 +310,7 @@ class IntervalNetworkPolicy(NetworkPolicy):
         reward_models,
         cost_models,
     ):
-        super().__init__(net, temperature, n_classes)
+        super().__init__(net, n_classes)
         self.grid = grid
         self.training_scale = training_scale
         self.reward_models = reward_models
@@ -370,12 +370,13 @@ class IntervalNetworkPolicy(NetworkPolicy):
             torch.from_numpy(np.ascontiguousarray(values)),
         ).numpy()
 
-    def proba(self, scores):
+    def proba(self, scores, temperature):
         # The scores are in units of utility; the policy the surrogate trained
         # is the softmax of the module's outputs.
-        return super().proba(scores * (self._sharpness() / self.training_scale))
+        factor = self._sharpness() / self.training_scale
+        return super().proba(scores * factor, temperature)
 
-    def to_arrays(self, meta):
+    def to_arrays(self, meta, temperature):
         if self.heads != "quality":
             raise ValueError(
                 f"export supports the interval router's default heads ('quality'); "
@@ -389,7 +390,7 @@ class IntervalNetworkPolicy(NetworkPolicy):
         meta.update(
             policy="corrected_lines",
             proba="softmax",
-            proba_factor=self._sharpness() / self.training_scale / self.temperature,
+            proba_factor=self._sharpness() / self.training_scale / temperature,
             training_scale=self.training_scale,
             n_members=len(module.members),
         )
@@ -427,7 +428,6 @@ def legacy_deployed_policy(router):
     if interval:
         return IntervalNetworkPolicy(
             router.net_,
-            router.temperature,
             n_classes,
             grid=router.cost_grid_,
             training_scale=state.get("training_scale_", 1.0),
@@ -435,4 +435,4 @@ def legacy_deployed_policy(router):
             reward_models=state.get("reward_models_"),
             cost_models=state.get("cost_models_"),
         )
-    return NetworkPolicy(router.net_, router.temperature, n_classes)
+    return NetworkPolicy(router.net_, n_classes)

@@ -46,7 +46,7 @@ def export_router(router, path):
     if isinstance(router, IntervalCostRouter):
         _interval_meta(router, meta)
     if isinstance(router, NeuralRouter):
-        arrays = router.deployed_.to_arrays(meta)
+        arrays = router.deployed_.to_arrays(meta, router.temperature)
     elif isinstance(router, DecoupledRouter):
         meta.update(policy="lines", proba="one_hot")
         arrays = _outcome_arrays(router.reward_models_, router.cost_models_, meta)

@@ -114,7 +114,7 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
         return self.deployed_.scores(X, self.cost_sensitivity)
 
     def _policy_proba(self, scores):
-        return self.deployed_.proba(scores)
+        return self.deployed_.proba(scores, self.temperature)
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -146,7 +146,7 @@ class UtilityTargets:
         return self.router.classes_[np.argmax(self._model_values())]
 
     def deploy_network(self, net):
-        return NetworkPolicy(net, self.router.temperature, self.router.classes_.size)
+        return NetworkPolicy(net, self.router.classes_.size)
 
     def deploy_direct_method(self):
         return DirectMethodPolicy(*_fitted_outcome_models(self.router, self.logs))
@@ -322,7 +322,6 @@ class CostRangeTargets:
     def deploy_network(self, net):
         return IntervalNetworkPolicy(
             net,
-            self.router.temperature,
             self.router.classes_.size,
             grid=self.grid,
             training_scale=self.training_scale,
