@@ -5,6 +5,16 @@ The public API is :func:`save_router`, :func:`load_router` and
 """
 
 # The shared helpers are re-exported for skroute's own modules.
+from skroute.utils._checks_data import (  # noqa: F401
+    check_action_codes,
+    check_choice,
+    check_logged_actions,
+    check_observed_outcome,
+    check_outcome_estimates,
+    check_policy,
+    check_row_weights,
+    check_weight_inputs,
+)
 from skroute.utils._persistence import (  # noqa: F401
     PERSISTENCE_FORMAT,
     SkrouteVersionWarning,
@@ -23,7 +33,9 @@ from skroute.utils._validation import (  # noqa: F401
     check_finite,
     check_hidden_layer_sizes,
     check_logged_outcomes,
+    check_number,
     check_numeric,
+    check_propensity,
     encode_actions,
     naming_array_errors,
 )
