@@ -8,11 +8,23 @@ The public API is :func:`save_router`, :func:`load_router` and
 from skroute.utils._checks_data import (  # noqa: F401
     check_action_codes,
     check_choice,
+    check_column_names,
+    check_column_values,
+    check_embedding_columns,
+    check_embeddings,
+    check_full_feedback,
+    check_full_feedback_rows,
+    check_has_column,
     check_logged_actions,
+    check_model_names,
     check_observed_outcome,
     check_outcome_estimates,
     check_policy,
+    check_price_entry,
+    check_prompts,
     check_row_weights,
+    check_table_path,
+    check_unique_columns,
     check_weight_inputs,
 )
 from skroute.utils._persistence import (  # noqa: F401

@@ -5,9 +5,12 @@ in :mod:`skroute.datasets` keep their formulas; what they refuse, and how they
 say so, is written here.
 """
 
+import numbers
+from pathlib import Path
+
 import numpy as np
 
-from skroute.utils._validation import check_numeric
+from skroute.utils._validation import _rows, check_finite, check_numeric
 
 
 def check_choice(value, name, choices):
@@ -145,3 +148,180 @@ def check_weight_inputs(policy, action, propensity):
     if action.size == 0:
         raise ValueError("no logged rows: action is empty.")
     return policy, action, propensity
+
+
+def check_table_path(path, readers, *, trusted):
+    """Return ``(Path, reader)`` for a table file, or raise naming the file.
+
+    ``readers`` maps suffixes to pandas reader names; a pickled table runs code
+    as it loads and is refused unless ``trusted``.
+    """
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or Path of a table file; got {path!r}.")
+    path = Path(path)
+    reader = readers.get(path.suffix.lower())
+    if reader is None:
+        raise ValueError(
+            f"{path}: unknown table format {path.suffix!r}; use one of "
+            f"{sorted(readers)}."
+        )
+    if reader == "read_pickle" and not trusted:
+        raise ValueError(
+            f"{path}: a pickled table can run code from the file as it loads, so "
+            "it is read only with trusted=True (skroute --trust-pickle); pass it "
+            "if you trust where the file comes from, or save the table as CSV or "
+            "parquet."
+        )
+    return path, reader
+
+
+def check_unique_columns(names, path):
+    """Raise a ValueError naming the columns that appear twice in a header."""
+    seen, repeated = set(), []
+    for name in names:
+        if name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    if repeated:
+        raise ValueError(
+            f"{path}: the columns {repeated} appear more than once in the header "
+            f"{list(names)}; give every column its own name."
+        )
+
+
+def check_column_names(value, name):
+    """A list of column names; a lone string is refused, not split in letters."""
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise TypeError(
+            f"{name} must be a list of column names; got {value!r} (for one "
+            f"column, pass [{value!r}])."
+        )
+    return [str(v) for v in value]
+
+
+def check_has_column(columns, column, path, what):
+    """Raise a ValueError if the table of ``path`` lacks ``column``."""
+    if column not in columns:
+        raise ValueError(
+            f"{path}: missing {what} column {column!r}; the columns are "
+            f"{list(columns)}."
+        )
+
+
+def check_column_values(bad, column, path, problem, fix):
+    """Raise a ValueError naming the rows of ``column`` where ``bad`` is True."""
+    if bad.any():
+        raise ValueError(
+            f"{path}: column {column!r} holds {problem} at rows {_rows(bad)}{fix}"
+        )
+
+
+def check_full_feedback_rows(duplicated, path):
+    """Raise a ValueError if (query, model) pairs of a long table repeat."""
+    if duplicated.any():
+        raise ValueError(
+            f"{path}: (query, model) pairs appear twice at rows {_rows(duplicated)}; "
+            "each model must have one result per query."
+        )
+
+
+def check_embeddings(embeddings, n_rows, path, source):
+    """Return row-aligned, finite embeddings within float32's range, as float32."""
+    array = check_numeric(embeddings, f"{path}: the embeddings")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{path}: the embeddings contain NaN or infinity.")
+    beyond = np.abs(array) > np.finfo(np.float32).max
+    if beyond.any():
+        raise ValueError(
+            f"{path}: the embeddings hold values up to {np.abs(array).max():.3g}, "
+            "beyond float32's range (3.4e+38) in which they are used; rescale them."
+        )
+    array = array.astype(np.float32)
+    if array.ndim != 2 or array.shape[0] != n_rows:
+        raise ValueError(
+            f"{path}: the table has {n_rows} rows but the embeddings "
+            f"({source if isinstance(source, (str, Path)) else 'array'}) have shape "
+            f"{array.shape}; they must be row-aligned with the table."
+        )
+    return array
+
+
+def check_embedding_columns(X, columns, path):
+    """Raise a ValueError naming the first embedding column beyond float32."""
+    beyond = np.abs(X) > np.finfo(np.float32).max
+    if beyond.any():
+        column = columns[int(np.flatnonzero(beyond.any(axis=0))[0])]
+        raise ValueError(
+            f"{path}: column {column!r} holds embedding values beyond float32's "
+            f"range at rows {_rows(beyond.any(axis=1))}; rescale the embeddings."
+        )
+
+
+def check_full_feedback(X, reward, cost=None):
+    """Check features and full-feedback (n_samples, n_models) reward and cost."""
+    X = check_numeric(X, "X")
+    reward = check_numeric(reward, "reward")
+    if X.ndim != 2 or reward.ndim != 2 or reward.shape[0] != X.shape[0]:
+        raise ValueError(
+            "X must be (n_samples, n_features) and reward (n_samples, n_models) with "
+            f"the same number of rows; got X {X.shape} and reward {reward.shape}."
+        )
+    check_finite(X, "X")
+    check_finite(reward, "reward")
+    if cost is not None:
+        cost = check_numeric(cost, "cost")
+        if cost.shape != reward.shape:
+            raise ValueError(
+                f"cost must have the shape of reward {reward.shape}; got {cost.shape}."
+            )
+        check_finite(cost, "cost")
+    return X, reward, cost
+
+
+def check_model_names(models, n_models):
+    """Return one name per column of reward (0, 1, ... when None)."""
+    models = np.arange(n_models) if models is None else np.asarray(models)
+    if models.shape != (n_models,):
+        raise ValueError(
+            f"models must name the {n_models} columns of reward; got {models.shape}."
+        )
+    return models
+
+
+def check_prompts(prompts):
+    """Return ``prompts`` as a 1-D object array of strings."""
+    if isinstance(prompts, str):
+        raise TypeError("prompts must be a sequence of strings, not one string.")
+    prompts = np.asarray(prompts, dtype=object)
+    if prompts.ndim != 1:
+        raise ValueError(f"prompts must be 1-D; got shape {prompts.shape}.")
+    not_text = [i for i, p in enumerate(prompts) if not isinstance(p, str)]
+    if not_text:
+        raise TypeError(
+            f"prompts must be strings; rows {not_text[:10]} are not "
+            f"(e.g. {prompts[not_text[0]]!r})."
+        )
+    return prompts
+
+
+def check_price_entry(entry, model, path, keys):
+    """Return a model's (input, output) token prices from a price file entry."""
+    if isinstance(entry, dict):
+        missing = [k for k in keys if k not in entry]
+        if missing:
+            raise ValueError(f"{path}: model {model!r} lacks {missing}.")
+        pair = (entry[keys[0]], entry[keys[1]])
+    elif isinstance(entry, list) and len(entry) == 2:
+        pair = tuple(entry)
+    else:
+        raise ValueError(
+            f"{path}: the prices of model {model!r} must be an object with "
+            f"{keys[0]!r} and {keys[1]!r}, or a pair [input, output]; "
+            f"got {entry!r}."
+        )
+    if not all(isinstance(p, numbers.Real) and np.isfinite(p) and p >= 0 for p in pair):
+        raise ValueError(
+            f"{path}: the prices of model {model!r} must be finite numbers "
+            f">= 0; got {pair!r}."
+        )
+    return float(pair[0]), float(pair[1])
