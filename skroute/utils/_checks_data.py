@@ -325,3 +325,56 @@ def check_price_entry(entry, model, path, keys):
             f">= 0; got {pair!r}."
         )
     return float(pair[0]), float(pair[1])
+
+
+def check_instance(value, name, kind, source):
+    """Raise a TypeError unless ``value`` is a ``kind``, made by ``source``."""
+    if not isinstance(value, kind):
+        raise TypeError(
+            f"{name} must be a {kind.__name__}, the output of {source}; "
+            f"got {type(value).__name__}."
+        )
+
+
+def check_finite_values(value, name):
+    """``value`` as a float64 array, checked to be finite."""
+    array = check_numeric(value, name)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite; got {value!r}.")
+    return array
+
+
+def check_curve_points(costs, qualities):
+    """Return the (mean cost, mean quality) points of routers, 1-D and finite."""
+    costs = check_numeric(costs, "costs")
+    qualities = check_numeric(qualities, "qualities")
+    if costs.ndim != 1 or costs.shape != qualities.shape or costs.size == 0:
+        raise ValueError(
+            "costs and qualities must be 1-D arrays of the same, non-zero length; "
+            f"got {costs.shape} and {qualities.shape}."
+        )
+    if not (np.isfinite(costs).all() and np.isfinite(qualities).all()):
+        raise ValueError("costs and qualities must be finite.")
+    return costs, qualities
+
+
+def check_full_feedback_outcomes(reward, cost=None):
+    """Return full-feedback (n_samples, n_models) reward and cost, finite."""
+    reward = check_numeric(reward, "reward")
+    if reward.ndim != 2:
+        raise ValueError(
+            f"reward must be a full-feedback (n_samples, n_models) matrix; got shape "
+            f"{reward.shape}."
+        )
+    if reward.shape[0] == 0:
+        raise ValueError("reward has no rows: there are no queries to evaluate.")
+    check_finite(reward, "reward")
+    if cost is None:
+        return reward, None
+    cost = check_numeric(cost, "cost")
+    if cost.shape != reward.shape:
+        raise ValueError(
+            f"cost must have the shape of reward {reward.shape}; got {cost.shape}."
+        )
+    check_finite(cost, "cost")
+    return reward, cost
