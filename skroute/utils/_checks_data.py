@@ -378,3 +378,49 @@ def check_full_feedback_outcomes(reward, cost=None):
         )
     check_finite(cost, "cost")
     return reward, cost
+
+
+def check_pseudo_outcome_inputs(target, action, propensity, n_samples, n_classes):
+    """Check the logged rows a pseudo-outcome formula reads.
+
+    ``propensity`` must be > 0: it is the (clipped) estimate the formula divides
+    by, and may come from a model rather than from the logs.
+    """
+    target = check_numeric(target, "target")
+    action = np.asarray(action)
+    if action.dtype.kind not in "iu":
+        raise TypeError(
+            "action must hold integer model codes (columns of outcome_estimates); "
+            f"got dtype {action.dtype}."
+        )
+    propensity = check_numeric(propensity, "propensity")
+    for name, array in (
+        ("target", target),
+        ("action", action),
+        ("propensity", propensity),
+    ):
+        if array.shape != (n_samples,):
+            raise ValueError(
+                f"{name} must have shape ({n_samples},), one value per row of "
+                f"outcome_estimates; got {array.shape}."
+            )
+    if n_samples and (action.min() < 0 or action.max() >= n_classes):
+        outside = np.unique(action[(action < 0) | (action >= n_classes)])
+        raise ValueError(
+            f"action codes must lie in [0, {n_classes}); got {outside[:10].tolist()}."
+        )
+    if not (propensity > 0).all():
+        raise ValueError("propensity must be > 0 (clip it first).")
+    return target, action, propensity
+
+
+def check_shrinkage(shrinkage, n_classes, method):
+    """Return one shrinkage level >= 0 per arm (one value is broadcast)."""
+    tau = np.asarray(shrinkage if shrinkage is not None else np.nan, dtype=float)
+    tau = np.broadcast_to(tau, (n_classes,)) if tau.ndim == 0 else tau
+    if tau.shape != (n_classes,) or not (tau >= 0).all():
+        raise ValueError(
+            f"method={method!r} needs shrinkage >= 0 (0 is the direct method, inf "
+            f"is doubly robust), one value or one per arm; got {shrinkage!r}."
+        )
+    return tau
