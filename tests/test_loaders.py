@@ -295,7 +295,7 @@ def test_logs_feed_a_router(tmp_path):
         (
             {"propensity": [0.5, 0.0, 0.4, 0.6]},
             {},
-            "must hold probabilities in (0, 1]; rows [1]",
+            "column 'propensity' must be in (0, 1]; got 0 at rows [1]",
         ),
         ({"cost": [0.1, -2.0, 0.1, 2.0]}, {}, "column 'cost' holds negative costs"),
         (

@@ -203,7 +203,7 @@ def test_weight_diagnostics_counts():
         (
             {"propensity": np.array([0.4, 0.0, 0.5, 0.75])},
             ValueError,
-            "propensity must be in (0, 1]; got 0 at row 1",
+            "propensity must be in (0, 1]; got 0 at rows [1]",
         ),
         (
             {"propensity": np.array([0.4, 0.2])},

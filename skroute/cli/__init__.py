@@ -8,37 +8,34 @@ from pathlib import Path
 
 from skroute import __version__
 from skroute.cli._logs import ROUTERS, evaluate_command, fit_command, route_command
-from skroute.utils import check_cost_sensitivity
+from skroute.utils import check_cost_sensitivity, check_number
 
 
 def _positive_int(text):
     try:
-        value = int(text)
+        return check_number(int(text), "value", low=1, integer=True)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}")
-    return value
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer; got {text!r}"
+        ) from None
 
 
 def _positive_float(text):
     try:
-        value = float(text)
+        return check_number(float(text), "value", low=0, closed="neither")
     except ValueError:
-        value = float("nan")
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number; got {text!r}")
-    return value
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number; got {text!r}"
+        ) from None
 
 
 def _fraction(text):
     try:
-        value = float(text)
+        return check_number(float(text), "value", low=0, high=1, closed="neither")
     except ValueError:
-        value = float("nan")
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be a number in (0, 1); got {text!r}")
-    return value
+        raise argparse.ArgumentTypeError(
+            f"must be a number in (0, 1); got {text!r}"
+        ) from None
 
 
 def _lambda(text):
@@ -104,6 +101,7 @@ def _trust_argument(parser):
 
 
 def build_parser():
+    """The ``skroute`` argument parser, one subcommand per function below."""
     parser = argparse.ArgumentParser(
         prog="skroute", description="Learn LLM routing policies from logs."
     )
@@ -114,6 +112,15 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"skroute {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    _benchmark_parser(commands)
+    _fit_parser(commands)
+    _evaluate_parser(commands)
+    _route_parser(commands)
+    return parser
+
+
+def _benchmark_parser(commands):
+    """``skroute benchmark``: routers against baselines on simulated logs."""
     bench = commands.add_parser(
         "benchmark",
         help="fit the routers and baselines on logs simulated from a full-feedback "
@@ -137,6 +144,24 @@ def build_parser():
         metavar="LAMBDA",
         help="one or more lambdas in quality - lambda * cost (default 0 0.05 0.2)",
     )
+    _table_arguments(bench)
+    bench.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        help="torch and BLAS threads (default 1: the small policy networks gain "
+        "little from more, and lose much when cores are shared)",
+    )
+    _trust_argument(bench)
+    bench.add_argument(
+        "--out",
+        help="write per-seed results to a .json or .csv file, and a plot of "
+        "regret and cost-quality beside it (.png, needs matplotlib)",
+    )
+
+
+def _table_arguments(bench):
+    """The full-feedback table that ``benchmark`` reads instead of a generated one."""
     bench.add_argument(
         "--data",
         help="a full-feedback table in RouterBench layout (<model> quality and "
@@ -176,20 +201,10 @@ def build_parser():
         "--data; default linear)",
     )
     bench.add_argument("--topic-column", help="the table's topic or task column")
-    bench.add_argument(
-        "--threads",
-        type=_positive_int,
-        default=1,
-        help="torch and BLAS threads (default 1: the small policy networks gain "
-        "little from more, and lose much when cores are shared)",
-    )
-    _trust_argument(bench)
-    bench.add_argument(
-        "--out",
-        help="write per-seed results to a .json or .csv file, and a plot of "
-        "regret and cost-quality beside it (.png, needs matplotlib)",
-    )
 
+
+def _fit_parser(commands):
+    """``skroute fit``: fit a router on a log file and save it."""
     fit = commands.add_parser("fit", help="fit a router on a log file and save it")
     _log_arguments(fit)
     fit.add_argument(
@@ -214,6 +229,11 @@ def build_parser():
         help="lambda of the router (for the interval router: its default lambda, "
         "inside --cost-range; default 0)",
     )
+    _budget_arguments(fit)
+
+
+def _budget_arguments(fit):
+    """``fit --budget``: an interval router whose lambda meets a mean cost."""
     fit.add_argument(
         "--budget",
         type=_positive_float,
@@ -244,6 +264,9 @@ def build_parser():
         help="the lambdas the interval router serves (default 0 1)",
     )
 
+
+def _evaluate_parser(commands):
+    """``skroute evaluate``: a saved router's off-policy utility."""
     evaluate = commands.add_parser(
         "evaluate",
         help="estimate off policy the utility of a saved router on a log file",
@@ -268,6 +291,9 @@ def build_parser():
         help="clip the logged (or estimated) propensities below at this value",
     )
 
+
+def _route_parser(commands):
+    """``skroute route``: one model per query from a saved router."""
     route = commands.add_parser(
         "route",
         help="route queries with a saved or exported router: one model per row",
@@ -301,7 +327,6 @@ def build_parser():
         "--out", required=True, help="the CSV file to write, one route per row"
     )
     _trust_argument(route)
-    return parser
 
 
 def benchmark_command(args):

@@ -1,10 +1,11 @@
 """Per-query costs from per-model token prices, for tables that have none."""
 
 import json
-import numbers
 from pathlib import Path
 
 import numpy as np
+
+from skroute.utils import check_number, check_price_entry, check_prompts
 
 # Keys of a price file in the layout of LLMRouter's model list.
 _INPUT_KEY = "input_price_per_1M_tokens"
@@ -48,27 +49,9 @@ def load_model_prices(path):
         raise ValueError(f"{path}: expected a JSON object mapping models to prices.")
     prices = {}
     for model, entry in raw.items():
-        if isinstance(entry, dict):
-            missing = [k for k in (_INPUT_KEY, _OUTPUT_KEY) if k not in entry]
-            if missing:
-                raise ValueError(f"{path}: model {model!r} lacks {missing}.")
-            pair = (entry[_INPUT_KEY], entry[_OUTPUT_KEY])
-        elif isinstance(entry, list) and len(entry) == 2:
-            pair = tuple(entry)
-        else:
-            raise ValueError(
-                f"{path}: the prices of model {model!r} must be an object with "
-                f"{_INPUT_KEY!r} and {_OUTPUT_KEY!r}, or a pair [input, output]; "
-                f"got {entry!r}."
-            )
-        if not all(
-            isinstance(p, numbers.Real) and np.isfinite(p) and p >= 0 for p in pair
-        ):
-            raise ValueError(
-                f"{path}: the prices of model {model!r} must be finite numbers "
-                f">= 0; got {pair!r}."
-            )
-        prices[str(model)] = (float(pair[0]), float(pair[1]))
+        prices[str(model)] = check_price_entry(
+            entry, model, path, (_INPUT_KEY, _OUTPUT_KEY)
+        )
     return prices
 
 
@@ -116,17 +99,7 @@ def costs_from_token_prices(
     array([[4.0e-05, 4.0e-03],
            [2.2e-04, 1.3e-02]])
     """
-    if isinstance(prompts, str):
-        raise TypeError("prompts must be a sequence of strings, not one string.")
-    prompts = np.asarray(prompts, dtype=object)
-    if prompts.ndim != 1:
-        raise ValueError(f"prompts must be 1-D; got shape {prompts.shape}.")
-    not_text = [i for i, p in enumerate(prompts) if not isinstance(p, str)]
-    if not_text:
-        raise TypeError(
-            f"prompts must be strings; rows {not_text[:10]} are not "
-            f"(e.g. {prompts[not_text[0]]!r})."
-        )
+    prompts = check_prompts(prompts)
     prices = {str(model): price for model, price in prices.items()}
     models = list(prices) if models is None else [str(m) for m in models]
     unknown = [m for m in models if m not in prices]
@@ -134,17 +107,14 @@ def costs_from_token_prices(
         raise ValueError(
             f"no prices for models {unknown}; prices cover {sorted(prices)}."
         )
-    for name, value, low in (
-        ("output_tokens", output_tokens, 0),
-        ("chars_per_token", chars_per_token, None),
-    ):
-        if (
-            not isinstance(value, numbers.Real)
-            or not np.isfinite(value)
-            or (value < 0 if low == 0 else value <= 0)
-        ):
-            bound = ">= 0" if low == 0 else "> 0"
-            raise ValueError(f"{name} must be a finite number {bound}; got {value!r}.")
+    check_number(output_tokens, "output_tokens", low=0, type_error=ValueError)
+    check_number(
+        chars_per_token,
+        "chars_per_token",
+        low=0,
+        closed="neither",
+        type_error=ValueError,
+    )
     input_tokens = np.array([len(p) for p in prompts], dtype=np.float64)
     input_tokens /= chars_per_token
     price = np.array([prices[m] for m in models], dtype=np.float64).reshape(-1, 2)

@@ -6,7 +6,17 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from skroute.utils import check_numeric
+from skroute.utils import (
+    check_column_names,
+    check_column_values,
+    check_embedding_columns,
+    check_embeddings,
+    check_full_feedback_rows,
+    check_has_column,
+    check_propensity,
+    check_table_path,
+    check_unique_columns,
+)
 from skroute.utils._validation import _rows
 
 _READERS = {
@@ -45,27 +55,12 @@ def _read_table(path, *, trusted=False, label_columns=()):
     ``label_columns`` of a CSV file are read as strings ("01" stays "01").
     Pickled tables can run code as they load: they need ``trusted``.
     """
-    if not isinstance(path, (str, Path)):
-        raise TypeError(f"path must be a str or Path of a table file; got {path!r}.")
-    path = Path(path)
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
-        raise ValueError(
-            f"{path}: unknown table format {path.suffix!r}; use one of "
-            f"{sorted(_READERS)}."
-        )
-    if reader == "read_pickle" and not trusted:
-        raise ValueError(
-            f"{path}: a pickled table can run code from the file as it loads, so "
-            "it is read only with trusted=True (skroute --trust-pickle); pass it "
-            "if you trust where the file comes from, or save the table as CSV or "
-            "parquet."
-        )
+    path, reader = check_table_path(path, _READERS, trusted=trusted)
     pandas = _pandas()
     try:
         if reader == "read_csv":
             header = _csv_header(path)
-            _check_unique_columns(header, path)
+            check_unique_columns(header, path)
             # Empty cells stay empty strings, so they are caught as non-numeric.
             table = pandas.read_csv(
                 path,
@@ -97,51 +92,25 @@ def _read_table(path, *, trusted=False, label_columns=()):
         )
     # Columns are named by strings throughout (a pickle may use integers).
     names = [str(c) for c in table.columns]
-    _check_unique_columns(names, path)
+    check_unique_columns(names, path)
     table.columns = names
     return table
 
 
-def _check_unique_columns(names, path):
-    seen, repeated = set(), []
-    for name in names:
-        if name in seen and name not in repeated:
-            repeated.append(name)
-        seen.add(name)
-    if repeated:
-        raise ValueError(
-            f"{path}: the columns {repeated} appear more than once in the header "
-            f"{list(names)}; give every column its own name."
-        )
-
-
-def _column_names(value, name):
-    """A list of column names; a lone string is refused, not split in letters."""
-    if isinstance(value, str) or not hasattr(value, "__iter__"):
-        raise TypeError(
-            f"{name} must be a list of column names; got {value!r} (for one "
-            f"column, pass [{value!r}])."
-        )
-    return [str(v) for v in value]
-
-
 def _label_column(table, column, path, what):
     """A column of labels with no missing or empty cell, stripped of padding."""
-    if column not in table.columns:
-        raise ValueError(
-            f"{path}: missing {what} column {column!r}; the columns are "
-            f"{list(table.columns)}."
-        )
+    check_has_column(table.columns, column, path, what)
     values = table[column]
     text = values.astype(str)
     stripped = text.str.strip()
     missing = (values.isna() | stripped.str.lower().isin(_MISSING_LABELS)).to_numpy()
-    if missing.any():
-        raise ValueError(
-            f"{path}: column {column!r} holds missing or empty {what} labels "
-            f"(empty, NA, NaN, null or None) at rows {_rows(missing)}; fill or drop "
-            "those rows."
-        )
+    check_column_values(
+        missing,
+        column,
+        path,
+        f"missing or empty {what} labels (empty, NA, NaN, null or None)",
+        "; fill or drop those rows.",
+    )
     padded = (stripped != text).to_numpy()
     if padded.any():
         warnings.warn(
@@ -158,40 +127,34 @@ def _label_column(table, column, path, what):
 
 def _numeric_column(table, column, path, what):
     pandas = _pandas()
-    if column not in table.columns:
-        raise ValueError(
-            f"{path}: missing {what} column {column!r}; the columns are "
-            f"{list(table.columns)}."
-        )
+    check_has_column(table.columns, column, path, what)
     values = pandas.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        raise ValueError(
-            f"{path}: column {column!r} holds non-numeric or missing {what} at rows "
-            f"{_rows(bad)}; clean or drop those rows."
-        )
+    check_column_values(
+        ~np.isfinite(values),
+        column,
+        path,
+        f"non-numeric or missing {what}",
+        "; clean or drop those rows.",
+    )
     return values
 
 
 def _cost_column(table, column, path):
     """A numeric, non-negative cost column."""
     cost = _numeric_column(table, column, path, "cost")
-    if (cost < 0).any():
-        raise ValueError(
-            f"{path}: column {column!r} holds negative costs at rows {_rows(cost < 0)}."
-        )
+    check_column_values(cost < 0, column, path, "negative costs", ".")
     return cost
 
 
 def _check_unique(table, column, path):
-    if column not in table.columns:
-        raise ValueError(f"{path}: missing id column {column!r}.")
-    duplicated = table[column].duplicated(keep=False).to_numpy()
-    if duplicated.any():
-        raise ValueError(
-            f"{path}: column {column!r} holds duplicate query ids at rows "
-            f"{_rows(duplicated)}; each query must appear once."
-        )
+    check_has_column(table.columns, column, path, "id")
+    check_column_values(
+        table[column].duplicated(keep=False).to_numpy(),
+        column,
+        path,
+        "duplicate query ids",
+        "; each query must appear once.",
+    )
 
 
 def _load_embeddings(embeddings, n_rows, path):
@@ -200,23 +163,7 @@ def _load_embeddings(embeddings, n_rows, path):
     source = embeddings
     if isinstance(embeddings, (str, Path)):
         embeddings = np.load(embeddings)
-    array = check_numeric(embeddings, f"{path}: the embeddings")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{path}: the embeddings contain NaN or infinity.")
-    beyond = np.abs(array) > np.finfo(np.float32).max
-    if beyond.any():
-        raise ValueError(
-            f"{path}: the embeddings hold values up to {np.abs(array).max():.3g}, "
-            "beyond float32's range (3.4e+38) in which they are used; rescale them."
-        )
-    array = array.astype(np.float32)
-    if array.ndim != 2 or array.shape[0] != n_rows:
-        raise ValueError(
-            f"{path}: the table has {n_rows} rows but the embeddings "
-            f"({source if isinstance(source, (str, Path)) else 'array'}) have shape "
-            f"{array.shape}; they must be row-aligned with the table."
-        )
-    return array
+    return check_embeddings(embeddings, n_rows, path, source)
 
 
 def load_wide_table(
@@ -297,7 +244,7 @@ def load_wide_table(
                 f"{path}: no model columns found; expected pairs of '<model>' and "
                 f"'<model>{cost_suffix}' columns, or pass models=[...]."
             )
-    models = _column_names(models, "models")
+    models = check_column_names(models, "models")
     reward = np.column_stack(
         [_numeric_column(table, m, path, "quality") for m in models]
     )
@@ -314,8 +261,8 @@ def load_wide_table(
         ("text", text_column),
         ("task", task_column),
     ):
-        if column is not None and column not in table.columns:
-            raise ValueError(f"{path}: missing {name} column {column!r}.")
+        if column is not None:
+            check_has_column(table.columns, column, path, name)
         optional[name] = None if column is None else table[column].to_numpy()
     return Bunch(
         X=_load_embeddings(embeddings, len(table), path),
@@ -391,12 +338,7 @@ def load_long_table(
     if cost_column is not None:
         cost = _cost_column(table, cost_column, path)
     pairs = table[[query_column, model_column]]
-    duplicated = pairs.duplicated(keep=False).to_numpy()
-    if duplicated.any():
-        raise ValueError(
-            f"{path}: (query, model) pairs appear twice at rows {_rows(duplicated)}; "
-            "each model must have one result per query."
-        )
+    check_full_feedback_rows(pairs.duplicated(keep=False).to_numpy(), path)
     try:
         ids, query_index = np.unique(
             table[query_column].to_numpy(), return_inverse=True
@@ -503,17 +445,11 @@ def load_logs(
             "embeddings (an .npy file or an array)."
         )
     if embedding_columns is not None:
-        columns = _column_names(embedding_columns, "embedding_columns")
+        columns = check_column_names(embedding_columns, "embedding_columns")
         X = np.column_stack(
             [_numeric_column(table, c, path, "embedding") for c in columns]
         )
-        beyond = np.abs(X) > np.finfo(np.float32).max
-        if beyond.any():
-            column = columns[int(np.flatnonzero(beyond.any(axis=0))[0])]
-            raise ValueError(
-                f"{path}: column {column!r} holds embedding values beyond float32's "
-                f"range at rows {_rows(beyond.any(axis=1))}; rescale the embeddings."
-            )
+        check_embedding_columns(X, columns, path)
         X = X.astype(np.float32)
     else:
         X = _load_embeddings(embeddings, len(table), path)
@@ -523,12 +459,12 @@ def load_logs(
     propensity = None
     if propensity_column is not None:
         propensity = _numeric_column(table, propensity_column, path, "propensity")
-        outside = (propensity <= 0) | (propensity > 1)
-        if outside.any():
-            raise ValueError(
-                f"{path}: column {propensity_column!r} must hold probabilities in "
-                f"(0, 1]; rows {_rows(outside)} do not."
-            )
+        propensity = check_propensity(
+            propensity,
+            name=f"{path}: column {propensity_column!r}",
+            hint="Fix or drop those rows, or leave out propensity_column to "
+            "estimate the propensities.",
+        )
     return Bunch(
         X=X,
         action=action,

@@ -1,12 +1,16 @@
 """Turn a full-feedback table into logged data under a known logging policy."""
 
-import numbers
-
 import numpy as np
 from scipy.special import softmax
 from sklearn.utils import Bunch, check_random_state
 
-from skroute.utils import check_finite, check_numeric
+from skroute.utils import (
+    check_finite,
+    check_full_feedback,
+    check_model_names,
+    check_number,
+    check_numeric,
+)
 
 
 def simulate_logging(
@@ -66,37 +70,11 @@ def simulate_logging(
     >>> logs.propensity.shape, bool((logs.propensity >= 0.05 / 4).all())
     ((5,), True)
     """
-    X = check_numeric(X, "X")
-    reward = check_numeric(reward, "reward")
-    if X.ndim != 2 or reward.ndim != 2 or reward.shape[0] != X.shape[0]:
-        raise ValueError(
-            "X must be (n_samples, n_features) and reward (n_samples, n_models) with "
-            f"the same number of rows; got X {X.shape} and reward {reward.shape}."
-        )
+    X, reward, cost = check_full_feedback(X, reward, cost)
     n_samples, n_models = reward.shape
-    check_finite(X, "X")
-    check_finite(reward, "reward")
-    if cost is not None:
-        cost = check_numeric(cost, "cost")
-        if cost.shape != reward.shape:
-            raise ValueError(
-                f"cost must have the shape of reward {reward.shape}; got {cost.shape}."
-            )
-        check_finite(cost, "cost")
-    for name, value in (("exploration", exploration), ("temperature", temperature)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{name} must be a number; got {value!r}.")
-    if not 0 <= exploration <= 1:
-        raise ValueError(f"exploration must be in [0, 1]; got {exploration!r}.")
-    if not 0 < temperature < np.inf:
-        raise ValueError(
-            f"temperature must be a finite number > 0; got {temperature!r}."
-        )
-    models = np.arange(n_models) if models is None else np.asarray(models)
-    if models.shape != (n_models,):
-        raise ValueError(
-            f"models must name the {n_models} columns of reward; got {models.shape}."
-        )
+    check_number(exploration, "exploration", low=0, high=1)
+    check_number(temperature, "temperature", low=0, closed="neither")
+    models = check_model_names(models, n_models)
     rng = check_random_state(random_state)
 
     if isinstance(logging_policy, str) and logging_policy == "linear":

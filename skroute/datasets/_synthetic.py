@@ -1,12 +1,10 @@
 """A generated full-feedback routing problem with a known optimal policy."""
 
-import numbers
-
 import numpy as np
 from scipy.special import expit
 from sklearn.utils import Bunch, check_random_state
 
-from skroute.utils import check_numeric
+from skroute.utils import check_number, check_numeric
 
 
 def make_routing_problem(
@@ -68,8 +66,7 @@ def make_routing_problem(
         ("n_features", n_features, 1),
         ("n_clusters", n_clusters, 1),
     ):
-        if not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")
+        check_number(value, name, low=low, integer=True, type_error=ValueError)
     bounds = check_numeric(price_range, "price_range")
     if bounds.shape != (2,) or not 0 < bounds[0] <= bounds[1] < np.inf:
         raise ValueError(
@@ -77,14 +74,7 @@ def make_routing_problem(
             f"{price_range!r}."
         )
     low_price, high_price = bounds
-    if (
-        isinstance(skill_spread, bool)
-        or not isinstance(skill_spread, numbers.Real)
-        or not 0 <= skill_spread < np.inf
-    ):
-        raise ValueError(
-            f"skill_spread must be a finite number >= 0; got {skill_spread!r}."
-        )
+    check_number(skill_spread, "skill_spread", low=0, type_error=ValueError)
     rng = check_random_state(random_state)
     centres = rng.normal(scale=2.0, size=(n_clusters, n_features))
     cluster = rng.randint(n_clusters, size=n_samples)

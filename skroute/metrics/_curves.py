@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skroute.utils import check_numeric
+from skroute.utils import check_curve_points, check_finite_values, check_instance
 
 
 @dataclass(frozen=True)
@@ -55,19 +55,7 @@ class CostQualityCurve:
 
 
 def _check_curve(curve):
-    if not isinstance(curve, CostQualityCurve):
-        raise TypeError(
-            "curve must be a CostQualityCurve, the output of cost_quality_curve; "
-            f"got {type(curve).__name__}."
-        )
-
-
-def _finite(value, name):
-    """``value`` as a float64 array, checked to be finite."""
-    array = check_numeric(value, name)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} must be finite; got {value!r}.")
-    return array
+    check_instance(curve, "curve", CostQualityCurve, "cost_quality_curve")
 
 
 def cost_quality_curve(costs, qualities):
@@ -91,15 +79,7 @@ def cost_quality_curve(costs, qualities):
     >>> curve.hull_costs.tolist(), curve.hull_qualities.tolist()
     ([1.0, 3.0], [0.5, 0.9])
     """
-    costs = check_numeric(costs, "costs")
-    qualities = check_numeric(qualities, "qualities")
-    if costs.ndim != 1 or costs.shape != qualities.shape or costs.size == 0:
-        raise ValueError(
-            "costs and qualities must be 1-D arrays of the same, non-zero length; "
-            f"got {costs.shape} and {qualities.shape}."
-        )
-    if not (np.isfinite(costs).all() and np.isfinite(qualities).all()):
-        raise ValueError("costs and qualities must be finite.")
+    costs, qualities = check_curve_points(costs, qualities)
     # Sort by cost, best quality first among equal costs; keep the upper hull
     # (monotone chain), then drop the part past the best quality.
     order = np.lexsort((-qualities, costs))
@@ -158,16 +138,16 @@ def normalised_area(curve, *, cheapest, oracle_quality, max_cost=None):
     0.533
     """
     _check_curve(curve)
-    cheapest = _finite(cheapest, "cheapest")
+    cheapest = check_finite_values(cheapest, "cheapest")
     if cheapest.shape != (2,):
         raise ValueError(
             f"cheapest must be the (mean cost, mean quality) of the cheapest model; "
             f"got {cheapest.tolist()!r}."
         )
     low_cost, low_quality = cheapest
-    oracle_quality = float(_finite(oracle_quality, "oracle_quality"))
+    oracle_quality = float(check_finite_values(oracle_quality, "oracle_quality"))
     if max_cost is not None:
-        max_cost = float(_finite(max_cost, "max_cost"))
+        max_cost = float(check_finite_values(max_cost, "max_cost"))
     if oracle_quality <= low_quality:
         raise ValueError("oracle_quality must exceed the cheapest model's quality.")
     joined = cost_quality_curve(
@@ -222,9 +202,9 @@ def quality_gap_recovered(curve, cost, *, weak_quality, strong_quality):
     [0.0, 1.0]
     """
     _check_curve(curve)
-    cost = _finite(cost, "cost")
-    weak_quality = float(_finite(weak_quality, "weak_quality"))
-    strong_quality = float(_finite(strong_quality, "strong_quality"))
+    cost = check_finite_values(cost, "cost")
+    weak_quality = float(check_finite_values(weak_quality, "weak_quality"))
+    strong_quality = float(check_finite_values(strong_quality, "strong_quality"))
     if strong_quality <= weak_quality:
         raise ValueError("strong_quality must exceed weak_quality.")
     recovered = (curve.quality_at(cost) - weak_quality) / (
@@ -256,7 +236,7 @@ def cost_to_reach(curve, quality):
     (2.5, inf)
     """
     _check_curve(curve)
-    quality = float(_finite(quality, "quality"))
+    quality = float(check_finite_values(quality, "quality"))
     costs, qualities = curve.hull_costs, curve.hull_qualities
     if quality <= qualities[0]:
         return float(costs[0])

@@ -3,28 +3,14 @@
 import numpy as np
 
 from skroute.ope import policy_matrix
-from skroute.utils import check_cost_sensitivity, check_finite, check_numeric
+from skroute.utils import check_cost_sensitivity, check_full_feedback_outcomes
 
 
 def _utility_matrix(reward, cost, cost_sensitivity):
-    reward = check_numeric(reward, "reward")
-    if reward.ndim != 2:
-        raise ValueError(
-            f"reward must be a full-feedback (n_samples, n_models) matrix; got shape "
-            f"{reward.shape}."
-        )
-    if reward.shape[0] == 0:
-        raise ValueError("reward has no rows: there are no queries to evaluate.")
-    check_finite(reward, "reward")
+    reward, cost = check_full_feedback_outcomes(reward, cost)
     cost_sensitivity = check_cost_sensitivity(cost_sensitivity)
     if cost is None:
         return reward
-    cost = check_numeric(cost, "cost")
-    if cost.shape != reward.shape:
-        raise ValueError(
-            f"cost must have the shape of reward {reward.shape}; got {cost.shape}."
-        )
-    check_finite(cost, "cost")
     with np.errstate(over="ignore", invalid="ignore"):
         utility = reward - cost_sensitivity * cost
     if not np.isfinite(utility).all():

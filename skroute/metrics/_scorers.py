@@ -9,6 +9,7 @@ from skroute.metrics._full_feedback import regret
 from skroute.metrics._policy_value import policy_value
 from skroute.ope import OPE_METHODS, UnreliableEstimateWarning
 from skroute.ope._estimators import MIN_EFFECTIVE_SAMPLE_SIZE
+from skroute.utils import check_choice
 
 _RESPONSE_METHODS = ("predict", "predict_proba")
 
@@ -33,11 +34,7 @@ class _LoggedArraysScorer:
     _requested = ("reward", "cost", "propensity", "sample_weight")
 
     def __init__(self, cost_sensitivity, response_method):
-        if response_method not in _RESPONSE_METHODS:
-            raise ValueError(
-                f"response_method must be one of {_RESPONSE_METHODS}; got "
-                f"{response_method!r}."
-            )
+        check_choice(response_method, "response_method", _RESPONSE_METHODS)
         self.cost_sensitivity = cost_sensitivity
         self.response_method = response_method
 
@@ -131,8 +128,7 @@ class PolicyValueScorer(_LoggedArraysScorer):
 
     def __init__(self, method, cost_sensitivity, response_method, nuisance_params):
         super().__init__(cost_sensitivity, response_method)
-        if method not in OPE_METHODS:
-            raise ValueError(f"method must be one of {OPE_METHODS}; got {method!r}.")
+        check_choice(method, "method", OPE_METHODS)
         self.method = method
         self.nuisance_params = nuisance_params
 

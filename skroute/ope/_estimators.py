@@ -5,7 +5,6 @@ of per-row terms; their influence terms give the standard error and the normal
 confidence interval, and a multinomial bootstrap resamples the same sums.
 """
 
-import numbers
 import warnings
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -13,7 +12,18 @@ from statistics import NormalDist
 import numpy as np
 
 from skroute.ope._pseudo_outcomes import pseudo_outcomes
-from skroute.utils import check_numeric
+from skroute.utils import (
+    check_action_codes,
+    check_choice,
+    check_logged_actions,
+    check_number,
+    check_observed_outcome,
+    check_outcome_estimates,
+    check_policy,
+    check_propensity,
+    check_row_weights,
+    check_weight_inputs,
+)
 
 OPE_METHODS = ("dm", "ipw", "snipw", "dr", "sndr")
 _NEEDS_OUTCOME_MODEL = ("dm", "dr", "sndr")
@@ -146,38 +156,9 @@ def policy_matrix(policy, n_samples, n_classes, name="policy"):
     >>> policy_matrix([[0.5, 0.5, 0], [0, 0, 1]], 2, 3).tolist()
     [[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]]
     """
-    policy = np.asarray(policy)
+    policy = check_policy(policy, n_samples, n_classes, name)
     if policy.ndim == 2:
-        if policy.shape != (n_samples, n_classes):
-            raise ValueError(
-                f"{name} probabilities must have shape ({n_samples}, {n_classes}); "
-                f"got {policy.shape}."
-            )
-        proba = policy.astype(np.float64)
-        if not np.isfinite(proba).all() or (proba < 0).any() or (proba > 1).any():
-            raise ValueError(f"{name} probabilities must be finite and in [0, 1].")
-        sums = proba.sum(axis=1)
-        bad = np.abs(sums - 1.0) > 1e-6
-        if bad.any():
-            raise ValueError(
-                f"{name} probabilities must sum to 1 in every row; row "
-                f"{np.flatnonzero(bad)[0]} sums to {sums[bad][0]:.6g}. Normalise them "
-                "or pass the chosen model per row."
-            )
-        return proba
-    if policy.shape != (n_samples,):
-        raise ValueError(
-            f"{name} must have shape ({n_samples},) or ({n_samples}, {n_classes}); "
-            f"got {policy.shape}: pass one chosen model per row, or one row of "
-            "routing probabilities per query."
-        )
-    if not np.issubdtype(policy.dtype, np.integer):
-        raise TypeError(
-            f"{name} must hold integer model codes in [0, {n_classes}); got dtype "
-            f"{policy.dtype}. Map labels to codes first."
-        )
-    if ((policy < 0) | (policy >= n_classes)).any():
-        raise ValueError(f"{name} codes must be in [0, {n_classes}).")
+        return policy
     proba = np.zeros((n_samples, n_classes))
     proba[np.arange(n_samples), policy] = 1.0
     return proba
@@ -237,18 +218,7 @@ def importance_weight_diagnostics(
     >>> round(diagnostics["max_weight"], 3), diagnostics["clipped_fraction"]
     (3.333, 0.25)
     """
-    policy = check_numeric(policy, "policy")
-    action = np.asarray(action)
-    propensity = check_numeric(propensity, "propensity")
-    rows = (policy.shape[0],) if policy.ndim == 2 else None
-    if rows is None or action.shape != rows or propensity.shape != rows:
-        raise ValueError(
-            "policy must have shape (n_samples, n_classes), and action and "
-            f"propensity shape (n_samples,); got {policy.shape}, {action.shape} and "
-            f"{propensity.shape}."
-        )
-    if action.size == 0:
-        raise ValueError("no logged rows: action is empty.")
+    policy, action, propensity = check_weight_inputs(policy, action, propensity)
     n_classes = policy.shape[1]
     floor = 0.0 if min_propensity is None else min_propensity
     clipped = np.maximum(propensity, floor)
@@ -453,67 +423,82 @@ def estimate_policy_value(
     >>> result.estimate  # (1/0.5 + 0 + 0 + 0) / 4
     0.5
     """
-    if method not in OPE_METHODS:
-        raise ValueError(f"method must be one of {OPE_METHODS}; got {method!r}.")
-    if interval not in ("normal", "bootstrap"):
-        raise ValueError(f"interval must be 'normal' or 'bootstrap'; got {interval!r}.")
-    if isinstance(confidence_level, bool) or not isinstance(
-        confidence_level, numbers.Real
-    ):
-        raise TypeError(
-            f"confidence_level must be a number in (0, 1); got {confidence_level!r}."
-        )
-    if not 0 < confidence_level < 1:
-        raise ValueError(
-            f"confidence_level must be in (0, 1); got {confidence_level!r}."
-        )
-    if interval == "bootstrap" and (
-        isinstance(n_bootstrap, bool)
-        or not isinstance(n_bootstrap, numbers.Integral)
-        or n_bootstrap < 2
-    ):
-        raise ValueError(
-            "n_bootstrap must be an int >= 2 (an interval needs two replicates "
-            f"or more; 1000 is usual); got {n_bootstrap!r}."
-        )
-    if min_propensity is not None:
-        if isinstance(min_propensity, bool) or not isinstance(
-            min_propensity, numbers.Real
-        ):
-            raise TypeError(
-                f"min_propensity must be a number in (0, 1] or None; got "
-                f"{min_propensity!r}."
-            )
-        if not 0 < min_propensity <= 1:
-            raise ValueError(
-                f"min_propensity must be in (0, 1] or None; got {min_propensity!r}."
-            )
-    action = np.asarray(action)
-    if action.ndim != 1 or not np.issubdtype(action.dtype, np.integer):
-        raise TypeError("action must be a 1-D array of integer model codes.")
+    _check_settings(method, interval, confidence_level, n_bootstrap, min_propensity)
+    action, outcome, outcome_estimates, proba = _checked_logs(
+        policy, action, outcome, outcome_estimates, method
+    )
     n_samples = action.shape[0]
-    if n_samples == 0:
-        raise ValueError("no logged rows: action is empty.")
-    outcome = check_numeric(outcome, "outcome")
-    if outcome.shape != (n_samples,):
-        raise ValueError(
-            f"outcome has shape {outcome.shape} but action has {n_samples} rows; pass "
-            "one observed outcome per logged row."
+    weight = check_row_weights(sample_weight, n_samples)
+    diagnostics = {}
+    if method in _NEEDS_PROPENSITY:
+        propensity = _checked_propensity(propensity, n_samples, method)
+        # Called here so that its warning points at the caller of this function.
+        diagnostics = importance_weight_diagnostics(
+            proba,
+            action,
+            propensity,
+            min_propensity=min_propensity,
+            sample_weight=None if sample_weight is None else weight,
+            warn=warn,
         )
-    if not np.isfinite(outcome).all():
-        raise ValueError("outcome contains NaN or infinity; drop those rows.")
+        if min_propensity is not None:
+            propensity = np.maximum(propensity, min_propensity)
+    terms, value, standard_error = _value_and_standard_error(
+        method, proba, action, outcome, propensity, outcome_estimates, weight
+    )
+    if interval == "normal":
+        z = NormalDist().inv_cdf(0.5 + confidence_level / 2)
+        bounds = (value - z * standard_error, value + z * standard_error)
+    else:
+        bounds, diagnostics["bootstrap_dropped"] = _bootstrap_interval(
+            terms, weight, n_bootstrap, random_state, confidence_level, standard_error
+        )
+    # NaN bounds (fewer than two usable bootstrap replicates) are returned as
+    # NaN; infinite ones mean the sums overflowed.
+    if not np.isnan(standard_error) and np.isinf(bounds).any():
+        raise _overflow_error(outcome, propensity)
+    return PolicyValue(
+        estimate=float(value),
+        standard_error=standard_error,
+        confidence_interval=(float(bounds[0]), float(bounds[1])),
+        confidence_level=confidence_level,
+        method=method,
+        n_samples=n_samples,
+        diagnostics=diagnostics,
+    )
+
+
+def _check_settings(method, interval, confidence_level, n_bootstrap, min_propensity):
+    """Check the estimator's settings before any array is read."""
+    check_choice(method, "method", OPE_METHODS)
+    check_choice(interval, "interval", ("normal", "bootstrap"))
+    check_number(confidence_level, "confidence_level", low=0, high=1, closed="neither")
+    if interval == "bootstrap":
+        check_number(
+            n_bootstrap,
+            "n_bootstrap",
+            low=2,
+            integer=True,
+            note=" (an interval needs two replicates or more; 1000 is usual)",
+            type_error=ValueError,
+        )
+    check_number(
+        min_propensity,
+        "min_propensity",
+        low=0,
+        high=1,
+        closed="right",
+        allow_none=True,
+    )
+
+
+def _checked_logs(policy, action, outcome, outcome_estimates, method):
+    """Checked actions, outcomes, outcome estimates and policy probabilities."""
+    action = check_logged_actions(action)
+    n_samples = action.shape[0]
+    outcome = check_observed_outcome(outcome, n_samples)
     if outcome_estimates is not None:
-        outcome_estimates = check_numeric(outcome_estimates, "outcome_estimates")
-        if outcome_estimates.ndim != 2 or outcome_estimates.shape[0] != n_samples:
-            raise ValueError(
-                f"outcome_estimates must have shape ({n_samples}, n_classes); got "
-                f"{outcome_estimates.shape}."
-            )
-        if not np.isfinite(outcome_estimates).all():
-            raise ValueError(
-                "outcome_estimates contains NaN or infinity; refit the outcome model "
-                "or drop those rows."
-            )
+        outcome_estimates = check_outcome_estimates(outcome_estimates, n_samples)
         n_classes = outcome_estimates.shape[1]
     elif method in _NEEDS_OUTCOME_MODEL:
         raise ValueError(
@@ -529,58 +514,25 @@ def estimate_policy_value(
         else:
             # policy_matrix says what is wrong with such a policy.
             n_classes = int(action.max()) + 1
-    if action.min() < 0 or action.max() >= n_classes:
-        raise ValueError(f"action codes must be in [0, {n_classes}).")
+    check_action_codes(action, n_classes)
     proba = policy_matrix(policy, n_samples, n_classes)
+    return action, outcome, outcome_estimates, proba
 
-    weight = (
-        np.ones(n_samples)
-        if sample_weight is None
-        else check_numeric(sample_weight, "sample_weight")
-    )
-    if (
-        weight.shape != (n_samples,)
-        or not np.isfinite(weight).all()
-        or (weight < 0).any()
-        or not weight.sum() > 0
-    ):
+
+def _checked_propensity(propensity, n_samples, method):
+    """The logging propensities that ``method`` needs, checked."""
+    if propensity is None:
         raise ValueError(
-            "sample_weight must be finite and non-negative, one per row, with a "
-            "positive sum."
+            f"method {method!r} needs propensity, the logging probability of "
+            "each logged model; pass it or estimate it first."
         )
-    if sample_weight is not None:
-        sample_weight = weight
-    diagnostics = {}
-    if method in _NEEDS_PROPENSITY:
-        if propensity is None:
-            raise ValueError(
-                f"method {method!r} needs propensity, the logging probability of "
-                "each logged model; pass it or estimate it first."
-            )
-        propensity = check_numeric(propensity, "propensity")
-        if propensity.shape != (n_samples,):
-            raise ValueError(
-                f"propensity must have shape ({n_samples},); got {propensity.shape}."
-            )
-        outside = ~((propensity > 0) & (propensity <= 1))
-        if outside.any():
-            raise ValueError(
-                "propensity must be in (0, 1]; got "
-                f"{np.format_float_positional(float(propensity[outside][0]), trim='-')}"
-                " at row "
-                f"{np.flatnonzero(outside)[0]}."
-            )
-        diagnostics = importance_weight_diagnostics(
-            proba,
-            action,
-            propensity,
-            min_propensity=min_propensity,
-            sample_weight=sample_weight,
-            warn=warn,
-        )
-        if min_propensity is not None:
-            propensity = np.maximum(propensity, min_propensity)
+    return check_propensity(propensity, n_samples)
 
+
+def _value_and_standard_error(
+    method, proba, action, outcome, propensity, outcome_estimates, weight
+):
+    """The estimate's ratio terms, its value and its standard error."""
     with np.errstate(over="ignore", invalid="ignore"):
         terms = _ratio_terms(
             method, proba, action, outcome, propensity, outcome_estimates
@@ -594,6 +546,7 @@ def estimate_policy_value(
         raise _overflow_error(outcome, propensity)
     # A standard error needs two rows that carry the estimate: for the
     # self-normalised estimators, two rows whose logged model the policy uses.
+    n_samples = action.shape[0]
     carrying = weight > 0
     if method in ("snipw", "sndr"):
         carrying &= proba[np.arange(n_samples), action] > 0
@@ -601,26 +554,16 @@ def estimate_policy_value(
         standard_error = float("nan")
     elif n_samples > 1:
         standard_error *= np.sqrt(n_samples / (n_samples - 1))
-    if interval == "normal":
-        z = NormalDist().inv_cdf(0.5 + confidence_level / 2)
-        bounds = (value - z * standard_error, value + z * standard_error)
-    else:
-        replicates = _bootstrap(terms, weight, n_bootstrap, random_state)
-        diagnostics["bootstrap_dropped"] = int(n_bootstrap - replicates.size)
-        tail = (1 - confidence_level) / 2
-        bounds = (float("nan"), float("nan"))
-        if replicates.size >= 2 and not np.isnan(standard_error):
-            bounds = tuple(np.quantile(replicates, [tail, 1 - tail]))
-    # NaN bounds (fewer than two usable bootstrap replicates) are returned as
-    # NaN; infinite ones mean the sums overflowed.
-    if not np.isnan(standard_error) and np.isinf(bounds).any():
-        raise _overflow_error(outcome, propensity)
-    return PolicyValue(
-        estimate=float(value),
-        standard_error=standard_error,
-        confidence_interval=(float(bounds[0]), float(bounds[1])),
-        confidence_level=confidence_level,
-        method=method,
-        n_samples=n_samples,
-        diagnostics=diagnostics,
-    )
+    return terms, value, standard_error
+
+
+def _bootstrap_interval(
+    terms, weight, n_bootstrap, random_state, confidence_level, standard_error
+):
+    """Percentile interval of the bootstrap, and how many replicates it dropped."""
+    replicates = _bootstrap(terms, weight, n_bootstrap, random_state)
+    tail = (1 - confidence_level) / 2
+    bounds = (float("nan"), float("nan"))
+    if replicates.size >= 2 and not np.isnan(standard_error):
+        bounds = tuple(np.quantile(replicates, [tail, 1 - tail]))
+    return bounds, int(n_bootstrap - replicates.size)

@@ -2,7 +2,12 @@
 
 import numpy as np
 
-from skroute.utils import check_numeric
+from skroute.utils import (
+    check_choice,
+    check_numeric,
+    check_pseudo_outcome_inputs,
+    check_shrinkage,
+)
 
 PSEUDO_OUTCOME_METHODS = ("dr", "sndr", "ipw", "dm", "dr-shrink", "switch-dr")
 
@@ -104,10 +109,7 @@ def pseudo_outcomes(
     array([[ 1.5,  0.5],
            [ 0.2, -2.4]])
     """
-    if method not in PSEUDO_OUTCOME_METHODS:
-        raise ValueError(
-            f"pseudo_outcome must be one of {PSEUDO_OUTCOME_METHODS}; got {method!r}."
-        )
+    check_choice(method, "pseudo_outcome", PSEUDO_OUTCOME_METHODS)
     estimates = check_numeric(outcome_estimates, "outcome_estimates")
     if estimates.ndim != 2:
         raise ValueError(
@@ -116,40 +118,12 @@ def pseudo_outcomes(
         )
     if method == "dm":
         return estimates.copy()
-    target = check_numeric(target, "target")
-    action = np.asarray(action)
-    if action.dtype.kind not in "iu":
-        raise TypeError(
-            "action must hold integer model codes (columns of outcome_estimates); "
-            f"got dtype {action.dtype}."
-        )
-    propensity = check_numeric(propensity, "propensity")
     n_samples, n_classes = estimates.shape
-    for name, array in (
-        ("target", target),
-        ("action", action),
-        ("propensity", propensity),
-    ):
-        if array.shape != (n_samples,):
-            raise ValueError(
-                f"{name} must have shape ({n_samples},), one value per row of "
-                f"outcome_estimates; got {array.shape}."
-            )
-    if n_samples and (action.min() < 0 or action.max() >= n_classes):
-        outside = np.unique(action[(action < 0) | (action >= n_classes)])
-        raise ValueError(
-            f"action codes must lie in [0, {n_classes}); got {outside[:10].tolist()}."
-        )
-    if not (propensity > 0).all():
-        raise ValueError("propensity must be > 0 (clip it first).")
+    target, action, propensity = check_pseudo_outcome_inputs(
+        target, action, propensity, n_samples, n_classes
+    )
     if method in ("dr-shrink", "switch-dr"):
-        tau = np.asarray(shrinkage if shrinkage is not None else np.nan, dtype=float)
-        tau = np.broadcast_to(tau, (n_classes,)) if tau.ndim == 0 else tau
-        if tau.shape != (n_classes,) or not (tau >= 0).all():
-            raise ValueError(
-                f"method={method!r} needs shrinkage >= 0 (0 is the direct method, inf "
-                f"is doubly robust), one value or one per arm; got {shrinkage!r}."
-            )
+        tau = check_shrinkage(shrinkage, n_classes, method)
     rows = np.arange(n_samples)
     with np.errstate(over="ignore", invalid="ignore"):
         if method == "ipw":
@@ -243,8 +217,7 @@ def select_shrinkage(
     >>> errors.shape
     (17, 2)
     """
-    if method not in ("dr-shrink", "switch-dr"):
-        raise ValueError(f"method must be 'dr-shrink' or 'switch-dr'; got {method!r}.")
+    check_choice(method, "method", ("dr-shrink", "switch-dr"))
     estimates = check_numeric(outcome_estimates, "outcome_estimates")
     n_samples, n_classes = estimates.shape
     grid = np.asarray(grid, dtype=np.float64)

@@ -5,6 +5,34 @@ The public API is :func:`save_router`, :func:`load_router` and
 """
 
 # The shared helpers are re-exported for skroute's own modules.
+from skroute.utils._checks_data import (  # noqa: F401
+    check_action_codes,
+    check_choice,
+    check_column_names,
+    check_column_values,
+    check_curve_points,
+    check_embedding_columns,
+    check_embeddings,
+    check_finite_values,
+    check_full_feedback,
+    check_full_feedback_outcomes,
+    check_full_feedback_rows,
+    check_has_column,
+    check_instance,
+    check_logged_actions,
+    check_model_names,
+    check_observed_outcome,
+    check_outcome_estimates,
+    check_policy,
+    check_price_entry,
+    check_prompts,
+    check_pseudo_outcome_inputs,
+    check_row_weights,
+    check_shrinkage,
+    check_table_path,
+    check_unique_columns,
+    check_weight_inputs,
+)
 from skroute.utils._persistence import (  # noqa: F401
     PERSISTENCE_FORMAT,
     SkrouteVersionWarning,
@@ -23,7 +51,9 @@ from skroute.utils._validation import (  # noqa: F401
     check_finite,
     check_hidden_layer_sizes,
     check_logged_outcomes,
+    check_number,
     check_numeric,
+    check_propensity,
     encode_actions,
     naming_array_errors,
 )

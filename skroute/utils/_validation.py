@@ -205,8 +205,56 @@ def check_cv_folds(action, cv):
         )
 
 
-def check_cost_sensitivity(cost_sensitivity, name="cost_sensitivity"):
-    """Return ``cost_sensitivity`` as a float after checking it is finite and >= 0."""
+def check_cost_sensitivity(
+    cost_sensitivity,
+    name="cost_sensitivity",
+    *,
+    n_samples=None,
+    cost_range=None,
+    hint="",
+):
+    """Check a cost sensitivity ``lambda``: one number, or one per row.
+
+    Parameters
+    ----------
+    cost_sensitivity : float or array-like of shape (n_samples,)
+        The price of one unit of cost in units of quality.
+    name : str, default="cost_sensitivity"
+        Name of the argument in error messages.
+    n_samples : int, default=None
+        When None, ``cost_sensitivity`` must be one real number and a float is
+        returned. Otherwise a scalar or one value per row is accepted and a
+        float64 array of shape ``(n_samples,)`` is returned.
+    cost_range : (float, float), default=None
+        Closed range every value must lie in; None for any value >= 0.
+    hint : str, default=""
+        What to do when a value lies outside ``cost_range`` (ends the message).
+
+    Returns
+    -------
+    float or ndarray of shape (n_samples,)
+    """
+    if n_samples is None:
+        value = _cost_sensitivity_scalar(cost_sensitivity, name)
+        values = np.array([value])
+    else:
+        values = _cost_sensitivity_rows(cost_sensitivity, name, n_samples)
+        if not np.isfinite(values).all():
+            raise ValueError(f"{name} contains NaN or infinity.")
+        if (values < 0).any():
+            raise ValueError(f"{name} must be >= 0; got {values[values < 0][0]:g}.")
+    if cost_range is not None:
+        low, high = cost_range
+        outside = (values < low) | (values > high)
+        if outside.any():
+            raise ValueError(
+                f"{name}={_exact(values[outside][0])} lies outside the range "
+                f"[{low:g}, {high:g}]{'; ' + hint if hint else '.'}"
+            )
+    return value if n_samples is None else values
+
+
+def _cost_sensitivity_scalar(cost_sensitivity, name):
     if isinstance(cost_sensitivity, bool) or not isinstance(
         cost_sensitivity, numbers.Real
     ):
@@ -221,6 +269,148 @@ def check_cost_sensitivity(cost_sensitivity, name="cost_sensitivity"):
             f"in units of quality); got {cost_sensitivity}."
         )
     return value
+
+
+def _cost_sensitivity_rows(cost_sensitivity, name, n_samples):
+    if isinstance(cost_sensitivity, (str, bytes)) or cost_sensitivity is True:
+        raise TypeError(
+            f"{name} must be a number or an array of numbers; got {cost_sensitivity!r}."
+        )
+    raw = np.asarray(cost_sensitivity)
+    if raw.dtype.kind not in "iuf" and raw.dtype.kind != "O":
+        raise TypeError(
+            f"{name} must be a number or an array of real numbers; got "
+            f"values of type {raw.dtype}."
+        )
+    try:
+        values = np.asarray(cost_sensitivity, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a number or an array of numbers.") from exc
+    if values.ndim == 0:
+        return np.full(n_samples, float(values))
+    if values.shape != (n_samples,):
+        raise ValueError(
+            f"{name} must be a scalar or one value per row, shape "
+            f"({n_samples},); got shape {values.shape}."
+        )
+    return values
+
+
+def check_propensity(
+    propensity,
+    n_samples=None,
+    name="propensity",
+    hint=(
+        "Pass the probability with which the logging policy chose the logged "
+        "model, or omit propensity to estimate it."
+    ),
+):
+    """Check logging propensities: finite, in (0, 1], one per logged row.
+
+    Parameters
+    ----------
+    propensity : array-like of shape (n_samples,)
+        Probability with which the logging policy chose each logged model.
+    n_samples : int, default=None
+        Number of logged rows; None accepts any 1-D array.
+    name : str, default="propensity"
+        Name of the argument in error messages.
+    hint : str
+        What to do about values outside (0, 1] (ends the message).
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), dtype=float64
+    """
+    propensity = _as_float_array(propensity, name)
+    if propensity.ndim != 1 or (
+        n_samples is not None and propensity.shape[0] != n_samples
+    ):
+        expected = "n_samples" if n_samples is None else n_samples
+        raise ValueError(
+            f"{name} must have shape ({expected},), one probability per "
+            f"logged row; got shape {propensity.shape}."
+        )
+    check_finite(propensity, name)
+    outside = (propensity <= 0) | (propensity > 1)
+    if outside.any():
+        first = propensity[outside][0]
+        raise ValueError(
+            f"{name} must be in (0, 1]; got {_exact(first)} at rows "
+            f"{_rows(outside)}. {hint}"
+        )
+    return propensity
+
+
+def check_number(
+    value,
+    name,
+    *,
+    low=None,
+    high=None,
+    closed="both",
+    integer=False,
+    allow_none=False,
+    note="",
+    type_error=TypeError,
+):
+    """Check one real number (or int) against a range, and return it.
+
+    Parameters
+    ----------
+    value : object
+        The argument to check.
+    name : str
+        Name of the argument in error messages.
+    low, high : float, default=None
+        Bounds of the accepted range; None for no bound. Values must be finite.
+    closed : {"both", "left", "right", "neither"}, default="both"
+        Which bounds belong to the range.
+    integer : bool, default=False
+        Accept ints only (not bools).
+    allow_none : bool, default=False
+        Accept and return None.
+    note : str, default=""
+        Why the range is what it is, appended to the range in messages.
+    type_error : type, default=TypeError
+        Exception raised for a value that is not a number (or not an int).
+
+    Returns
+    -------
+    float, int or None
+    """
+    if value is None and allow_none:
+        return None
+    kind = numbers.Integral if integer else numbers.Real
+    text = _range_text(low, high, closed, integer)
+    alternative = " or None" if allow_none else ""
+    if isinstance(value, bool) or not isinstance(value, kind):
+        noun = "an int" if integer else "a number"
+        what = text if high is None or low is None else f"{noun} {text}"
+        raise type_error(f"{name} must be {what}{alternative}{note}; got {value!r}.")
+    left_ok = low is None or (
+        value >= low if closed in ("both", "left") else value > low
+    )
+    right_ok = high is None or (
+        value <= high if closed in ("both", "right") else value < high
+    )
+    if not (left_ok and right_ok and (integer or np.isfinite(value))):
+        raise ValueError(f"{name} must be {text}{alternative}{note}; got {value!r}.")
+    return int(value) if integer else value
+
+
+def _range_text(low, high, closed, integer):
+    """``in (0, 1]``, ``a finite number > 0`` or ``an int >= 2``."""
+    left = closed in ("both", "left")
+    right = closed in ("both", "right")
+    noun = "an int" if integer else "a finite number"
+    if low is None and high is None:
+        return noun
+    if high is None:
+        return f"{noun} {'>=' if left else '>'} {low:g}"
+    if low is None:
+        return f"{noun} {'<=' if right else '<'} {high:g}"
+    return f"in {'[' if left else '('}{low:g}, {high:g}{']' if right else ')'}"
 
 
 def encode_actions(y, classes=None):
@@ -382,21 +572,7 @@ def check_logged_outcomes(
                 f"{_rows((cost < 0).reshape(n_samples, -1).any(axis=1))}."
             )
     if propensity is not None:
-        propensity = _as_float_array(propensity, "propensity")
-        if propensity.ndim != 1 or propensity.shape[0] != n_samples:
-            raise ValueError(
-                f"propensity must have shape ({n_samples},), one probability per "
-                f"logged row; got shape {propensity.shape}."
-            )
-        check_finite(propensity, "propensity")
-        outside = (propensity <= 0) | (propensity > 1)
-        if outside.any():
-            first = propensity[outside][0]
-            raise ValueError(
-                f"propensity must be in (0, 1]; got {_exact(first)} at rows "
-                f"{_rows(outside)}. Pass the probability with which the logging "
-                "policy chose the logged model, or omit propensity to estimate it."
-            )
+        propensity = check_propensity(propensity, n_samples)
     if sample_weight is not None:
         sample_weight = _as_float_array(sample_weight, "sample_weight")
     sample_weight = _check_sample_weight(
