@@ -162,8 +162,8 @@ def cells(args):
             test,
             args.generated_lambda,
         )
-    if not routerbench_path(args.data_dir).exists():
-        path = routerbench_path(args.data_dir)
+    path = routerbench_path(args.data_dir)
+    if not path.exists():
         print(f"{path} not found: the routerbench cell is skipped")
         return
     data = load_routerbench(args.data_dir)

@@ -11,7 +11,6 @@ quality. Prints mean ± std over the seeds for each lambda.
 """
 
 import argparse
-import time
 
 import numpy as np
 from _common import (
@@ -19,6 +18,7 @@ from _common import (
     load_routerbench,
     print_table,
     set_torch_threads,
+    timed,
 )
 
 LAMBDAS = (0.0, 0.02, 0.05, 0.2)
@@ -78,20 +78,16 @@ def main():
         )
         for cost_sensitivity in LAMBDAS:
             for name, router in routers(cost_sensitivity, seed).items():
-                start = time.perf_counter()
                 if name == "full-feedback reference":
-                    router.fit(
-                        logs.X, logs.action, reward=reward[train], cost=cost[train]
-                    )
+                    logged = {"reward": reward[train], "cost": cost[train]}
                 else:
-                    router.fit(
-                        logs.X,
-                        logs.action,
-                        reward=logs.reward,
-                        cost=logs.cost,
-                        propensity=logs.propensity,
-                    )
-                fit_seconds.setdefault(name, []).append(time.perf_counter() - start)
+                    logged = {
+                        "reward": logs.reward,
+                        "cost": logs.cost,
+                        "propensity": logs.propensity,
+                    }
+                _, seconds = timed(router.fit, logs.X, logs.action, **logged)
+                fit_seconds.setdefault(name, []).append(seconds)
                 value = regret(
                     reward[test],
                     router.predict(X[test]),
