@@ -1,4 +1,19 @@
-"""Helpers shared by the benchmark scripts: thread limits, generated logs, tables."""
+"""Helpers shared by the benchmark scripts.
+
+One home for what several scripts need, so that no script imports another:
+
+- thread limits (set on import) and ``set_torch_threads``;
+- the data folder (``--data-dir``, else ``$SKROUTE_DATA_DIR``, else
+  ``../shared/data`` beside the repository) and the one loader of each real
+  table: ``load_routerbench``, ``load_real_table``;
+- log simulation: ``embedding_logs`` (generated logs), ``split_halves`` and
+  ``simulate_rows`` (the random halves and logs of ``skroute benchmark``), and
+  the robustness suite's datasets, logging policies and ``unit_logs``;
+- timing (``timed``) and tables (``markdown_table``, ``print_table``,
+  ``mean_std``, ``summarise_records``, ``summarise_robustness``).
+
+The data are read where they lie; nothing here copies them.
+"""
 
 import os
 
@@ -8,13 +23,167 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
+import time  # noqa: E402
+from collections import defaultdict  # noqa: E402
+from pathlib import Path  # noqa: E402
+
 import numpy as np  # noqa: E402
+from sklearn.utils import Bunch  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR_VARIABLE = "SKROUTE_DATA_DIR"
+EMBEDDING = "emb_all-MiniLM-L6-v2.f16.npy"
 
 
 def set_torch_threads(n_threads):
     import torch
 
     torch.set_num_threads(n_threads)
+
+
+def timed(function, *args, **kwargs):
+    """``(result, seconds)`` of one call, timed with ``time.perf_counter``."""
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------
+# The data folder and the real tables.
+# --------------------------------------------------------------------------
+
+
+def default_data_dir():
+    """``$SKROUTE_DATA_DIR`` if set, else ``../shared/data`` beside the repository."""
+    return Path(os.environ.get(DATA_DIR_VARIABLE) or ROOT.parent / "shared" / "data")
+
+
+def add_data_dir_argument(parser):
+    """``--data-dir``: the folder holding ``routerbench_subset/`` and the others."""
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default_data_dir(),
+        help="folder of the shared tables (routerbench_subset/, llmrouter_9models/, "
+        f"routellm_mmlu_gsm8k/); default ${DATA_DIR_VARIABLE}, else "
+        "../shared/data beside the repository",
+    )
+
+
+def routerbench_path(data_dir=None):
+    """The RouterBench subset's CSV in ``data_dir``."""
+    folder = Path(data_dir or default_data_dir()) / "routerbench_subset"
+    return folder / "routerbench_subset.csv"
+
+
+def load_routerbench(data_dir=None, *, cost_scale=1000.0):
+    """The RouterBench subset: 3,150 queries, 11 models, 0/1 quality, USD costs.
+
+    Returns a Bunch: ``X`` (float32 embeddings of ``query``), ``reward``,
+    ``cost`` (USD per query times ``cost_scale``; by default USD per 1,000
+    queries), ``models``, ``split`` (RouterDC's "train"/"test"), ``topic``
+    (``eval_name``), ``text`` (``query``) and ``frame``, the table itself.
+    """
+    from skroute.datasets import load_wide_table
+
+    path = routerbench_path(data_dir)
+    data = load_wide_table(
+        path,
+        embeddings=path.with_name(f"query_{EMBEDDING}"),
+        id_column="sample_id",
+        text_column="query",
+        task_column="eval_name",
+    )
+    return Bunch(
+        X=data.X,
+        reward=data.reward,
+        cost=data.cost * cost_scale,
+        models=data.models,
+        split=data.frame["routerdc_split"].to_numpy(),
+        topic=data.task,
+        text=data.text,
+        frame=data.frame,
+    )
+
+
+# The real tables of BENCHMARKS.md's `skroute benchmark` section, paths
+# relative to the data folder.
+REAL_TABLES = {
+    "routerbench_subset": {
+        "title": "RouterBench subset (3,150 queries, 11 LLMs, 0/1 quality, real USD)",
+        "data": Path("routerbench_subset") / "routerbench_subset.csv",
+        "topic_column": "eval_name",
+        "cost_sensitivities": (0.0, 0.02, 0.05, 0.2),
+        "options": {},
+    },
+    "llmrouter_9models": {
+        "title": "LLMRouter (6,108 queries, 9 LLMs, scores in [0, 1], costs "
+        "from token prices)",
+        "data": Path("llmrouter_9models") / "llmrouter_9models.csv",
+        "topic_column": "task_name",
+        "cost_sensitivities": (0.0, 0.1, 0.3, 1.0),
+        "options": {
+            "prices": Path("llmrouter_9models") / "model_prices.json",
+            "text_column": "query",
+            "output_tokens": 256,
+        },
+    },
+}
+
+
+def real_table_paths(name, data_dir=None):
+    """``(table, prices or None)``: the files of a ``REAL_TABLES`` entry."""
+    folder = Path(data_dir or default_data_dir())
+    config = REAL_TABLES[name]
+    prices = config["options"].get("prices")
+    return folder / config["data"], None if prices is None else folder / prices
+
+
+def load_real_table(name, data_dir=None, *, cost_scale=1000.0):
+    """One of ``REAL_TABLES`` as ``skroute benchmark --data`` reads it.
+
+    Returns a Bunch: ``X``, ``reward`` (and ``expected_reward``, the same),
+    ``cost`` (times ``cost_scale``), ``models`` and ``topic``. Without cost
+    columns, costs come from the token prices of the query text.
+    """
+    from skroute.datasets import (
+        costs_from_token_prices,
+        load_model_prices,
+        load_wide_table,
+    )
+
+    path, prices_path = real_table_paths(name, data_dir)
+    config = REAL_TABLES[name]
+    options = config["options"]
+    prices = None if prices_path is None else load_model_prices(prices_path)
+    table = load_wide_table(
+        path,
+        models=None if prices is None else list(prices),
+        embeddings=path.with_name(f"query_{EMBEDDING}"),
+        task_column=config["topic_column"],
+        text_column=options.get("text_column"),
+    )
+    cost = table.cost
+    if prices is not None:
+        cost = costs_from_token_prices(
+            table.text,
+            prices,
+            models=list(prices),
+            output_tokens=options["output_tokens"],
+        )
+    return Bunch(
+        X=table.X,
+        reward=table.reward,
+        expected_reward=table.reward,
+        cost=cost * cost_scale,
+        models=table.models,
+        topic=table.task,
+    )
+
+
+# --------------------------------------------------------------------------
+# Simulated logs.
+# --------------------------------------------------------------------------
 
 
 def embedding_logs(n_samples, n_features, n_models=11):
@@ -36,6 +205,303 @@ def embedding_logs(n_samples, n_features, n_models=11):
     return X, logs
 
 
+def split_halves(n_rows, seed):
+    """``(train, test)``: a random half of the rows and the rest.
+
+    The halves of ``skroute benchmark --data`` for the same seed.
+    """
+    order = np.random.default_rng(seed).permutation(n_rows)
+    half = n_rows // 2
+    return order[:half], order[half:]
+
+
+def simulate_rows(problem, rows, logging_policy, seed):
+    """Logs of ``problem``'s ``rows`` by one of ``simulate_logging``'s policies.
+
+    The ``"topic"`` policy draws its groups from ``problem.topic``.
+    """
+    from skroute.datasets import simulate_logging
+
+    groups = problem.topic[rows] if logging_policy == "topic" else None
+    return simulate_logging(
+        problem.X[rows],
+        problem.reward[rows],
+        problem.cost[rows],
+        logging_policy=logging_policy,
+        groups=groups,
+        models=problem.models,
+        random_state=seed,
+    )
+
+
+# --------------------------------------------------------------------------
+# The robustness suite (bench_robustness.py, bench_interval_robustness.py):
+# its dev/test split, datasets and logging policies.
+# --------------------------------------------------------------------------
+
+# (dataset, logging policy) -> "dev" or "test". Fixed before any tuning.
+SPLIT = {
+    ("routerbench", "topic_prior"): "test",
+    ("routerbench", "linear"): "dev",
+    ("routerbench", "deployed_0.05"): "test",
+    ("routerbench", "deployed_0.2"): "dev",
+    ("llmrouter", "topic_prior"): "dev",
+    ("llmrouter", "linear"): "test",
+    ("llmrouter", "deployed_0.05"): "dev",
+    ("llmrouter", "floor_0.02"): "test",
+    ("mmlu", "topic_prior"): "test",
+    ("mmlu", "deployed_0.2"): "dev",
+    ("mmlu", "floor_0.02"): "test",
+    ("unscaled", "linear"): "dev",
+    ("unscaled", "deployed_0.05"): "test",
+    ("unscaled", "floor_0.02"): "test",
+    ("heavy_cost", "topic_prior"): "test",
+    ("heavy_cost", "linear"): "test",
+    ("heavy_cost", "deployed_0.2"): "dev",
+    ("many_models", "linear"): "test",
+    ("many_models", "floor_0.02"): "dev",
+    ("many_models", "deployed_0.2"): "test",
+}
+SEEDS = {"dev": (0, 1, 2, 3, 4), "test": (100, 101, 102, 103, 104)}
+
+
+# Datasets: X, full-feedback reward and cost, topic per row, train/test split.
+
+
+def _routerbench(rng, data_dir):
+    data = load_routerbench(data_dir)  # USD per 1k queries
+    train = data.split == "train"
+    return dict(
+        X=data.X,
+        reward=data.reward,
+        cost=data.cost,
+        topic=data.topic,
+        train=np.flatnonzero(train),
+        test=np.flatnonzero(~train),
+    )
+
+
+def _llmrouter(rng, data_dir):
+    import pandas as pd
+
+    from skroute.datasets import costs_from_token_prices, load_model_prices
+
+    folder = Path(data_dir) / "llmrouter_9models"
+    frame = pd.read_csv(folder / "llmrouter_9models.csv", keep_default_na=False)
+    prices = load_model_prices(folder / "model_prices.json")
+    models = list(prices)
+    X = np.load(folder / f"query_{EMBEDDING}").astype(np.float32)
+    cost = costs_from_token_prices(frame["query"].to_numpy(), prices, models=models)
+    order = rng.permutation(len(frame))
+    return dict(
+        X=X,
+        reward=frame[models].to_numpy(dtype=float),
+        cost=cost * 1000.0,
+        topic=frame["task_name"].to_numpy(),
+        train=order[:2000],
+        test=order[2000:3000],
+    )
+
+
+def _mmlu(rng, data_dir):
+    import pandas as pd
+
+    folder = Path(data_dir) / "routellm_mmlu_gsm8k"
+    frame = pd.read_csv(folder / "mmlu.csv", keep_default_na=False)
+    models = ["gpt-4-1106-preview", "mistralai/Mixtral-8x7B-Instruct-v0.1"]
+    X = np.load(folder / f"mmlu_{EMBEDDING}").astype(np.float32)
+    # Constant per-model costs from blended list prices (USD per 1M tokens)
+    # times an assumed 500 tokens per query, in USD per 1k queries.
+    price = np.array([24.7, 0.24]) * 500 / 1e6 * 1000
+    order = rng.permutation(len(frame))
+    return dict(
+        X=X,
+        reward=frame[models].to_numpy(dtype=float),
+        cost=np.tile(price, (len(frame), 1)),
+        topic=frame["subject"].to_numpy(),
+        train=order[:2000],
+        test=order[2000:3000],
+    )
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _unscaled(rng, data_dir=None):
+    """5 models, raw 24-d features on scales 0.01-100, clustered, 0/1 quality."""
+    n, d, k, t = 4000, 24, 12, 5
+    centres = rng.normal(scale=2.0, size=(k, d))
+    cluster = rng.integers(k, size=n)
+    Z = centres[cluster] + rng.normal(size=(n, d))
+    scales = 10.0 ** rng.uniform(-2, 2, size=d)
+    X = Z * scales + rng.normal(scale=5.0, size=d)
+    skill = rng.normal(scale=1.2, size=(k, t))
+    weights = rng.normal(scale=0.4, size=(d, t))
+    ability = np.linspace(-0.5, 1.0, t)
+    expected = _sigmoid(ability + skill[cluster] + Z @ weights / np.sqrt(d) * 2)
+    price = np.geomspace(0.08, 5.0, t)
+    cost = price * rng.lognormal(sigma=0.5, size=(n, 1))
+    order = rng.permutation(n)
+    return dict(
+        X=X,
+        reward=(rng.uniform(size=(n, t)) < expected).astype(float),
+        expected_reward=expected,
+        cost=cost,
+        topic=cluster,
+        train=order[:2800],
+        test=order[2800:],
+    )
+
+
+def _heavy_cost(rng, data_dir=None):
+    """6 models, 300x price spread, heavy-tailed per-query costs."""
+    from skroute.datasets import make_routing_problem
+
+    seed = int(rng.integers(2**31))
+    problem = make_routing_problem(
+        n_samples=3500,
+        n_models=6,
+        n_features=16,
+        price_range=(0.02, 6.0),
+        n_clusters=8,
+        random_state=seed,
+    )
+    n, t = problem.reward.shape
+    # Pareto tails, per query and model: long answers, retries, tool calls.
+    tail = 1.0 + rng.pareto(2.5, size=(n, t))
+    prices = problem.cost.mean(axis=0)
+    cost = prices * tail * rng.lognormal(sigma=0.3, size=(n, 1))
+    order = rng.permutation(n)
+    return dict(
+        X=problem.X * 3.0,
+        reward=problem.reward,
+        expected_reward=problem.expected_reward,
+        cost=cost,
+        topic=problem.cluster,
+        train=order[:2000],
+        test=order[2000:],
+    )
+
+
+def _many_models(rng, data_dir=None):
+    """16 models, about 75 logged rows each, graded quality in [0, 1]."""
+    n, d, k, t = 2400, 32, 10, 16
+    centres = rng.normal(size=(k, d))
+    cluster = rng.integers(k, size=n)
+    X = centres[cluster] + 0.7 * rng.normal(size=(n, d))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    skill = rng.normal(scale=0.8, size=(k, t))
+    weights = rng.normal(scale=1.0, size=(d, t))
+    ability = rng.normal(scale=0.5, size=t)
+    expected = _sigmoid(ability + skill[cluster] + X @ weights)
+    reward = np.clip(expected + rng.normal(scale=0.15, size=(n, t)), 0, 1)
+    price = np.exp(rng.uniform(np.log(0.05), np.log(5.0), size=t))
+    cost = price * rng.lognormal(sigma=0.4, size=(n, 1))
+    order = rng.permutation(n)
+    return dict(
+        X=X,
+        reward=reward,
+        expected_reward=expected,
+        cost=cost,
+        topic=cluster,
+        train=order[:1200],
+        test=order[1200:],
+    )
+
+
+ROBUSTNESS_DATASETS = {
+    "routerbench": _routerbench,
+    "llmrouter": _llmrouter,
+    "mmlu": _mmlu,
+    "unscaled": _unscaled,
+    "heavy_cost": _heavy_cost,
+    "many_models": _many_models,
+}
+
+
+# Logging policies: (scores, temperature, exploration) on the training rows.
+
+
+def exchange_rate(reward, cost):
+    quality, price = reward.mean(axis=0), cost.mean(axis=0)
+    return float(np.ptp(quality) / max(np.ptp(price), 1e-12))
+
+
+def _logging_scores(policy, data, train, pool, rng):
+    X, reward, cost, topic = data["X"], data["reward"], data["cost"], data["topic"]
+    t = reward.shape[1]
+    if policy == "linear":
+        Z = X[train]
+        Z = (Z - Z.mean(axis=0)) / np.where(Z.std(axis=0) > 0, Z.std(axis=0), 1)
+        return Z @ rng.normal(size=(X.shape[1], t)) / np.sqrt(X.shape[1]), 1.0, 0.05
+    if policy == "floor_0.02":
+        Z = X[train]
+        Z = (Z - Z.mean(axis=0)) / np.where(Z.std(axis=0) > 0, Z.std(axis=0), 1)
+        scores = Z @ rng.normal(size=(X.shape[1], t)) / np.sqrt(X.shape[1])
+        return scores, 0.5, 0.02
+    if policy == "topic_prior":
+        # Per topic, a softmax of 10 (accuracy on the topic - 0.3 normalised cost),
+        # from a labelled pool, as a team that knows its models by task would log.
+        price = cost[pool].mean(axis=0)
+        normalised = (price - price.min()) / max(np.ptp(price), 1e-12)
+        scores = np.zeros((train.size, t))
+        overall = reward[pool].mean(axis=0)
+        for value in np.unique(topic[train]):
+            rows = pool[topic[pool] == value]
+            accuracy = reward[rows].mean(axis=0) if rows.size >= 5 else overall
+            scores[topic[train] == value] = 10 * (accuracy - 0.3 * normalised)
+        return scores, 1.0, 0.05
+    if policy.startswith("deployed_"):
+        # Greedy on a noisy decoupled model fitted on a small labelled sample.
+        from sklearn.linear_model import Ridge
+
+        epsilon = float(policy.split("_")[1])
+        labelled = rng.choice(pool, size=min(150, pool.size), replace=False)
+        rate = 0.25 * exchange_rate(reward[pool], cost[pool])
+        target = reward[labelled] - rate * cost[labelled]
+        model = Ridge(alpha=1.0).fit(X[labelled], target)
+        scores = model.predict(X[train])
+        scores += rng.normal(scale=0.5 * scores.std(), size=scores.shape)
+        return scores, 1e-3, epsilon
+    raise ValueError(policy)
+
+
+def policy_logs(policy, data, rows, pool, rng):
+    """Logs of ``rows`` by one of the logging policies (draws from ``rng``)."""
+    from skroute.datasets import simulate_logging
+
+    scores, temperature, exploration = _logging_scores(policy, data, rows, pool, rng)
+    return simulate_logging(
+        data["X"][rows],
+        data["reward"][rows],
+        data["cost"][rows],
+        logging_policy=scores,
+        temperature=temperature,
+        exploration=exploration,
+        random_state=int(rng.integers(2**31)),
+    )
+
+
+def unit_logs(dataset, policy, seed, data_dir=None):
+    """The data of one (dataset, policy, seed) unit, its labelled pool, its logs."""
+    rng = np.random.default_rng([seed, sorted(ROBUSTNESS_DATASETS).index(dataset)])
+    data = ROBUSTNESS_DATASETS[dataset](rng, Path(data_dir or default_data_dir()))
+    if data["topic"] is None:
+        data["topic"] = np.zeros(data["X"].shape[0], dtype=int)
+    train, test = data["train"], data["test"]
+    # The labelled pool of the policies that use one: rows outside both parts
+    # where there are any, else the training rows themselves.
+    rest = np.setdiff1d(np.arange(data["X"].shape[0]), np.union1d(train, test))
+    pool = rest if rest.size >= 150 else train
+    return data, pool, policy_logs(policy, data, train, pool, rng)
+
+
+# --------------------------------------------------------------------------
+# Tables.
+# --------------------------------------------------------------------------
+
+
 def mean_std(values):
     values = np.asarray(values, dtype=float)
     return f"{values.mean():.4f} ± {values.std(ddof=1) if values.size > 1 else 0.0:.4f}"
@@ -54,3 +520,132 @@ def markdown_table(header, rows):
 
 def print_table(header, rows):
     print("\n".join(markdown_table(header, rows)))
+
+
+# The name of the router fitted on full feedback in `skroute benchmark`'s records.
+FULL_FEEDBACK = "full-feedback reference"
+
+
+def summarise_records(records):
+    """``{lambda: {router: {metric: (mean, std)}}}`` over the seeds.
+
+    ``records`` are the per-seed rows that ``skroute benchmark --out x.json``
+    writes.
+    """
+    groups = {}
+    for record in records:
+        key = (record["cost_sensitivity"], record["router"])
+        groups.setdefault(key, []).append(record)
+    summary = {}
+    for (lam, name), runs in groups.items():
+        stats = {}
+        for metric in runs[0]:
+            if metric in ("router", "kind", "seed", "cost_sensitivity"):
+                continue
+            values = np.array([r[metric] for r in runs], dtype=float)
+            spread = values.std(ddof=1) if values.size > 1 else 0.0
+            stats[metric] = (float(values.mean()), float(spread))
+        summary.setdefault(lam, {})[name] = stats
+    return summary
+
+
+def summarise_robustness(rows, split=None):
+    """Markdown lines: the per-cell table and the summary of the default router.
+
+    A cell is a (dataset, logging policy, lambda) triple; its regrets are means
+    over seeds (and, for the default router, over ``random_state`` values).
+    """
+    rows = [r for r in rows if split is None or r["split"] == split]
+    cells = defaultdict(lambda: defaultdict(list))
+    spread = defaultdict(list)
+    by_seed = defaultdict(dict)
+    for r in rows:
+        cell = (r["dataset"], r["policy"], r["lambda_factor"])
+        cells[cell][r["router"]].append(r["regret"])
+        if r["router"] == "default":
+            by_seed[cell, r["seed"]][r["random_state"]] = r["regret"]
+        if r["router"] == "random":
+            by_seed[cell, r["seed"]]["random"] = r["regret"]
+    table, stats = [], defaultdict(list)
+    worse_than_random = n_fits = 0
+    for (cell, _seed), values in by_seed.items():
+        fits = [v for k, v in values.items() if k != "random"]
+        spread[cell].append((max(fits), min(fits)))
+        worse_than_random += sum(v > values["random"] for v in fits)
+        n_fits += len(fits)
+    for cell in sorted(cells):
+        mean = {name: float(np.mean(v)) for name, v in cells[cell].items()}
+        better = min(mean["decoupled"], mean["best_single"])
+        ratio = mean["default"] / better if better > 0 else 1.0
+        reference = mean["default"] / max(mean["reference"], 1e-12)
+        # Worst seed: max/min regret over random_state, 1 where within 0.01.
+        worst_spread = max(
+            (high / low if low > 0 else np.inf) if high - low > 0.01 else 1.0
+            for high, low in spread[cell]
+        )
+        stats["vs_decoupled"].append(mean["default"] <= mean["decoupled"])
+        stats["vs_best_single"].append(mean["default"] <= mean["best_single"])
+        stats["vs_better"].append(ratio)
+        stats["vs_reference"].append((cell[0], reference))
+        stats["spread_ok"].append(worst_spread <= 1.25)
+        table.append(
+            [
+                cell[0],
+                cell[1],
+                f"{cell[2]:g}",
+                f"{mean['default']:.4f}",
+                f"{mean['decoupled']:.4f}",
+                f"{mean['best_single']:.4f}",
+                f"{mean['reference']:.4f}",
+                f"{mean['random']:.4f}",
+                f"{ratio:.3f}",
+                f"{reference:.2f}",
+                f"{worst_spread:.2f}",
+            ]
+        )
+    header = [
+        "dataset",
+        "logging",
+        "λ factor",
+        "default",
+        "decoupled",
+        "best single",
+        "reference",
+        "random",
+        "÷ better baseline",
+        "÷ reference",
+        "rs spread",
+    ]
+    lines = markdown_table(header, table)
+    n = len(table)
+    if not n:
+        return lines
+    ratios = np.array(stats["vs_better"])
+    lines += [
+        "",
+        f"- cells: {n}",
+        f"- default ≤ decoupled: {sum(stats['vs_decoupled'])}/{n}",
+        f"- default ≤ best single: {sum(stats['vs_best_single'])}/{n}",
+        f"- default ÷ the better of the two: median {np.median(ratios):.3f}, worst "
+        f"{ratios.max():.3f}; cells above 1.05: {int((ratios > 1.05).sum())}",
+    ]
+    for name in sorted({d for d, _ in stats["vs_reference"]}):
+        values = [v for d, v in stats["vs_reference"] if d == name]
+        lines.append(
+            f"- default ÷ full-feedback reference on {name}: mean {np.mean(values):.3f}"
+        )
+    lines += [
+        "- cells whose spread over random_state is within 1.25× (or 0.01) in "
+        f"every seed: {sum(stats['spread_ok'])}/{n}",
+        f"- default fits worse than the random router: {worse_than_random} of {n_fits}",
+    ]
+    times = [r["fit_time"] for r in rows if r["router"] == "default"]
+    lines.append(f"- default fit time: median {np.median(times):.2f} s")
+    choices = [r["choice"] for r in rows if r["router"] == "default" and r["choice"]]
+    if choices:
+        values, counts = np.unique(choices, return_counts=True)
+        lines.append(
+            "- deployed policies: "
+            + ", ".join(f"{v} {c}" for v, c in zip(values, counts))
+        )
+    return lines

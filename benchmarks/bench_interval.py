@@ -15,8 +15,13 @@ import argparse
 import time
 
 import numpy as np
-from _common import mean_std, print_table, set_torch_threads
-from bench_routerbench import DATA, load_routerbench
+from _common import (
+    add_data_dir_argument,
+    load_routerbench,
+    mean_std,
+    print_table,
+    set_torch_threads,
+)
 
 LAMBDAS = (0.0, 0.01, 0.02, 0.035, 0.05, 0.125, 0.2)
 COST_RANGE = (0.0, 0.2)
@@ -25,7 +30,7 @@ COST_RANGE = (0.0, 0.2)
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--data", default=str(DATA))
+    add_data_dir_argument(parser)
     parser.add_argument("--n-intervals", type=int, default=8)
     parser.add_argument(
         "--spacing", default="geometric", choices=["geometric", "linear"]
@@ -41,7 +46,14 @@ def main():
     from skroute.datasets import simulate_logging
     from skroute.metrics import regret
 
-    X, reward, cost, models, split = load_routerbench(args.data)
+    data = load_routerbench(args.data_dir)
+    X, reward, cost, models, split = (
+        data.X,
+        data.reward,
+        data.cost,
+        data.models,
+        data.split,
+    )
     train, test = split == "train", split == "test"
     X_test, reward_test, cost_test = X[test], reward[test], cost[test]
     column = {model: t for t, model in enumerate(models.tolist())}

@@ -38,11 +38,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-from bench_robustness import (  # noqa: E402
-    DATASETS,
+from _common import (  # noqa: E402
+    ROBUSTNESS_DATASETS,
     SEEDS,
     SPLIT,
-    _exchange_rate,
+    add_data_dir_argument,
+    exchange_rate,
     policy_logs,
     unit_logs,
 )
@@ -59,7 +60,7 @@ def _true_cost(cost, routes, classes):
     return float(cost[np.arange(len(index)), index].mean())
 
 
-def run_unit(dataset, policy, seed, params, budgets=True):
+def run_unit(dataset, policy, seed, params, budgets=True, data_dir=None):
     import warnings
 
     import torch
@@ -71,18 +72,20 @@ def run_unit(dataset, policy, seed, params, budgets=True):
 
     torch.set_num_threads(1)
     # The same draws as bench_robustness.run_unit: the same logs.
-    data, pool, logs = unit_logs(dataset, policy, seed)
+    data, pool, logs = unit_logs(dataset, policy, seed, data_dir)
     train, test = data["train"], data["test"]
     X, reward, cost = data["X"], data["reward"], data["cost"]
     truth = data.get("expected_reward", reward)
-    rate = _exchange_rate(reward[train], cost[train])
+    rate = exchange_rate(reward[train], cost[train])
     classes = np.arange(reward.shape[1])
     logged = dict(reward=logs.reward, cost=logs.cost, propensity=logs.propensity)
 
     # Calibration logs for the budgets, logged by the same kind of policy:
     # "same" logs every test row and measures the true cost on those rows;
     # "halves" logs one half and measures the true cost on the other.
-    budget_rng = np.random.default_rng([seed, 7, sorted(DATASETS).index(dataset)])
+    budget_rng = np.random.default_rng(
+        [seed, 7, sorted(ROBUSTNESS_DATASETS).index(dataset)]
+    )
     shuffled = budget_rng.permutation(test)
     half, other_half = np.sort(shuffled[::2]), np.sort(shuffled[1::2])
 
@@ -363,6 +366,7 @@ def main():
     parser.add_argument("--no-budgets", action="store_true")
     parser.add_argument("--out", default=None)
     parser.add_argument("--summary", nargs="*", default=None)
+    add_data_dir_argument(parser)
     args = parser.parse_args()
     if args.summary:
         records = [r for p in args.summary for r in json.loads(Path(p).read_text())]
@@ -380,7 +384,8 @@ def main():
     ]
     start = time.perf_counter()
     results = Parallel(n_jobs=args.jobs, verbose=5, return_as="generator")(
-        delayed(run_unit)(*unit, params, not args.no_budgets) for unit in units
+        delayed(run_unit)(*unit, params, not args.no_budgets, args.data_dir)
+        for unit in units
     )
     records = []
     for unit_records in results:

@@ -5,43 +5,44 @@ logging); ``IntervalCostRouter(cost_range=(0, 1))`` with the default geometric
 grid (dense near 0) against a linear one. Prints the mean true test regret at
 each lambda of the BENCHMARKS.md grid.
 
-    python benchmarks/bench_interval_spacing.py [--seeds 5]
+    python benchmarks/bench_interval_spacing.py [--seeds 5] [--data-dir DIR]
 """
 
 import argparse
 import warnings
 
 import numpy as np
-from _common import print_table, set_torch_threads
-from make_benchmarks_md import DATASETS
+from _common import (
+    REAL_TABLES,
+    add_data_dir_argument,
+    load_real_table,
+    print_table,
+    set_torch_threads,
+    simulate_rows,
+    split_halves,
+)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
+    add_data_dir_argument(parser)
     args = parser.parse_args()
     set_torch_threads(1)
 
     from skroute import IntervalCostRouter
     from skroute.causal import OverlapWarning
-    from skroute.cli._benchmark import _simulate, _split_problem, load_problem
     from skroute.metrics import regret
 
     warnings.simplefilter("ignore", OverlapWarning)
-    config = DATASETS["llmrouter_9models"]
-    lambdas = config["cost_sensitivities"]
-    table = load_problem(
-        config["data"],
-        cost_scale=1000.0,
-        topic_column=config["topic_column"],
-        **config["options"],
-    )
+    lambdas = REAL_TABLES["llmrouter_9models"]["cost_sensitivities"]
+    problem = load_real_table("llmrouter_9models", args.data_dir)
     rows = []
     for policy in ("topic", "linear"):
         regrets = {s: {lam: [] for lam in lambdas} for s in ("geometric", "linear")}
         for seed in range(args.seeds):
-            problem, train, test = _split_problem(table, None, seed)
-            logs = _simulate(problem, train, policy, False, seed)
+            train, test = split_halves(len(problem.X), seed)
+            logs = simulate_rows(problem, train, policy, seed)
             for spacing, results in regrets.items():
                 router = IntervalCostRouter(
                     cost_range=(lambdas[0], lambdas[-1]),

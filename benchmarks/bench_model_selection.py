@@ -15,8 +15,12 @@ import argparse
 import itertools
 
 import numpy as np
-from _common import print_table, set_torch_threads
-from bench_routerbench import DATA, load_routerbench
+from _common import (
+    add_data_dir_argument,
+    load_routerbench,
+    print_table,
+    set_torch_threads,
+)
 
 TARGET_LAMBDA = 0.05
 GRID = {
@@ -28,7 +32,7 @@ GRID = {
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--data", default=str(DATA))
+    add_data_dir_argument(parser)
     args = parser.parse_args()
     set_torch_threads(1)
 
@@ -42,7 +46,14 @@ def main():
     from skroute.datasets import simulate_logging
     from skroute.metrics import make_policy_value_scorer
 
-    X, reward, cost, models, split = load_routerbench(args.data)
+    data = load_routerbench(args.data_dir)
+    X, reward, cost, models, split = (
+        data.X,
+        data.reward,
+        data.cost,
+        data.models,
+        data.split,
+    )
     train, test = split == "train", split == "test"
     utility_test = reward[test] - TARGET_LAMBDA * cost[test]
     rows, successes = [], 0

@@ -7,14 +7,18 @@ estimate the utility ``quality - lambda * cost`` of four fixed policies with
 every estimator (true propensities; ridge outcome models cross-fitted on the
 log). The truth is the policy's mean utility on the full table.
 
-    python benchmarks/bench_ope.py [--replicates 100]
+    python benchmarks/bench_ope.py [--replicates 100] [--data-dir DIR]
 """
 
 import argparse
 
 import numpy as np
-from _common import print_table, set_torch_threads
-from bench_routerbench import DATA, load_routerbench
+from _common import (
+    add_data_dir_argument,
+    load_routerbench,
+    print_table,
+    set_torch_threads,
+)
 
 LAMBDA = 0.05
 
@@ -110,7 +114,7 @@ def run(name, X, reward, cost, replicates, rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--replicates", type=int, default=100)
-    parser.add_argument("--data", default=str(DATA))
+    add_data_dir_argument(parser)
     args = parser.parse_args()
     set_torch_threads(1)
     from skroute.datasets import make_routing_problem
@@ -118,8 +122,8 @@ def main():
     rows = []
     problem = make_routing_problem(n_samples=2000, random_state=0)
     run("generated", problem.X, problem.reward, problem.cost, args.replicates, rows)
-    X, reward, cost, _, _ = load_routerbench(args.data)
-    run("routerbench", X, reward, cost, args.replicates, rows)
+    data = load_routerbench(args.data_dir)
+    run("routerbench", data.X, data.reward, data.cost, args.replicates, rows)
     print(
         f"\n{args.replicates} simulated logs per dataset (generated n=2000, "
         f"RouterBench n=3150), utility at λ={LAMBDA}, nominal 95% intervals"

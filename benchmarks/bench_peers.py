@@ -22,18 +22,22 @@ Cells: ``generated`` (``make_routing_problem``, 11 models, 384-d, ``--n-samples`
 logged rows and as many test rows) and ``routerbench`` (RouterBench subset, 11
 models, RouterDC's split, USD per 1k queries). Medians over ``--seeds``.
 
-    python benchmarks/bench_peers.py [--seeds 3] [--n-samples 10000]
+    python benchmarks/bench_peers.py [--seeds 3] [--n-samples 10000] [--data-dir DIR]
 """
 
 import argparse
 import os
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
-from _common import print_table, set_torch_threads  # noqa: I001
-from bench_routerbench import DATA
+from _common import (  # noqa: I001
+    add_data_dir_argument,
+    load_routerbench,
+    print_table,
+    routerbench_path,
+    set_torch_threads,
+)
 
 
 def utility(logs, cost_sensitivity):
@@ -132,7 +136,7 @@ def fit_vw(logs, cost_sensitivity, seed, n_actions):
 
 
 def cells(args):
-    from skroute.datasets import load_wide_table, make_routing_problem
+    from skroute.datasets import make_routing_problem
 
     for seed in range(args.seeds):
         problem = make_routing_problem(
@@ -158,15 +162,12 @@ def cells(args):
             test,
             args.generated_lambda,
         )
-    if not Path(args.data).exists():
-        print(f"{args.data} not found: the routerbench cell is skipped")
+    path = routerbench_path(args.data_dir)
+    if not path.exists():
+        print(f"{path} not found: the routerbench cell is skipped")
         return
-    data = load_wide_table(
-        args.data,
-        embeddings=Path(args.data).with_name("query_emb_all-MiniLM-L6-v2.f16.npy"),
-        id_column="sample_id",
-    )
-    split = data.frame["routerdc_split"].to_numpy()
+    data = load_routerbench(args.data_dir)
+    split = data.split
     for seed in range(args.seeds):
         yield (
             "routerbench",
@@ -174,7 +175,7 @@ def cells(args):
             np.asarray(data.X, dtype=np.float32),
             data.reward,
             data.reward,
-            data.cost * 1000.0,
+            data.cost,
             np.asarray(data.models),
             np.flatnonzero(split == "train"),
             np.flatnonzero(split == "test"),
@@ -188,7 +189,7 @@ def main():
     parser.add_argument("--n-samples", type=int, default=10_000)
     parser.add_argument("--generated-lambda", type=float, default=0.05)
     parser.add_argument("--routerbench-lambda", type=float, default=0.05)
-    parser.add_argument("--data", default=str(DATA))
+    add_data_dir_argument(parser)
     parser.add_argument("--threads", type=int, default=2, help="torch/BLAS threads")
     parser.add_argument(
         "--peers",

@@ -7,37 +7,21 @@ regret on the full-feedback test split (945 rows). Costs are in USD per 1,000
 queries, so lambda = 0.2 prices GPT-4 (about 5 USD per 1k) at about 1 unit of
 quality. Prints mean ± std over the seeds for each lambda.
 
-    python benchmarks/bench_routerbench.py [--seeds 5] [--data PATH]
+    python benchmarks/bench_routerbench.py [--seeds 5] [--data-dir DIR]
 """
 
 import argparse
-import time
-from pathlib import Path
 
 import numpy as np
-from _common import print_table, set_torch_threads
-
-DATA = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "routerbench_subset"
-    / "routerbench_subset.csv"
+from _common import (
+    add_data_dir_argument,
+    load_routerbench,
+    print_table,
+    set_torch_threads,
+    timed,
 )
+
 LAMBDAS = (0.0, 0.02, 0.05, 0.2)
-
-
-def load_routerbench(path):
-    """Embeddings, quality, cost (USD per 1k queries), models and split."""
-    from skroute.datasets import load_wide_table
-
-    data = load_wide_table(
-        path,
-        embeddings=Path(path).with_name("query_emb_all-MiniLM-L6-v2.f16.npy"),
-        id_column="sample_id",
-    )
-    split = data.frame["routerdc_split"].to_numpy()
-    return data.X, data.reward, data.cost * 1000.0, data.models, split
 
 
 def routers(cost_sensitivity, seed):
@@ -69,7 +53,7 @@ def routers(cost_sensitivity, seed):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--data", default=str(DATA))
+    add_data_dir_argument(parser)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     set_torch_threads(args.threads)
@@ -77,7 +61,14 @@ def main():
     from skroute.datasets import simulate_logging
     from skroute.metrics import regret
 
-    X, reward, cost, models, split = load_routerbench(args.data)
+    data = load_routerbench(args.data_dir)
+    X, reward, cost, models, split = (
+        data.X,
+        data.reward,
+        data.cost,
+        data.models,
+        data.split,
+    )
     train, test = split == "train", split == "test"
     results = {}
     fit_seconds = {}
@@ -87,20 +78,16 @@ def main():
         )
         for cost_sensitivity in LAMBDAS:
             for name, router in routers(cost_sensitivity, seed).items():
-                start = time.perf_counter()
                 if name == "full-feedback reference":
-                    router.fit(
-                        logs.X, logs.action, reward=reward[train], cost=cost[train]
-                    )
+                    logged = {"reward": reward[train], "cost": cost[train]}
                 else:
-                    router.fit(
-                        logs.X,
-                        logs.action,
-                        reward=logs.reward,
-                        cost=logs.cost,
-                        propensity=logs.propensity,
-                    )
-                fit_seconds.setdefault(name, []).append(time.perf_counter() - start)
+                    logged = {
+                        "reward": logs.reward,
+                        "cost": logs.cost,
+                        "propensity": logs.propensity,
+                    }
+                _, seconds = timed(router.fit, logs.X, logs.action, **logged)
+                fit_seconds.setdefault(name, []).append(seconds)
                 value = regret(
                     reward[test],
                     router.predict(X[test]),

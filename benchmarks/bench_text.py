@@ -23,15 +23,20 @@ Also prints the cosine between the embeddings of (b) and the precomputed ones,
 and throughput in prompts per second (median over chunks of the shuffled
 queries, batch size 32, ``--threads`` torch threads).
 
-    python benchmarks/bench_text.py [--seeds 5] [--threads 1] [--data PATH]
+    python benchmarks/bench_text.py [--seeds 5] [--threads 1] [--data-dir DIR]
 """
 
 import argparse
 import time
 
 import numpy as np
-from _common import mean_std, print_table, set_torch_threads
-from bench_routerbench import DATA, load_routerbench
+from _common import (
+    add_data_dir_argument,
+    load_routerbench,
+    mean_std,
+    print_table,
+    set_torch_threads,
+)
 
 LAMBDAS = (0.0, 0.05, 0.2)
 N_CHUNKS = 5
@@ -63,12 +68,11 @@ def text_rate(embedder, texts, seed=0):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--data", default=str(DATA))
+    add_data_dir_argument(parser)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     set_torch_threads(args.threads)
 
-    import pandas
     import sklearn
     from sklearn.pipeline import make_pipeline
 
@@ -77,8 +81,15 @@ def main():
     from skroute.metrics import regret
     from skroute.text import PromptEmbedder, make_tfidf_embedder
 
-    X, reward, cost, models, split = load_routerbench(args.data)
-    texts = pandas.read_csv(args.data, keep_default_na=False)["query"].to_numpy()
+    data = load_routerbench(args.data_dir)
+    X, reward, cost, models, split = (
+        data.X,
+        data.reward,
+        data.cost,
+        data.models,
+        data.split,
+    )
+    texts = data.text
     train, test = split == "train", split == "test"
 
     # Embeddings of the queries by PromptEmbedder, and their throughput.

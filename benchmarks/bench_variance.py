@@ -8,14 +8,23 @@ mean variance of the utility pseudo-outcomes ``Gamma(lambda)`` across rows
 
     python benchmarks/bench_variance.py [--seeds 5] [--logging-policy linear]
         [--dataset routerbench_subset|llmrouter_9models] [--variants NAME ...]
+        [--data-dir DIR]
 """
 
 import argparse
 import warnings
 
 import numpy as np
-from _common import mean_std, print_table, set_torch_threads
-from make_benchmarks_md import DATASETS
+from _common import (
+    REAL_TABLES,
+    add_data_dir_argument,
+    load_real_table,
+    mean_std,
+    print_table,
+    set_torch_threads,
+    simulate_rows,
+    split_halves,
+)
 from sklearn.linear_model import LogisticRegression
 
 # Router parameters of each variant; the nuisance options among them also
@@ -40,35 +49,29 @@ def main():
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--logging-policy", default="linear")
     parser.add_argument(
-        "--dataset", choices=list(DATASETS), default="routerbench_subset"
+        "--dataset", choices=list(REAL_TABLES), default="routerbench_subset"
     )
+    add_data_dir_argument(parser)
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS))
     args = parser.parse_args()
-    config = DATASETS[args.dataset]
-    lambdas = config["cost_sensitivities"]
+    lambdas = REAL_TABLES[args.dataset]["cost_sensitivities"]
     variants = {name: VARIANTS[name] for name in args.variants or VARIANTS}
     set_torch_threads(1)
 
     from skroute import CausalRouterClassifier
     from skroute.causal import OverlapWarning, cross_fit_pseudo_outcomes
-    from skroute.cli._benchmark import _simulate, _split_problem, load_problem
     from skroute.metrics import regret
 
-    table = load_problem(
-        config["data"],
-        cost_scale=1000.0,
-        topic_column=config["topic_column"],
-        **config["options"],
-    )
-    if not np.isin(table.reward, (0.0, 1.0)).all():
+    problem = load_real_table(args.dataset, args.data_dir)
+    if not np.isin(problem.reward, (0.0, 1.0)).all():
         # A classifier as outcome model needs 0/1 quality.
         variants.pop("DR, logistic quality model", None)
     variance = {name: {lam: [] for lam in lambdas} for name in variants}
     regrets = {name: {lam: [] for lam in lambdas} for name in variants}
     warnings.simplefilter("ignore", OverlapWarning)  # clipping is studied here
     for seed in range(args.seeds):
-        problem, train, test = _split_problem(table, None, seed)
-        logs = _simulate(problem, train, args.logging_policy, False, seed)
+        train, test = split_halves(len(problem.X), seed)
+        logs = simulate_rows(problem, train, args.logging_policy, seed)
         action = logs.action_index
         for name, params in variants.items():
             nuisance = {k: v for k, v in params.items() if k in _NUISANCE}

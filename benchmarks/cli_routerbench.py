@@ -9,21 +9,21 @@ command, its exit code, whether a traceback appeared, whether the cost-scale
 warning fired, and the last line it printed. The last section compares the
 routes of the torch-free export with those of the pickled router.
 
-Run: ``python benchmarks/cli_routerbench.py`` (about 2 minutes on 2 cores).
+Run: ``python benchmarks/cli_routerbench.py [--data-dir DIR]`` (about 2 minutes
+on 2 cores).
 """
 
+import argparse
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import _common  # noqa: F401  (thread limits)
 import numpy as np
 import pandas as pd
+from _common import add_data_dir_argument, load_routerbench
 
-from skroute.datasets import load_wide_table, simulate_logging
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "routerbench_subset"
+from skroute.datasets import simulate_logging
 
 
 def write_logs(table, rows, path, seed):
@@ -64,10 +64,11 @@ def run(argv, folder):
 
 
 def main():
-    table = load_wide_table(
-        DATA / "routerbench_subset.csv",
-        embeddings=DATA / "query_emb_all-MiniLM-L6-v2.f16.npy",
-    )
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_data_dir_argument(parser)
+    args = parser.parse_args()
+    # USD per query, as RouterBench records it: the commands scale it themselves.
+    table = load_routerbench(args.data_dir, cost_scale=1.0)
     order = np.random.default_rng(0).permutation(len(table.X))
     cut = int(0.7 * order.size)
     with tempfile.TemporaryDirectory() as name:

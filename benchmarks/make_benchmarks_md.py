@@ -12,23 +12,35 @@ stores the per-seed records in ``benchmarks/results/`` and the regret plots in
     python benchmarks/make_benchmarks_md.py [--robustness DEV TEST] [--speed F ...]
     python benchmarks/make_benchmarks_md.py --real-tables [--seeds 5] [--reuse]
 
-``--reuse`` reads the stored records of a run instead of fitting again (the
-set-up then reports the versions installed now). ``--data-dir`` is the folder
-holding ``routerbench_subset/`` and ``llmrouter_9models/`` (default:
+``--reuse`` reads the stored records of a run instead of fitting again, and
+keeps the figures that run drew (the set-up then reports the versions
+installed now). ``--data-dir`` is the folder holding ``routerbench_subset/``
+and ``llmrouter_9models/`` (default: ``$SKROUTE_DATA_DIR``, else
 ``../shared/data`` beside the repository).
 """
 
 import argparse
+import contextlib
+import io
 import json
 import platform
 import time
 from pathlib import Path
 
-from _common import set_torch_threads
+from _common import (
+    FULL_FEEDBACK,
+    REAL_TABLES,
+    SEEDS,
+    SPLIT,
+    add_data_dir_argument,
+    real_table_paths,
+    set_torch_threads,
+    summarise_records,
+    summarise_robustness,
+)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-SHARED = ROOT.parent / "shared" / "data"
 RESULTS = HERE / "results"
 FIGURES = HERE / "figures"
 # Outputs of the speed benchmarks in RESULTS, by file stem, with their titles.
@@ -38,28 +50,6 @@ SPEED = {
     "memory": "Peak memory (`bench_memory.py`)",
     "peers": "Beside other off-policy learners (`bench_peers.py`)",
 }
-
-DATASETS = {
-    "routerbench_subset": {
-        "title": "RouterBench subset (3,150 queries, 11 LLMs, 0/1 quality, real USD)",
-        "data": SHARED / "routerbench_subset" / "routerbench_subset.csv",
-        "topic_column": "eval_name",
-        "cost_sensitivities": (0.0, 0.02, 0.05, 0.2),
-        "options": {},
-    },
-    "llmrouter_9models": {
-        "title": "LLMRouter (6,108 queries, 9 LLMs, scores in [0, 1], costs "
-        "from token prices)",
-        "data": SHARED / "llmrouter_9models" / "llmrouter_9models.csv",
-        "topic_column": "task_name",
-        "cost_sensitivities": (0.0, 0.1, 0.3, 1.0),
-        "options": {
-            "prices": SHARED / "llmrouter_9models" / "model_prices.json",
-            "text_column": "query",
-            "output_tokens": 256,
-        },
-    },
-}
 POLICIES = {
     "topic": "topic-dependent (each task prefers its own models)",
     "linear": "random-linear in the embedding",
@@ -67,44 +57,47 @@ POLICIES = {
 LOGGED = ("causal DR-softmax", "causal DR-classification", "interval DR-softmax")
 
 
-def run(name, policy, seeds, reuse):
-    from skroute.cli._benchmark import plot_results, run_benchmark
+def run(name, policy, seeds, reuse, data_dir):
+    """Per-seed records of ``skroute benchmark`` on one table and logging policy.
+
+    The command writes the records to ``benchmarks/results/`` and its regret
+    plot beside them, which is moved to ``benchmarks/figures/``.
+    """
+    from skroute.cli import main as skroute_main
 
     path = RESULTS / f"{name}_{policy}.json"
-    config = DATASETS[name]
     if reuse and path.exists():
-        records = json.loads(path.read_text())
-    else:
-        start = time.perf_counter()
-        records = run_benchmark(
-            None,
-            range(seeds),
-            config["cost_sensitivities"],
-            data=config["data"],
-            cost_scale=1000.0,
-            logging_policy=policy,
-            topic_column=config["topic_column"],
-            **config["options"],
-        )
-        print(f"{name}, {policy}: {time.perf_counter() - start:.0f} s")
-        RESULTS.mkdir(exist_ok=True)
-        path.write_text(json.dumps(records, indent=1))
+        return json.loads(path.read_text())
+    config = REAL_TABLES[name]
+    table, prices = real_table_paths(name, data_dir)
+    argv = ["benchmark", "--data", str(table), "--seeds", str(seeds)]
+    argv += ["--cost-sensitivity", *map(str, config["cost_sensitivities"])]
+    argv += ["--cost-scale", "1000", "--logging-policy", policy]
+    argv += ["--topic-column", config["topic_column"], "--out", str(path)]
+    if prices is not None:
+        options = config["options"]
+        argv += ["--prices", str(prices), "--text-column", options["text_column"]]
+        argv += ["--output-tokens", str(options["output_tokens"])]
+    RESULTS.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    # The command prints its own tables; BENCHMARKS.md gets them from the records.
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = skroute_main(argv)
+    if status:
+        raise SystemExit(f"skroute benchmark failed on {name}, {policy}")
+    print(f"{name}, {policy}: {time.perf_counter() - start:.0f} s")
     FIGURES.mkdir(exist_ok=True)
-    plot_results(
-        records,
-        FIGURES / f"{name}_{policy}.png",
-        title=f"{name}, {policy} logging policy",
-    )
-    return records
+    figure = path.with_suffix(".png")
+    if figure.exists():
+        figure.replace(FIGURES / figure.name)
+    return json.loads(path.read_text())
 
 
 def section(name, policy, records):
-    from skroute.cli._benchmark import FULL_FEEDBACK, summarise
-
-    summary = summarise(records)
+    summary = summarise_records(records)
     n_seeds = len({r["seed"] for r in records})
     lines = [
-        f"### {DATASETS[name]['title']}: {POLICIES[policy]} logging",
+        f"### {REAL_TABLES[name]['title']}: {POLICIES[policy]} logging",
         "",
         f"![regret against lambda](benchmarks/figures/{name}_{policy}.png)",
         "",
@@ -170,8 +163,6 @@ def section(name, policy, records):
 
 def robustness_sections(dev, test):
     """The robustness suite's tables: test cells first, as they came out."""
-    from bench_robustness import SEEDS, SPLIT, summarise
-
     lines = []
     for split, path in (("test", test), ("dev", dev)):
         rows = json.loads(Path(path).read_text())
@@ -183,7 +174,7 @@ def robustness_sections(dev, test):
             + ", ".join(f"{d} × {p}" for d, p in combos)
             + f"; seeds {', '.join(map(str, SEEDS[split]))}.",
             "",
-            *summarise(rows, split),
+            *summarise_robustness(rows, split),
             "",
         ]
     return lines
@@ -193,7 +184,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--reuse", action="store_true")
-    parser.add_argument("--data-dir", type=Path, default=SHARED)
+    add_data_dir_argument(parser)
     parser.add_argument(
         "--robustness",
         nargs=2,
@@ -216,11 +207,6 @@ def main():
         help="also run `skroute benchmark` on the RouterBench and LLMRouter tables",
     )
     args = parser.parse_args()
-    for config in DATASETS.values():
-        for key in ("data", "prices"):
-            where = config["options"] if key == "prices" else config
-            if key in where:
-                where[key] = args.data_dir / where[key].relative_to(SHARED)
     set_torch_threads(1)
     import sklearn
     import torch
@@ -236,9 +222,9 @@ def main():
             body += [path.read_text().strip(), ""]
     if args.real_tables:
         body += ["## `skroute benchmark` on real tables", ""]
-        for name in DATASETS:
+        for name in REAL_TABLES:
             for policy in POLICIES:
-                records = run(name, policy, args.seeds, args.reuse)
+                records = run(name, policy, args.seeds, args.reuse, args.data_dir)
                 body += section(name, policy, records)
     discussion = (HERE / "benchmarks_discussion.md").read_text().strip()
     header = [

@@ -506,8 +506,9 @@ def check_action_counts(codes, classes, *, full_feedback, sample_weight=None):
     """
     if classes.size < 2:
         raise ValueError(
-            f"y holds 1 class: only one model ({classes[0]!r}) is a candidate, "
-            "so there is nothing to route. Log at least two models."
+            f"y holds 1 class: only one model ({classes.tolist()[0]!r}) is a "
+            "candidate, so there is nothing to route. Log at least two models, or "
+            "send every query to that one without a router."
         )
     if full_feedback:
         return
