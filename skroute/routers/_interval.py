@@ -10,6 +10,7 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_memory
 
+from skroute._kernels import row_uniforms as _row_uniforms
 from skroute._net import (
     IntervalEnsemble,
     IntervalPolicyNetwork,
@@ -28,7 +29,6 @@ from skroute.routers._neural import (
     standardisation,
     standardised_features,
 )
-from skroute.serving import _row_uniforms
 from skroute.utils import check_hidden_layer_sizes, check_numeric
 
 # Geometric grids from 0 halve the first interval n_intervals - 1 times; past
