@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 from skroute.causal._outcome import _ConstantOutcome
 from skroute.causal._ridge import RidgeOutcomeModel, ridge_arrays
 from skroute.serving import EXPORT_FORMAT
-from skroute.utils._safe_pickle import atomic_write
+from skroute.utils import atomic_write
 
 
 def _arm_arrays(models, role):

@@ -17,8 +17,8 @@ from skroute._net import (
     IntervalRegretNet,
     interpolate_scores,
 )
+from skroute.causal import LoggedNuisances as _LoggedEvaluation
 from skroute.causal._outcome import predict_arm_models
-from skroute.metrics._policy_value import _LoggedEvaluation
 from skroute.routers._base import ROUTE_BLOCK, check_finite_scores, routes_by_block
 from skroute.routers._baselines import fit_outcome_models, outcome_lines
 from skroute.routers._neural import (
