@@ -12,8 +12,8 @@ from skroute._net import (
     PolicyNetwork,
     RegretNet,
 )
+from skroute.causal._direct_method import direct_method_scores, fit_outcome_models
 from skroute.routers._base import routes_by_block
-from skroute.routers._baselines import direct_method_scores, fit_outcome_models
 from skroute.routers._neural import (
     NEURAL_ROUTER_CONSTRAINTS,
     FoldRows,

@@ -18,9 +18,9 @@ from skroute._net import (
     interpolate_scores,
 )
 from skroute.causal import LoggedNuisances as _LoggedEvaluation
+from skroute.causal._direct_method import fit_outcome_models, outcome_lines
 from skroute.causal._outcome import predict_arm_models
 from skroute.routers._base import ROUTE_BLOCK, check_finite_scores, routes_by_block
-from skroute.routers._baselines import fit_outcome_models, outcome_lines
 from skroute.routers._neural import (
     _PREDICT_BLOCK,
     NEURAL_ROUTER_CONSTRAINTS,
