@@ -46,8 +46,8 @@ def _cli(argv):
 def _file_cases(folder):
     """(name, call, error, phrase, marker or None) for files and the CLI."""
     from skroute.datasets import load_logs, load_long_table, load_wide_table
+    from skroute.persistence import load_router, save_router
     from skroute.routers import DecoupledRouter
-    from skroute.utils import load_router, save_router
 
     folder = Path(folder)
     rng = np.random.default_rng(0)

@@ -2,7 +2,7 @@
 
 Compares, in one run, the torch-free export (``router.export`` then
 ``skroute.load_exported``, numpy alone) with the pickled router
-(``skroute.utils.load_router``, which imports torch and skorch):
+(``skroute.persistence.load_router``, which imports torch and skorch):
 
 - the time to import and load each in a fresh Python process (median of
   several processes), and whether torch was imported;
@@ -27,7 +27,7 @@ from _common import print_table, set_torch_threads
 
 from skroute import CausalRouterClassifier, IntervalCostRouter, load_exported
 from skroute.datasets import make_routing_problem, simulate_logging
-from skroute.utils import load_router, save_router
+from skroute.persistence import load_router, save_router
 
 _LOAD = """
 import sys, time
@@ -39,7 +39,7 @@ router.predict(X)
 print(time.perf_counter() - start, "torch" in sys.modules)
 """
 _EXPORTED = "import skroute\nrouter = skroute.load_exported({path!r})"
-_PICKLED = "from skroute.utils import load_router\nrouter = load_router({path!r})"
+_PICKLED = "from skroute.persistence import load_router\nrouter = load_router({path!r})"
 
 
 def load_seconds(body, n_features, repeats):

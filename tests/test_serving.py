@@ -11,6 +11,7 @@ import pytest
 from skroute import CausalRouterClassifier, IntervalCostRouter, load_exported
 from skroute.cli import main
 from skroute.datasets import make_routing_problem, simulate_logging
+from skroute.persistence import save_router
 from skroute.routers import (
     BestSingleModelRouter,
     CostScaleWarning,
@@ -18,7 +19,6 @@ from skroute.routers import (
     PolicyFallbackWarning,
     RandomRouter,
 )
-from skroute.utils import save_router
 
 
 @pytest.fixture(scope="module")

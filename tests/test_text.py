@@ -219,7 +219,7 @@ def test_pickles_without_the_model_and_reloads_it(fake_models):
 
 def test_pickle_of_another_version_loads_with_a_warning(fake_models, monkeypatch):
     import skroute
-    from skroute.utils import SkrouteVersionWarning
+    from skroute.persistence import SkrouteVersionWarning
 
     embedder = PromptEmbedder(model="fake").fit(["a"])
     with monkeypatch.context() as patch:

@@ -2,8 +2,8 @@
 Exporting a router and serving it with numpy alone
 ==================================================
 
-A fitted router pickles with :func:`~skroute.utils.save_router`, but loading
-that file needs torch, skorch and skroute's training code. For serving,
+A fitted router pickles with :func:`~skroute.persistence.save_router`, but
+loading that file needs torch, skorch and skroute's training code. For serving,
 ``router.export(path)`` writes the deployed policy's arrays to an ``.npz``
 file; :func:`~skroute.load_exported` reads it into a small predictor that
 imports neither torch nor skorch and gives the same routes.
@@ -99,7 +99,7 @@ ax.legend()
 # Trust
 # -----
 # An ``.npz`` export holds arrays and metadata only. Pickles, including
-# those of :func:`~skroute.utils.save_router`, can run code when loaded:
-# :func:`~skroute.utils.load_router` refuses anything beyond the classes a
-# router needs unless ``trusted=True``, which is for files from trusted
+# those of :func:`~skroute.persistence.save_router`, can run code when loaded:
+# :func:`~skroute.persistence.load_router` refuses anything beyond the classes
+# a router needs unless ``trusted=True``, which is for files from trusted
 # sources only.

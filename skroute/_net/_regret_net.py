@@ -11,7 +11,7 @@ from skorch.utils import get_map_location, to_tensor
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
 from skroute._net._modules import interpolate_scores
-from skroute.utils._safe_pickle import SafeUnpickler, safe_loading
+from skroute.utils._restricted_loading import restricted_unpickler
 
 
 class TrainingDiverged(ArithmeticError):
@@ -105,7 +105,8 @@ class RegretNet(NeuralNet):
     """
 
     def __setstate__(self, state):
-        if not safe_loading():
+        unpickler = restricted_unpickler()
+        if unpickler is None:
             super().__setstate__(state)
             return
         # skorch reads the torch state with an unpickler that resolves any
@@ -114,7 +115,7 @@ class RegretNet(NeuralNet):
         map_location = get_map_location(state["device"])
         state["device"] = self._check_device(state["device"], map_location)
         data = state.pop("__cuda_dependent_attributes__")
-        state.update(SafeUnpickler(io.BytesIO(data), map_location=map_location).load())
+        state.update(unpickler(io.BytesIO(data), map_location=map_location).load())
         self.__dict__.update(state)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):

@@ -1,6 +1,7 @@
 """Nuisance models, cross-fitting and pseudo-outcome matrices (numpy, sklearn)."""
 
 from skroute.causal._folds import make_folds
+from skroute.causal._logged_nuisances import LoggedNuisances
 from skroute.causal._outcome import (
     cross_fit_outcomes,
     fit_arm_models,
@@ -18,6 +19,7 @@ from skroute.ope import pseudo_outcomes
 
 __all__ = [
     "PSEUDO_OUTCOME_METHODS",
+    "LoggedNuisances",
     "OverlapWarning",
     "PseudoOutcomes",
     "RidgeOutcomeModel",

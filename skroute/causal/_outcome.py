@@ -8,8 +8,8 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
 from sklearn.linear_model import Ridge
 from sklearn.utils.validation import has_fit_parameter, validate_data
 
+from skroute._kernels import stacked_arm_predictions
 from skroute.causal._ridge import RidgeOutcomeModel, ridge_arrays
-from skroute.serving import stacked_arm_predictions
 
 
 def default_outcome_model():
@@ -253,7 +253,7 @@ def _stackable_arms(models, X):
 def _target_arms(model):
     """The arrays of each target of a fitted ridge, as one-target arms.
 
-    Those are what :func:`~skroute.serving.stacked_arm_predictions` reads, so
+    Those are what ``skroute._kernels.stacked_arm_predictions`` reads, so
     that the arms of a fold predict in one pass over its rows.
     """
     if type(model) is _ConstantOutcome:

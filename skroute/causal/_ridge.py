@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skroute.serving import PREDICT_BLOCK as _PREDICT_BLOCK
+from skroute._kernels import PREDICT_BLOCK as _PREDICT_BLOCK
 from skroute.utils._docs import DocLinkMixin
 
 # Penalties tried on standardised features: from nearly unpenalised to nearly

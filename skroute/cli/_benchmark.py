@@ -12,6 +12,7 @@ from sklearn.utils import Bunch
 from tabulate import tabulate
 from tqdm import tqdm
 
+from skroute.causal import LoggedNuisances
 from skroute.datasets import (
     costs_from_token_prices,
     load_model_prices,
@@ -20,7 +21,6 @@ from skroute.datasets import (
     simulate_logging,
 )
 from skroute.metrics import routing_summary
-from skroute.metrics._policy_value import _LoggedEvaluation
 from skroute.routers import (
     BestSingleModelRouter,
     CausalRouterClassifier,
@@ -216,7 +216,7 @@ def run_benchmark(
         test_logs = _simulate(
             problem, test, logging_policy, table is None, seed + _TEST_LOG_SEED
         )
-        evaluation = _LoggedEvaluation(
+        evaluation = LoggedNuisances(
             test_logs.action,
             reward=test_logs.reward,
             cost=test_logs.cost,

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import numpy as np
 
+from skroute.causal import LoggedNuisances
 from skroute.datasets import load_logs
 from skroute.datasets._loaders import _read_table
-from skroute.metrics._policy_value import _LoggedEvaluation
 
 ROUTERS = ("causal", "interval", "decoupled", "best-single")
 
@@ -161,7 +161,7 @@ def build_router(args):
 
 def fit_command(args, out):
     """Fit a router on a log file and save it atomically."""
-    from skroute.utils import save_router
+    from skroute.persistence import save_router
 
     target = check_out(args)
     _check_budget_options(args)
@@ -266,8 +266,8 @@ def _shares(classes, chosen):
 
 def evaluate_command(args, out):
     """Off-policy estimates of a saved router's utility, quality and cost."""
+    from skroute.persistence import load_router
     from skroute.routers import IntervalCostRouter
-    from skroute.utils import load_router
 
     router = load_router(args.router_file, trusted=args.trust_pickle)
     logs = read_logs(args)
@@ -278,7 +278,7 @@ def evaluate_command(args, out):
         chosen = router.predict(logs.X, cost_sensitivity=lam)
     else:
         chosen = router.predict(logs.X)
-    evaluation = _LoggedEvaluation(
+    evaluation = LoggedNuisances(
         logs.action,
         reward=logs.reward,
         cost=logs.cost,
@@ -381,8 +381,8 @@ def route_command(args, out):
         router = load_exported(path)
         takes_lambda = router.router == "IntervalCostRouter"
     else:
+        from skroute.persistence import load_router
         from skroute.routers import IntervalCostRouter
-        from skroute.utils import load_router
 
         router = load_router(path, trusted=args.trust_pickle)
         takes_lambda = isinstance(router, IntervalCostRouter)

@@ -3,7 +3,11 @@
 import numpy as np
 
 from skroute.ope import policy_matrix
-from skroute.utils import check_cost_sensitivity, check_full_feedback_outcomes
+from skroute.utils import (
+    check_cost_sensitivity,
+    check_full_feedback_outcomes,
+    encode_policy,
+)
 
 
 def _utility_matrix(reward, cost, cost_sensitivity):
@@ -22,24 +26,6 @@ def _utility_matrix(reward, cost, cost_sensitivity):
     return utility
 
 
-def _policy_codes(y_pred, classes):
-    """Map chosen labels to column codes, or pass probabilities through."""
-    y_pred = np.asarray(y_pred)
-    if y_pred.ndim == 2:
-        return y_pred
-    lookup = {label: index for index, label in enumerate(classes.tolist())}
-    try:
-        return np.array([lookup[label] for label in y_pred.tolist()], dtype=np.intp)
-    except KeyError as exc:
-        raise ValueError(
-            f"y_pred holds a model that is not among classes: {exc.args[0]!r}."
-        ) from None
-    except TypeError as exc:
-        raise TypeError(
-            f"y_pred must hold model labels or routing probabilities; {exc}."
-        ) from None
-
-
 def _prepared(reward, y_pred, cost, cost_sensitivity, classes):
     """Utility matrix and policy matrix of a full-feedback evaluation."""
     u = _utility_matrix(reward, cost, cost_sensitivity)
@@ -50,7 +36,7 @@ def _prepared(reward, y_pred, cost, cost_sensitivity, classes):
             f"got {classes.size} labels. Pass reward with one column per model in "
             "classes, in classes order."
         )
-    codes = _policy_codes(y_pred, classes)
+    codes = encode_policy(y_pred, classes)
     return u, policy_matrix(codes, u.shape[0], classes.size, name="y_pred")
 
 

@@ -6,12 +6,8 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from skroute.causal import (
-    PSEUDO_OUTCOME_METHODS,
-    fit_arm_models,
-    predict_arm_models,
-)
-from skroute.causal._outcome import fit_joint_arm_models
+from skroute.causal import PSEUDO_OUTCOME_METHODS
+from skroute.causal._direct_method import direct_method_scores, fit_outcome_models
 from skroute.routers._base import CV_CONSTRAINT, BaseRouter, NuisanceMixin
 
 _COMMON_CONSTRAINTS = {
@@ -24,59 +20,6 @@ def _one_hot(index, n_classes):
     proba = np.zeros((index.shape[0], n_classes))
     proba[np.arange(index.shape[0]), index] = 1.0
     return proba
-
-
-def fit_outcome_models(logs, n_classes, reward_model, cost_model, n_jobs):
-    """Quality and cost models per candidate on all logged rows (cost: None without)."""
-
-    def fit(target, model):
-        return fit_arm_models(
-            logs.X,
-            logs.action,
-            target,
-            n_classes=n_classes,
-            model=model,
-            sample_weight=logs.sample_weight,
-            n_jobs=n_jobs,
-        )
-
-    joint = (
-        logs.cost is not None
-        and reward_model is None
-        and cost_model is None
-        and logs.reward.ndim == 1
-        and logs.cost.ndim == 1
-    )
-    if joint:
-        reward_models, cost_models = fit_joint_arm_models(
-            logs.X,
-            logs.action,
-            [logs.reward, logs.cost],
-            n_classes=n_classes,
-            sample_weight=logs.sample_weight,
-            n_jobs=n_jobs,
-        )
-        return reward_models, cost_models
-    reward_models = fit(logs.reward, reward_model)
-    cost_models = None if logs.cost is None else fit(logs.cost, cost_model)
-    return reward_models, cost_models
-
-
-def outcome_lines(reward_models, cost_models, X):
-    """Predicted quality and cost of every candidate (cost None without models).
-
-    The quality and cost models predict side by side: ridge arms read X once.
-    """
-    if cost_models is None:
-        return predict_arm_models(reward_models, X), None
-    both = predict_arm_models([*reward_models, *cost_models], X)
-    return tuple(np.hsplit(both, 2))
-
-
-def direct_method_scores(reward_models, cost_models, X, cost_sensitivity):
-    """Predicted utility ``quality - lambda cost`` of every candidate."""
-    quality, cost = outcome_lines(reward_models, cost_models, X)
-    return quality if cost is None else quality - cost_sensitivity * cost
 
 
 class DecoupledRouter(BaseRouter):

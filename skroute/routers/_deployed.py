@@ -21,9 +21,9 @@ import torch
 from scipy.special import softmax
 
 from skroute._net import interpolate_scores
+from skroute.causal._direct_method import outcome_lines
 from skroute.causal._outcome import _ConstantOutcome
 from skroute.causal._ridge import RidgeOutcomeModel, ridge_arrays
-from skroute.routers._baselines import outcome_lines
 
 # Prediction runs the float32 module on blocks of exactly this many rows (the
 # last one zero-padded): every row then goes through the same matrix-product
@@ -58,7 +58,7 @@ def _arm_arrays(models, role):
             raise ValueError(
                 f"export supports the default outcome models (RidgeOutcomeModel); "
                 f"this router's {role} model is a {type(model).__name__}. Keep it "
-                "as a pickle (skroute.utils.save_router) instead."
+                "as a pickle (skroute.persistence.save_router) instead."
             )
     return arrays
 
@@ -381,7 +381,7 @@ class IntervalNetworkPolicy(NetworkPolicy):
             raise ValueError(
                 f"export supports the interval router's default heads ('quality'); "
                 f"this one has heads={self.heads!r}. Keep it as a pickle "
-                "(skroute.utils.save_router) instead."
+                "(skroute.persistence.save_router) instead."
             )
         arrays = _outcome_arrays(self.reward_models, self.cost_models, {})
         if self.cost_models is not None:

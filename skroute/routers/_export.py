@@ -7,7 +7,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skroute.routers._deployed import _outcome_arrays
 from skroute.serving import EXPORT_FORMAT
-from skroute.utils._safe_pickle import atomic_write
+from skroute.utils import atomic_write
 
 
 def _interval_meta(router, meta):

@@ -9,11 +9,11 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from skroute.metrics._policy_value import _LoggedEvaluation
+from skroute._kernels import row_uniforms
+from skroute.causal import LoggedNuisances
 from skroute.routers._base import check_finite_scores, routes_by_block
 from skroute.routers._neural import NEURAL_ROUTER_CONSTRAINTS, NeuralRouter
 from skroute.routers._targets import CostRangeTargets
-from skroute.serving import _row_uniforms
 from skroute.utils import check_numeric
 
 # Geometric grids from 0 halve the first interval n_intervals - 1 times; past
@@ -479,7 +479,7 @@ n_jobs, memory, random_state, verbose
         mixture = getattr(self, "budget_mixture_", None)
         if mixture is None:
             return self.cost_sensitivity
-        at_high = _row_uniforms(X) < mixture.high_probability
+        at_high = row_uniforms(X) < mixture.high_probability
         return np.where(at_high, mixture.high, mixture.low)
 
     def _scores_at(self, X, cost_sensitivity):
@@ -679,7 +679,7 @@ n_jobs, memory, random_state, verbose
         """Logs and their nuisances, fitted once with this router's settings."""
         if cost is None:
             raise ValueError("cost is required to estimate mean costs; pass cost=.")
-        return _LoggedEvaluation(
+        return LoggedNuisances(
             y,
             reward=reward,
             cost=cost,

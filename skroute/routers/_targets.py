@@ -31,8 +31,8 @@ from skroute._net import (
     RegretNet,
 )
 from skroute.causal import predict_arm_models
+from skroute.causal._direct_method import fit_outcome_models
 from skroute.routers._base import ROUTE_BLOCK, routes_by_block
-from skroute.routers._baselines import fit_outcome_models
 from skroute.routers._deployed import (
     BestSinglePolicy,
     DirectMethodPolicy,

@@ -1,10 +1,12 @@
-"""Saving and loading routers (and the validation helpers skroute shares).
+"""Helpers every layer of skroute shares: validation, atomic writes, pickled state.
 
-The public API is :func:`save_router`, :func:`load_router` and
-:class:`SkrouteVersionWarning`.
+Nothing here is public API: saving and loading routers is
+:mod:`skroute.persistence`. The helpers are importable from here for skroute's
+own modules and may change without notice.
 """
 
 # The shared helpers are re-exported for skroute's own modules.
+from skroute.utils._atomic_write import atomic_write  # noqa: F401
 from skroute.utils._checks_data import (  # noqa: F401
     check_action_codes,
     check_choice,
@@ -33,13 +35,6 @@ from skroute.utils._checks_data import (  # noqa: F401
     check_unique_columns,
     check_weight_inputs,
 )
-from skroute.utils._persistence import (  # noqa: F401
-    PERSISTENCE_FORMAT,
-    SkrouteVersionWarning,
-    persisted_state,
-    restored_state,
-)
-from skroute.utils._safe_pickle import load_router, save_router
 from skroute.utils._validation import (  # noqa: F401
     MAX_FEATURE_MAGNITUDE,
     MAX_OUTCOME_MAGNITUDE,
@@ -55,13 +50,18 @@ from skroute.utils._validation import (  # noqa: F401
     check_numeric,
     check_propensity,
     encode_actions,
+    encode_policy,
     naming_array_errors,
 )
+from skroute.utils._versioned_state import (  # noqa: F401
+    PERSISTENCE_FORMAT,
+    SkrouteVersionWarning,
+    persisted_state,
+    restored_state,
+    skroute_version,
+)
 
-# The public API: saving and loading routers. The validation helpers above
-# are shared by skroute's modules and importable from here, but they are not
-# part of the documented API and may change without notice.
-__all__ = ["SkrouteVersionWarning", "load_router", "save_router"]
+__all__ = []
 
 
 def __getattr__(name):
@@ -70,8 +70,8 @@ def __getattr__(name):
 
         warnings.warn(
             "skroute.utils.InconsistentVersionWarning is renamed "
-            "SkrouteVersionWarning (it is not scikit-learn's class of that name); "
-            "the old name goes in a later release.",
+            "SkrouteVersionWarning (it is not scikit-learn's class of that name) "
+            "and lives in skroute.persistence; the old name goes in a later release.",
             FutureWarning,
             stacklevel=2,
         )

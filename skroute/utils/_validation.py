@@ -497,6 +497,36 @@ def _missing_labels(y):
     return np.zeros(y.shape, dtype=bool)
 
 
+def encode_policy(y_pred, classes):
+    """Map chosen labels to column codes, or pass probabilities through.
+
+    Parameters
+    ----------
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Model chosen for each query (labels from ``classes``), or routing
+        probabilities.
+    classes : ndarray of shape (n_classes,)
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), dtype=intp, or (n_samples, n_classes)
+    """
+    y_pred = np.asarray(y_pred)
+    if y_pred.ndim == 2:
+        return y_pred
+    lookup = {label: index for index, label in enumerate(classes.tolist())}
+    try:
+        return np.array([lookup[label] for label in y_pred.tolist()], dtype=np.intp)
+    except KeyError as exc:
+        raise ValueError(
+            f"y_pred holds a model that is not among classes: {exc.args[0]!r}."
+        ) from None
+    except TypeError as exc:
+        raise TypeError(
+            f"y_pred must hold model labels or routing probabilities; {exc}."
+        ) from None
+
+
 def check_action_counts(codes, classes, *, full_feedback, sample_weight=None):
     """Check that the log can support one model per class.
 

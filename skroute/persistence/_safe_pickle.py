@@ -9,18 +9,13 @@ any other name before anything is called. ``trusted=True`` loads a file as
 ``pickle`` would.
 """
 
-import contextlib
-import contextvars
 import importlib
 import io
-import os
 import pickle
-import tempfile
 from pathlib import Path
 
-# Set while load_router reads a file: the nets of the routers then load their
-# torch state through the same restricted unpickler.
-_SAFE_LOADING = contextvars.ContextVar("skroute_safe_loading", default=False)
+from skroute.utils._atomic_write import atomic_write
+from skroute.utils._restricted_loading import restricted_loading
 
 # Packages whose classes a router is made of (their functions are not allowed).
 _CLASS_PACKAGES = ("skroute", "sklearn", "skorch", "scipy.sparse")
@@ -174,16 +169,9 @@ class SafeUnpickler(pickle.Unpickler):
 
 def safe_loads(data):
     """Unpickle bytes with :class:`SafeUnpickler`, nets included."""
-    token = _SAFE_LOADING.set(True)
-    try:
+    # The nets of the routers then load their torch state through it too.
+    with restricted_loading(SafeUnpickler):
         return SafeUnpickler(io.BytesIO(data)).load()
-    finally:
-        _SAFE_LOADING.reset(token)
-
-
-def safe_loading():
-    """Whether a restricted load is in progress (for the nets' ``__setstate__``)."""
-    return _SAFE_LOADING.get()
 
 
 def load_router(path, *, trusted=False):
@@ -215,7 +203,7 @@ def load_router(path, *, trusted=False):
     >>> import pathlib, tempfile
     >>> from skroute import DecoupledRouter
     >>> from skroute.datasets import make_routing_problem, simulate_logging
-    >>> from skroute.utils import load_router, save_router
+    >>> from skroute.persistence import load_router, save_router
     >>> problem = make_routing_problem(n_samples=300, random_state=0)
     >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
     ...                         models=problem.models, random_state=0)
@@ -262,7 +250,7 @@ def load_router(path, *, trusted=False):
         hint = "" if trusted else " (a joblib file needs trusted=True)"
         raise ValueError(
             f"{path}: not a readable router file ({type(exc).__name__}: {exc})"
-            f"{hint}; save routers with skroute.utils.save_router or skroute fit."
+            f"{hint}; save routers with skroute.persistence.save_router or skroute fit."
         ) from None
     if not isinstance(router, BaseRouter):
         raise ValueError(
@@ -270,37 +258,6 @@ def load_router(path, *, trusted=False):
             "by `skroute fit`."
         )
     return router
-
-
-def atomic_write(path, write):
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it.
-
-    The file is flushed to disk before the rename: an interruption or a full
-    disk leaves any previous file at ``path`` as it was, and the temporary
-    file is removed (a process killed outright can leave a
-    ``.skroute-<name>-*.tmp`` file beside it, never a partial ``path``).
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ValueError(f"{path}: no folder {folder} to write in.")
-    handle, temporary = tempfile.mkstemp(
-        dir=folder, prefix=f".skroute-{path.name}-", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        # mkstemp makes the file private; give it the permissions of a new file.
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temporary, 0o666 & ~mask)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def save_router(router, path):
@@ -324,7 +281,7 @@ def save_router(router, path):
     >>> import pathlib, tempfile
     >>> from skroute import DecoupledRouter
     >>> from skroute.datasets import make_routing_problem, simulate_logging
-    >>> from skroute.utils import load_router, save_router
+    >>> from skroute.persistence import load_router, save_router
     >>> problem = make_routing_problem(n_samples=300, random_state=0)
     >>> logs = simulate_logging(problem.X, problem.reward, problem.cost,
     ...                         models=problem.models, random_state=0)

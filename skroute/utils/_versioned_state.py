@@ -1,6 +1,11 @@
-"""Versioned pickles of routers: what a saved router records and how it loads."""
+"""Versioned pickled state: what a saved estimator records and how it loads.
+
+Routers and prompt embedders pickle through these, so they sit below both;
+:mod:`skroute.persistence` re-exports the public names.
+"""
 
 import inspect
+import sys
 import warnings
 
 # Layout of a router's pickled state. A change that older pickles cannot be
@@ -25,7 +30,8 @@ class SkrouteVersionWarning(UserWarning):
     >>> import pathlib, tempfile, warnings
     >>> import numpy as np
     >>> from skroute import RandomRouter
-    >>> from skroute.utils import SkrouteVersionWarning, load_router, save_router
+    >>> from skroute.persistence import (
+    ...     SkrouteVersionWarning, load_router, save_router)
     >>> X = np.random.default_rng(0).normal(size=(20, 3))
     >>> router = RandomRouter(random_state=0).fit(X, ["a", "b"] * 10,
     ...                                           reward=np.ones(20))
@@ -39,17 +45,18 @@ class SkrouteVersionWarning(UserWarning):
     """
 
 
-def _skroute_version():
-    from skroute import __version__
-
-    return __version__
+def skroute_version():
+    """The version of skroute, as ``skroute.__version__`` says when called."""
+    # The package is imported before any of its modules, so its attribute is
+    # read without importing it here (its lazy attributes load the routers).
+    return sys.modules["skroute"].__version__
 
 
 def persisted_state(state):
     """The state to pickle: ``state`` plus the skroute version and pickle format."""
     return {
         **state,
-        "_skroute_version": _skroute_version(),
+        "_skroute_version": skroute_version(),
         "_skroute_format": PERSISTENCE_FORMAT,
     }
 
@@ -78,7 +85,7 @@ def restored_state(estimator, state):
     version = state.pop("_skroute_version", None)
     saved_format = state.pop("_skroute_format", 0)
     name = type(estimator).__name__
-    current = _skroute_version()
+    current = skroute_version()
     if saved_format > PERSISTENCE_FORMAT:
         raise ValueError(
             f"This {name} was saved by skroute {version} in pickle format "
