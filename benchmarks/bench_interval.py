@@ -42,7 +42,7 @@ def main():
     args = parser.parse_args()
     set_torch_threads(1)
 
-    from skroute import CausalRouterClassifier, IntervalCostRouter
+    from skroute import BudgetRouter, CausalRouterClassifier, IntervalCostRouter
     from skroute.datasets import simulate_logging
     from skroute.metrics import regret
 
@@ -134,10 +134,9 @@ def main():
         low, high = path.cost.min(), path.cost.max()
         for share in (0.25, 0.5, 0.75):
             budget = float(low + share * (high - low))
-            result = interval.cost_sensitivity_for_budget(
-                logs.X, logs.action, **logged, budget=budget
-            )
-            routes = interval.predict(X_test, cost_sensitivity=result.cost_sensitivity)
+            budgeted = BudgetRouter(interval, budget=budget, cv="prefit")
+            result = budgeted.fit(logs.X, logs.action, **logged).budget_result_
+            routes = budgeted.predict(X_test)
             true_cost = cost_test[
                 np.arange(len(X_test)), [column[m] for m in routes]
             ].mean()

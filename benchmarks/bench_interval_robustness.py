@@ -204,6 +204,8 @@ def run_unit(dataset, policy, seed, params, budgets=True, data_dir=None):
 
 def _budget_entries(router, X, cost, classes, rate, rows, logs, evaluation):
     """True costs at the cost sensitivities each option picks for each budget."""
+    from skroute import BudgetRouter
+
     high, low = (
         _true_cost(
             cost[evaluation],
@@ -220,46 +222,39 @@ def _budget_entries(router, X, cost, classes, rate, rows, logs, evaluation):
         routes = router.predict(X[evaluation], cost_sensitivity=value)
         return _true_cost(cost[evaluation], routes, classes)
 
-    def pick(budget, conservative):
-        return router.cost_sensitivity_for_budget(
-            X[rows], logs.action, **logged, budget=budget, conservative=conservative
+    def pick(budget, conservative, mixture=False):
+        # The fitted router is calibrated as it is; it is never changed.
+        budgeted = BudgetRouter(
+            router,
+            budget=budget,
+            conservative=conservative,
+            mixture=mixture,
+            cv="prefit",
         )
+        try:
+            return budgeted.fit(X[rows], logs.action, **logged)
+        except ValueError:
+            # A budget out of reach: the others still count.
+            return None
 
     for option in ("plain", "conservative"):
-        careful = option == "conservative"
-        try:
-            # One estimation of the path for the three budgets.
-            results = pick(budgets, careful)
-        except ValueError:
-            # A budget out of reach: one at a time, the others still count.
-            results = []
-            for budget in budgets:
-                try:
-                    results.append(pick(budget, careful))
-                except ValueError:
-                    results.append(None)
-        for entry, result in zip(entries, results):
+        for entry in entries:
+            budgeted = pick(entry["budget"], option == "conservative")
             entry[option] = (
-                None if result is None else true_cost(result.cost_sensitivity)
+                None if budgeted is None else true_cost(budgeted.cost_sensitivity_)
             )
     for option in ("mixture", "conservative_mixture"):
         for entry in entries:
-            try:
-                router.cost_sensitivity_for_budget(
-                    X[rows],
-                    logs.action,
-                    **logged,
-                    budget=entry["budget"],
-                    mixture=True,
-                    conservative=option == "conservative_mixture",
+            budgeted = pick(
+                entry["budget"], option == "conservative_mixture", mixture=True
+            )
+            entry[option] = (
+                None
+                if budgeted is None
+                else _true_cost(
+                    cost[evaluation], budgeted.predict(X[evaluation]), classes
                 )
-            except ValueError:
-                entry[option] = None
-            else:
-                entry[option] = _true_cost(
-                    cost[evaluation], router.predict(X[evaluation]), classes
-                )
-    router.budget_mixture_ = None
+            )
     return entries
 
 

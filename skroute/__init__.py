@@ -9,6 +9,7 @@ __version__ = "0.1.0.dev0"
 
 _ROUTERS = (
     "BestSingleModelRouter",
+    "BudgetRouter",
     "CausalRouterClassifier",
     "DecoupledRouter",
     "IntervalCostRouter",

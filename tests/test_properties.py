@@ -850,14 +850,6 @@ BAD_INPUTS = [
         "quality must be finite",
     ),
     (
-        "interval n_points 0",
-        lambda: _FITTED_INTERVAL().cost_sensitivity_for_budget(
-            _X, _Y, reward=_REWARD, cost=_LOGS["cost"], budget=1.0, n_points=0
-        ),
-        ValueError,
-        "n_points must be an int >= 2",
-    ),
-    (
         "interval cost_sensitivities strings",
         lambda: _FITTED_INTERVAL().cost_quality_path(
             _X, _Y, reward=_REWARD, cost=_LOGS["cost"], cost_sensitivities=["a"]
@@ -978,22 +970,6 @@ BAD_INPUTS = [
             ("complex", 0.1 + 1j),
         )
     ],
-    (
-        "interval mixture of several budgets",
-        lambda: _FITTED_INTERVAL().cost_sensitivity_for_budget(
-            _X, _Y, reward=_REWARD, cost=_LOGS["cost"], budget=[1.0, 2.0], mixture=True
-        ),
-        ValueError,
-        "mixture=True takes one budget",
-    ),
-    (
-        "interval budget list with a negative",
-        lambda: _FITTED_INTERVAL().cost_sensitivity_for_budget(
-            _X, _Y, reward=_REWARD, cost=_LOGS["cost"], budget=[1.0, -2.0]
-        ),
-        ValueError,
-        "budget must be a positive number or a 1-D sequence",
-    ),
 ]
 
 

@@ -65,35 +65,37 @@ for lam in (0.0, 0.1, 0.4):
 # %%
 # λ from a budget
 # ---------------
-# :meth:`~skroute.IntervalCostRouter.cost_sensitivity_for_budget` estimates
-# off policy, on logs the router was not fitted on, the mean cost of every
-# λ, and returns the one that meets the budget. ``conservative=True`` meets
-# it with the upper confidence bound instead, so that the true cost exceeds
-# the budget rarely.
+# :class:`~skroute.BudgetRouter` estimates off policy, on logs the router was
+# not fitted on, the mean cost of every λ, and routes at the one that meets
+# the budget; the fitted interval router itself is left as it is
+# (``cv="prefit"``: it is fitted already, and every row given to ``fit``
+# calibrates). ``conservative=True`` meets the budget with the upper
+# confidence bound instead, so that the true cost exceeds it rarely.
+from skroute import BudgetRouter
 from skroute.metrics import routing_summary
 
 held_out = logs_of(calibration, 1)
 budget = 0.6
 for conservative in (False, True):
-    result = router.cost_sensitivity_for_budget(
+    budgeted = BudgetRouter(
+        router, budget=budget, conservative=conservative, cv="prefit"
+    )
+    budgeted.fit(
         held_out.X,
         held_out.action,
         reward=held_out.reward,
         cost=held_out.cost,
         propensity=held_out.propensity,
-        budget=budget,
-        conservative=conservative,
     )
+    result = budgeted.budget_result_
     true = routing_summary(
         problem.expected_reward[test],
-        router.predict(
-            problem.X[test], cost_sensitivity=result.cost_sensitivity
-        ),
+        budgeted.predict(problem.X[test]),
         cost=problem.cost[test],
         classes=router.classes_,
     )
     print(
-        f"conservative={conservative}: λ = {lam:.3f}\n"
+        f"conservative={conservative}: λ = {budgeted.cost_sensitivity_:.3f}\n"
         f"  estimated cost {result.estimated_cost:.3f}; on the test rows: "
         f"cost {true['cost']:.3f}, quality {true['quality']:.3f}"
     )

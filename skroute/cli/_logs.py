@@ -180,7 +180,7 @@ def fit_command(args, out):
             propensity=logs.propensity,
         )
     else:
-        n_fitted = _fit_to_budget(router, logs, args, out)
+        router, n_fitted = _fit_to_budget(router, logs, args, out)
     save_router(router, target)
     if replaced:
         print(f"skroute: replaced {target}", file=sys.stderr)
@@ -215,48 +215,40 @@ def _check_budget_options(args):
 
 
 def _fit_to_budget(router, logs, args, out):
-    """Fit on most rows, set lambda to meet the budget on the rest; rows fitted."""
-    from sklearn.model_selection import train_test_split
+    """Fit on most rows, choose lambda to meet the budget on the rest.
 
-    rows = np.arange(logs.X.shape[0])
-    counts = np.unique(logs.action, return_counts=True)[1]
-    fit_rows, held_out = train_test_split(
-        rows,
-        test_size=args.calibration_fraction,
-        random_state=args.random_state,
-        stratify=logs.action if counts.min() >= 2 else None,
-    )
+    Returns the router at that lambda (saved as any interval router, so that
+    ``evaluate`` and ``route`` read it as one) and the number of rows fitted.
+    """
+    from skroute.routers import BudgetRouter
 
-    def part(values, index):
-        return None if values is None else values[index]
-
-    router.fit(
-        logs.X[fit_rows],
-        logs.action[fit_rows],
-        reward=logs.reward[fit_rows],
-        cost=logs.cost[fit_rows],
-        propensity=part(logs.propensity, fit_rows),
-    )
-    result = router.cost_sensitivity_for_budget(
-        logs.X[held_out],
-        logs.action[held_out],
-        reward=logs.reward[held_out],
-        cost=logs.cost[held_out],
-        propensity=part(logs.propensity, held_out),
+    budgeted = BudgetRouter(
+        router,
         budget=args.budget,
         conservative=args.conservative,
+        cv=args.calibration_fraction,
+        random_state=args.random_state,
+    ).fit(
+        logs.X,
+        logs.action,
+        reward=logs.reward,
+        cost=logs.cost,
+        propensity=logs.propensity,
     )
-    router.set_params(cost_sensitivity=result.cost_sensitivity)
+    result = budgeted.budget_result_
     bound = " (its 95% upper bound)" if args.conservative else ""
     print(
         f"budget {args.budget:g} per query{bound}: lambda = "
-        f"{result.cost_sensitivity:.4g}, estimated on {held_out.size} held-out "
+        f"{result.cost_sensitivity:.4g}, estimated on {result.n_samples} held-out "
         f"rows at mean cost {result.estimated_cost:.4g} ± {result.cost_se:.2g} "
         f"and mean quality {result.estimated_quality:.4g} ± "
         f"{result.quality_se:.2g}",
         file=out,
     )
-    return fit_rows.size
+    # The fitted interval router is the CLI's own (a clone fitted by the
+    # BudgetRouter): it is saved with the chosen lambda as its default.
+    fitted = budgeted.estimator_.set_params(cost_sensitivity=result.cost_sensitivity)
+    return fitted, logs.X.shape[0] - result.n_samples
 
 
 def _shares(classes, chosen):

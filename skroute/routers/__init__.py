@@ -6,12 +6,14 @@ from skroute.routers._baselines import (
     DecoupledRouter,
     RandomRouter,
 )
+from skroute.routers._budget import BudgetRouter
 from skroute.routers._causal import CausalRouterClassifier
 from skroute.routers._interval import IntervalCostRouter, RoutingPath
 from skroute.routers._selection import PolicyFallbackWarning
 
 __all__ = [
     "BestSingleModelRouter",
+    "BudgetRouter",
     "CausalRouterClassifier",
     "CostScaleWarning",
     "DecoupledRouter",

@@ -15,17 +15,16 @@ def _interval_meta(router, meta):
     meta.update(
         range=[float(grid[0]), float(grid[-1])], out_of_range=router.out_of_range
     )
-    mixture = getattr(router, "budget_mixture_", None)
-    if mixture is not None:
-        meta["budget_mixture"] = {
-            "low": mixture.low,
-            "high": mixture.high,
-            "high_probability": mixture.high_probability,
-        }
 
 
-def export_router(router, path):
-    """Write ``router`` to ``path`` as a ``.npz`` of arrays and JSON metadata."""
+def export_router(router, path, *, cost_sensitivity=None, budget_mixture=None):
+    """Write ``router`` to ``path`` as a ``.npz`` of arrays and JSON metadata.
+
+    ``cost_sensitivity`` replaces the router's default ``lambda`` in the file,
+    and ``budget_mixture`` (a dict of ``low``, ``high`` and
+    ``high_probability``) is the mixture that serving follows without one:
+    a budget's choices, kept out of the router's own state.
+    """
     from skroute import __version__
     from skroute.routers._baselines import (
         BestSingleModelRouter,
@@ -43,6 +42,13 @@ def export_router(router, path):
         "n_features": int(router.n_features_in_),
         "cost_sensitivity": float(getattr(router, "cost_sensitivity", 0.0)),
     }
+    if cost_sensitivity is not None:
+        meta["cost_sensitivity"] = float(cost_sensitivity)
+    if budget_mixture is not None:
+        meta["budget_mixture"] = {
+            key: float(budget_mixture[key])
+            for key in ("low", "high", "high_probability")
+        }
     if isinstance(router, IntervalCostRouter):
         _interval_meta(router, meta)
     if isinstance(router, NeuralRouter):

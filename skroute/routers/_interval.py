@@ -2,19 +2,17 @@
 
 import numbers
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from skroute._kernels import row_uniforms
 from skroute.causal import LoggedNuisances
 from skroute.routers._base import check_finite_scores, routes_by_block
 from skroute.routers._neural import NEURAL_ROUTER_CONSTRAINTS, NeuralRouter
 from skroute.routers._targets import CostRangeTargets
-from skroute.utils import check_numeric
+from skroute.utils import check_cost_sensitivity, check_numeric
 
 # Geometric grids from 0 halve the first interval n_intervals - 1 times; past
 # this many, it is below 1e-12 of the range.
@@ -230,14 +228,6 @@ n_jobs, memory, random_state, verbose
         The per-model quality and cost models, fitted on every row: the
         lines the ``"quality"`` heads start from and the direct method's
         (``cost_models_`` is None without cost).
-    budget_mixture_ : Bunch or None
-        Set by :meth:`cost_sensitivity_for_budget` with ``mixture=True``:
-        ``low`` and ``high`` cost sensitivities and ``high_probability``.
-        While it is set, ``predict`` without ``cost_sensitivity`` routes each
-        query at ``high`` with that probability and at ``low`` otherwise (a
-        draw fixed by the query's features). Cleared by ``fit``,
-        ``set_params(cost_sensitivity=...)`` and any call of
-        :meth:`cost_sensitivity_for_budget` without ``mixture``.
     shrinkage_ : dict or None
         With ``"auto"`` pseudo-outcomes, the weight shrinkage chosen per model.
     overlap_ : dict or None
@@ -344,13 +334,6 @@ n_jobs, memory, random_state, verbose
         self.random_state = random_state
         self.verbose = verbose
 
-    def set_params(self, **params):
-        """Set parameters; a new ``cost_sensitivity`` ends a budget mixture."""
-        super().set_params(**params)
-        if "cost_sensitivity" in params:
-            self.budget_mixture_ = None
-        return self
-
     def _cost_sensitivities(self):
         return self._bounds()
 
@@ -425,43 +408,13 @@ n_jobs, memory, random_state, verbose
         self.cost_grid_ = targets.grid
         self.reward_models_ = targets.reward_models
         self.cost_models_ = targets.cost_models
-        self.budget_mixture_ = None
 
     def _check_cost_sensitivity(self, cost_sensitivity, X):
-        """One validated lambda per row of ``X``, as a float64 array."""
-        n_samples = X.shape[0]
+        """One validated lambda per row of ``X`` (``cost_sensitivity`` when
+        None), as a float64 array within the router's range."""
         if cost_sensitivity is None:
-            cost_sensitivity = self._default_cost_sensitivity(X)
-        if isinstance(cost_sensitivity, (str, bytes)) or cost_sensitivity is True:
-            raise TypeError(
-                "cost_sensitivity must be a number or an array of numbers; got "
-                f"{cost_sensitivity!r}."
-            )
-        raw = np.asarray(cost_sensitivity)
-        if raw.dtype.kind not in "iuf" and raw.dtype.kind != "O":
-            raise TypeError(
-                "cost_sensitivity must be a number or an array of real numbers; got "
-                f"values of type {raw.dtype}."
-            )
-        try:
-            values = np.asarray(cost_sensitivity, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                "cost_sensitivity must be a number or an array of numbers."
-            ) from exc
-        if values.ndim == 0:
-            values = np.full(n_samples, float(values))
-        elif values.shape != (n_samples,):
-            raise ValueError(
-                f"cost_sensitivity must be a scalar or one value per row, shape "
-                f"({n_samples},); got shape {values.shape}."
-            )
-        if not np.isfinite(values).all():
-            raise ValueError("cost_sensitivity contains NaN or infinity.")
-        if (values < 0).any():
-            raise ValueError(
-                f"cost_sensitivity must be >= 0; got {values[values < 0][0]:g}."
-            )
+            cost_sensitivity = self.cost_sensitivity
+        values = check_cost_sensitivity(cost_sensitivity, n_samples=X.shape[0])
         low, high = self.cost_grid_[0], self.cost_grid_[-1]
         outside = (values < low) | (values > high)
         if outside.any():
@@ -473,14 +426,6 @@ n_jobs, memory, random_state, verbose
                 "out_of_range='clip' to use the nearest end of the range."
             )
         return values
-
-    def _default_cost_sensitivity(self, X):
-        """``cost_sensitivity``, or each row's draw of ``budget_mixture_``."""
-        mixture = getattr(self, "budget_mixture_", None)
-        if mixture is None:
-            return self.cost_sensitivity
-        at_high = row_uniforms(X) < mixture.high_probability
-        return np.where(at_high, mixture.high, mixture.low)
 
     def _scores_at(self, X, cost_sensitivity):
         return self.deployed_.scores(X, cost_sensitivity)
@@ -505,8 +450,7 @@ n_jobs, memory, random_state, verbose
         ----------
         X : array-like of shape (n_samples, n_features)
         cost_sensitivity : float or array-like of shape (n_samples,), default=None
-            ``lambda`` for all rows or per row; when None, ``self.cost_sensitivity``
-            (or the draws of ``budget_mixture_`` where it is set).
+            ``lambda`` for all rows or per row; when None, ``self.cost_sensitivity``.
 
         Returns
         -------
@@ -526,13 +470,9 @@ n_jobs, memory, random_state, verbose
         ----------
         X : array-like of shape (n_samples, n_features)
         cost_sensitivity : float or array-like of shape (n_samples,), default=None
-            ``lambda`` for all rows or per row. When None,
-            ``self.cost_sensitivity``; but where
-            :meth:`cost_sensitivity_for_budget` set ``budget_mixture_``, each
-            query goes to the route at one of the two cost sensitivities
-            around the budget, drawn (by the query's features, so that a
-            query always gets the same route) with the probability that
-            meets the budget in expectation.
+            ``lambda`` for all rows or per row; when None,
+            ``self.cost_sensitivity``. :class:`~skroute.BudgetRouter` chooses
+            it to meet a budget on the mean cost per query.
 
         Returns
         -------
@@ -720,186 +660,3 @@ n_jobs, memory, random_state, verbose
             quality_se=np.array([value.standard_error for value in qualities]),
             cost_se=np.array([value.standard_error for value in costs]),
         )
-
-    def cost_sensitivity_for_budget(
-        self,
-        X,
-        y,
-        *,
-        reward,
-        cost,
-        propensity=None,
-        budget,
-        conservative=False,
-        confidence_level=0.95,
-        mixture=False,
-        n_points=201,
-    ):
-        """The ``lambda`` whose estimated mean cost per query meets a budget.
-
-        The router's mean cost is estimated off policy (doubly robust, from the
-        logs given) on ``n_points`` values of ``lambda`` across the range, and
-        again on ``n_points`` finer values in the step where the estimate
-        first meets the budget. The ``lambda`` returned is the one whose
-        estimate comes closest to the budget without exceeding it (the
-        smallest such ``lambda`` on ties). Set it with
-        ``router.set_params(cost_sensitivity=result.cost_sensitivity)``.
-
-        The mean cost is a step function of ``lambda`` and can jump where many
-        queries change model at once: a budget inside such a jump is met only
-        up to the jump. ``mixture=True`` closes the gap: each query is routed
-        at one of the two ``lambda`` on either side of the budget, with the
-        probability that meets it in expectation, so that the budget lies on
-        the cost-quality hull.
-
-        Parameters
-        ----------
-        X, y, reward, cost, propensity
-            Logged data, preferably rows the router was not fitted on.
-        budget : float or array-like of float
-            Target mean cost per query, in the units of ``cost``. Several
-            budgets share one estimation of the path (one result each).
-        conservative : bool, default=False
-            Meet the budget with the upper confidence bound of the estimated
-            mean cost (at ``confidence_level``) instead of the estimate: the
-            true mean cost then exceeds the budget rarely, at the price of a
-            lower quality.
-        confidence_level : float in (0.5, 1), default=0.95
-            One-sided level of the bound of ``conservative``.
-        mixture : bool, default=False
-            Also find the mixture described above and record it in
-            ``budget_mixture_``, which ``predict`` then follows when it gets
-            no ``cost_sensitivity`` (one budget only). Without it,
-            ``budget_mixture_`` is cleared.
-        n_points : int, default=201
-
-        Returns
-        -------
-        Bunch, or list of Bunch for several budgets
-            ``cost_sensitivity``, ``estimated_cost``, ``estimated_quality``,
-            their standard errors ``cost_se``, ``quality_se``, and
-            ``cost_upper_bound``; and ``mixture``: None, or a Bunch of the
-            ``low`` and ``high`` cost sensitivities, ``high_probability``,
-            and the mixture's ``estimated_cost`` and ``estimated_quality``.
-        """
-        budgets = _check_budgets(budget)
-        if mixture and budgets.size > 1:
-            raise ValueError(
-                "mixture=True takes one budget (the router follows one mixture); "
-                f"got {budgets.size}."
-            )
-        if (
-            isinstance(n_points, bool)
-            or not isinstance(n_points, numbers.Integral)
-            or n_points < 2
-        ):
-            raise ValueError(f"n_points must be an int >= 2; got {n_points!r}.")
-        if not (
-            isinstance(confidence_level, numbers.Real)
-            and not isinstance(confidence_level, bool)
-            and 0.5 < confidence_level < 1
-        ):
-            raise ValueError(
-                "confidence_level must be a number in (0.5, 1); got "
-                f"{confidence_level!r}."
-            )
-        check_is_fitted(self)
-        X = self._check_X(X)
-        evaluation = self._logged_evaluation(X, y, reward, cost, propensity, "dr")
-        z = NormalDist().inv_cdf(confidence_level)
-        grid = np.linspace(self.cost_grid_[0], self.cost_grid_[-1], n_points)
-        coarse = self._path(evaluation, X, grid)
-        results = [
-            self._meet_budget(
-                evaluation, X, coarse, value, z if conservative else 0.0, z, mixture
-            )
-            for value in budgets
-        ]
-        self.budget_mixture_ = results[0].mixture if mixture else None
-        return results[0] if np.ndim(budget) == 0 else results
-
-    def _meet_budget(self, evaluation, X, path, budget, margin, z, mixture):
-        """One budget's result from the coarse path (``margin`` standard errors)."""
-        grid = path.cost_sensitivity
-        within = np.flatnonzero(path.cost + margin * path.cost_se <= budget)
-        if within.size == 0:
-            bound = "upper bound of the " if margin else ""
-            lowest = np.min(path.cost + margin * path.cost_se)
-            raise ValueError(
-                f"no cost sensitivity in [{grid[0]:g}, {grid[-1]:g}] meets the "
-                f"budget {budget:g}: the lowest {bound}estimated mean cost is "
-                f"{lowest:.4g}. Refit with a wider cost_range or raise the budget."
-            )
-        if within[0] > 0:
-            # Many queries can switch within one step of the grid: look again
-            # between the last point above the budget and the first below it.
-            finer = np.linspace(grid[within[0] - 1], grid[within[0]], grid.size)
-            refined = self._path(evaluation, X, finer[1:-1])
-            order = np.argsort(
-                np.concatenate([path.cost_sensitivity, refined.cost_sensitivity]),
-                kind="stable",
-            )
-            path = Bunch(
-                **{
-                    key: np.concatenate([path[key], refined[key]])[order]
-                    for key in path
-                }
-            )
-        bounded = path.cost + margin * path.cost_se
-        meets = bounded <= budget
-        within = np.flatnonzero(meets)
-        # Closest to the budget from below; on ties, the smallest lambda.
-        order = np.lexsort((path.cost_sensitivity[within], -bounded[within]))
-        chosen = within[order[0]]
-        result = Bunch(
-            cost_sensitivity=float(path.cost_sensitivity[chosen]),
-            estimated_cost=float(path.cost[chosen]),
-            cost_se=float(path.cost_se[chosen]),
-            cost_upper_bound=float(path.cost[chosen] + z * path.cost_se[chosen]),
-            estimated_quality=float(path.quality[chosen]),
-            quality_se=float(path.quality_se[chosen]),
-            mixture=None,
-        )
-        if mixture:
-            # The nearest smaller lambda over the budget: mix the two routes.
-            above = np.flatnonzero(~meets[:chosen])
-            if above.size == 0:
-                # The budget is met at the bottom of the range already.
-                other, probability = chosen, 1.0
-            else:
-                other = above[-1]
-                gap = bounded[other] - bounded[chosen]
-                probability = float(np.clip((bounded[other] - budget) / gap, 0.0, 1.0))
-            result.mixture = Bunch(
-                low=float(path.cost_sensitivity[other]),
-                high=result.cost_sensitivity,
-                high_probability=probability,
-                estimated_cost=float(
-                    probability * path.cost[chosen]
-                    + (1 - probability) * path.cost[other]
-                ),
-                estimated_quality=float(
-                    probability * path.quality[chosen]
-                    + (1 - probability) * path.quality[other]
-                ),
-            )
-        return result
-
-
-def _check_budgets(budget):
-    """Budgets as a 1-D float array, each a positive finite number."""
-    values = np.atleast_1d(np.asarray(budget, dtype=object))
-    ok = values.ndim == 1 and values.size > 0
-    ok = ok and all(
-        isinstance(v, numbers.Real)
-        and not isinstance(v, bool)
-        and np.isfinite(v)
-        and v > 0
-        for v in values
-    )
-    if not ok:
-        raise ValueError(
-            "budget must be a positive number or a 1-D sequence of positive "
-            f"numbers; got {budget!r}."
-        )
-    return values.astype(np.float64)
