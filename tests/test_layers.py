@@ -138,14 +138,6 @@ def test_no_import_cycle_between_packages(graph):
     assert not components, _describe(graph, adjacency, components, witness)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "skroute.routers: BaseRouter.export imports routers._export, which "
-        "imports the router classes and the root package to export them; "
-        "dispatching on the deployed-policy objects removes the cycle"
-    ),
-)
 def test_no_import_cycle_between_modules(graph):
     adjacency = _module_graph(graph)
     components = _components(adjacency)

@@ -62,9 +62,3 @@ def outcome_lines(reward_models, cost_models, X):
         return predict_arm_models(reward_models, X), None
     both = predict_arm_models([*reward_models, *cost_models], X)
     return tuple(np.hsplit(both, 2))
-
-
-def direct_method_scores(reward_models, cost_models, X, cost_sensitivity):
-    """Predicted utility ``quality - lambda cost`` of every candidate."""
-    quality, cost = outcome_lines(reward_models, cost_models, X)
-    return quality if cost is None else quality - cost_sensitivity * cost

@@ -5,13 +5,13 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skroute.causal._nested import cross_fit_on_rows
 from skroute.metrics import policy_value
+from skroute.routers._export import export_router
 from skroute.utils import (
     check_action_counts,
     check_cv_folds,
@@ -350,9 +350,11 @@ class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
         path : str or Path
             Written atomically (a temporary file renamed over it).
         """
-        from skroute.routers._export import export_router
-
         export_router(self, path)
+
+    def _export_arrays(self, meta):
+        """Arrays of this router's export; adds to ``meta`` what serving reads."""
+        return self.deployed_.to_arrays(meta, 1.0)
 
     def __getstate__(self):
         # Pickles record the skroute version and format that wrote them, so that
@@ -361,6 +363,13 @@ class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
 
     def __setstate__(self, state):
         super().__setstate__(restored_state(self, state))
+        if "classes_" in self.__dict__ and "deployed_" not in self.__dict__:
+            # Saved before routers kept their deployed policy as an object.
+            self.deployed_ = self._deployed_policy()
+
+    def _deployed_policy(self):
+        """The deployed policy of this router's fitted attributes."""
+        raise NotImplementedError
 
     def decision_function(self, X):
         """Score of every candidate model for each query (higher is preferred).
@@ -413,11 +422,12 @@ class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
         """
         return self._policy_proba(self._scores(self._check_X(X)))
 
+    def _decision_scores(self, X):
+        return self.deployed_.scores(X, self.cost_sensitivity)
+
     def _policy_proba(self, scores):
-        # Shifted by the row maximum before the temperature divides them, so that
-        # a small temperature cannot overflow: the best score becomes 0.
-        shifted = scores - scores.max(axis=1, keepdims=True)
-        return softmax(shifted / self.temperature, axis=1)
+        # Only learned policies read a temperature.
+        return self.deployed_.proba(scores, 1.0)
 
 
 class NuisanceMixin:

@@ -7,19 +7,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from skroute.causal import PSEUDO_OUTCOME_METHODS
-from skroute.causal._direct_method import direct_method_scores, fit_outcome_models
+from skroute.causal._direct_method import fit_outcome_models
 from skroute.routers._base import CV_CONSTRAINT, BaseRouter, NuisanceMixin
+from skroute.routers._deployed import BestSinglePolicy, DirectMethodPolicy, HashPolicy
 
 _COMMON_CONSTRAINTS = {
     "cost_sensitivity": [Interval(numbers.Real, 0, None, closed="left")],
     "classes": [None, "array-like"],
 }
-
-
-def _one_hot(index, n_classes):
-    proba = np.zeros((index.shape[0], n_classes))
-    proba[np.arange(index.shape[0]), index] = 1.0
-    return proba
 
 
 class DecoupledRouter(BaseRouter):
@@ -87,15 +82,11 @@ class DecoupledRouter(BaseRouter):
         self.reward_models_, self.cost_models_ = fit_outcome_models(
             logs, self.classes_.size, self.reward_model, self.cost_model, self.n_jobs
         )
+        self.deployed_ = self._deployed_policy()
         return self
 
-    def _decision_scores(self, X):
-        return direct_method_scores(
-            self.reward_models_, self.cost_models_, X, self.cost_sensitivity
-        )
-
-    def _policy_proba(self, scores):
-        return _one_hot(np.argmax(scores, axis=1), scores.shape[1])
+    def _deployed_policy(self):
+        return DirectMethodPolicy(self.reward_models_, self.cost_models_)
 
 
 class BestSingleModelRouter(NuisanceMixin, BaseRouter):
@@ -188,15 +179,11 @@ class BestSingleModelRouter(NuisanceMixin, BaseRouter):
         utility = estimates.utility(self.cost_sensitivity)
         self.model_values_ = np.average(utility, axis=0, weights=logs.sample_weight)
         self.best_model_ = self.classes_[np.argmax(self.model_values_)]
+        self.deployed_ = self._deployed_policy()
         return self
 
-    def _decision_scores(self, X):
-        return np.broadcast_to(
-            self.model_values_, (X.shape[0], self.classes_.size)
-        ).copy()
-
-    def _policy_proba(self, scores):
-        return _one_hot(np.argmax(scores, axis=1), scores.shape[1])
+    def _deployed_policy(self):
+        return BestSinglePolicy(np.asarray(self.model_values_, dtype=np.float64))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -250,22 +237,11 @@ class RandomRouter(BaseRouter):
         self.hash_multipliers_ = rng.randint(
             0, 2**62, size=logs.X.shape[1], dtype=np.int64
         ).astype(np.uint64) * np.uint64(2) + np.uint64(1)
+        self.deployed_ = self._deployed_policy()
         return self
 
-    def _decision_scores(self, X):
-        return _one_hot(self._draw(X), self.classes_.size)
-
-    def _draw(self, X):
-        bits = np.ascontiguousarray(X, dtype=np.float64).view(np.uint64)
-        with np.errstate(over="ignore"):
-            h = (bits * self.hash_multipliers_).sum(axis=1, dtype=np.uint64)
-            h ^= h >> np.uint64(33)
-            h *= np.uint64(0xFF51AFD7ED558CCD)
-            h ^= h >> np.uint64(33)
-        return (h % np.uint64(self.classes_.size)).astype(np.intp)
-
-    def _policy_proba(self, scores):
-        return scores
+    def _deployed_policy(self):
+        return HashPolicy(self.hash_multipliers_, self.classes_.size)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

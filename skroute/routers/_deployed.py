@@ -8,7 +8,8 @@ its class:
 - :class:`NetworkPolicy`: the mean of the policy networks of the folds;
 - :class:`IntervalNetworkPolicy`: the same for a range of cost sensitivities;
 - :class:`DirectMethodPolicy`: argmax of the outcome models' utility;
-- :class:`BestSinglePolicy`: one model for every query.
+- :class:`BestSinglePolicy`: one model for every query;
+- :class:`HashPolicy`: a model drawn per query by a hash of its features.
 
 Each has ``scores(X, cost_sensitivity)`` (the candidates' scores, higher
 preferred), ``proba(scores, temperature)``, ``lines(X)`` (the quality and cost of which
@@ -232,6 +233,39 @@ class DirectMethodPolicy(DeployedPolicy):
     def to_arrays(self, meta, temperature):
         meta.update(policy="lines", proba="one_hot")
         return _outcome_arrays(self.reward_models, self.cost_models, meta)
+
+
+class HashPolicy(DeployedPolicy):
+    """A model drawn per query by a seeded hash of its features.
+
+    Parameters
+    ----------
+    multipliers : ndarray of uint64, shape (n_features,)
+        Odd multipliers of the hash, one per feature.
+    n_classes : int
+    """
+
+    name = "random"
+
+    def __init__(self, multipliers, n_classes):
+        self.multipliers = multipliers
+        self.n_classes = n_classes
+
+    def scores(self, X, cost_sensitivity):
+        bits = np.ascontiguousarray(X, dtype=np.float64).view(np.uint64)
+        with np.errstate(over="ignore"):
+            h = (bits * self.multipliers).sum(axis=1, dtype=np.uint64)
+            h ^= h >> np.uint64(33)
+            h *= np.uint64(0xFF51AFD7ED558CCD)
+            h ^= h >> np.uint64(33)
+        chosen = (h % np.uint64(self.n_classes)).astype(np.intp)
+        scores = np.zeros((X.shape[0], self.n_classes))
+        scores[np.arange(X.shape[0]), chosen] = 1.0
+        return scores
+
+    def to_arrays(self, meta, temperature):
+        meta.update(policy="hash", proba="one_hot")
+        return {"hash_multipliers": self.multipliers}
 
 
 class NetworkPolicy(DeployedPolicy):

@@ -440,6 +440,13 @@ n_jobs, memory, random_state, verbose
     def _decision_scores(self, X):
         return self._scores_at(X, self._check_cost_sensitivity(None, X))
 
+    def _export_arrays(self, meta):
+        grid = self.cost_grid_
+        meta.update(
+            range=[float(grid[0]), float(grid[-1])], out_of_range=self.out_of_range
+        )
+        return super()._export_arrays(meta)
+
     def decision_function(self, X, cost_sensitivity=None):
         """Scores of every model for each query at the given cost sensitivity.
 

@@ -110,14 +110,11 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
     def _record(self, targets):
         """Keep what this router needs of ``targets`` besides the deployed policy."""
 
-    def _decision_scores(self, X):
-        return self.deployed_.scores(X, self.cost_sensitivity)
-
     def _policy_proba(self, scores):
         return self.deployed_.proba(scores, self.temperature)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "net_" in self.__dict__ and "deployed_" not in self.__dict__:
-            # Saved before routers kept their deployed policy as an object.
-            self.deployed_ = legacy_deployed_policy(self)
+    def _export_arrays(self, meta):
+        return self.deployed_.to_arrays(meta, self.temperature)
+
+    def _deployed_policy(self):
+        return legacy_deployed_policy(self)
