@@ -60,6 +60,41 @@ def _true_cost(cost, routes, classes):
     return float(cost[np.arange(len(index)), index].mean())
 
 
+def _candidate_routes(interval, X_train, logs, logged, X_test):
+    """Routes at any lambda of each policy the safety check chooses between.
+
+    The network is the fitted router's own (fitted with ``"warn"``); the
+    direct method is argmax of its outcome models' lines; the best single
+    model at each lambda is that of the doubly robust mean quality and cost
+    of every model on the training logs (cross-fitted afresh, so its choice
+    can differ from the check's own estimate in rare near-ties).
+    """
+    from skroute.causal import LoggedNuisances, predict_arm_models
+
+    classes = interval.classes_
+    quality = predict_arm_models(interval.reward_models_, X_test)
+    cost = predict_arm_models(interval.cost_models_, X_test)
+    nuisances = LoggedNuisances(
+        logs.action,
+        X=X_train,
+        classes=classes,
+        method="dr",
+        random_state=0,
+        **logged,
+    )
+    constant = [np.full(X_train.shape[0], model) for model in classes]
+    qualities, costs = nuisances.cost_quality(constant, warn=False)
+    mean_quality = np.array([value.estimate for value in qualities])
+    mean_cost = np.array([value.estimate for value in costs])
+    return {
+        "network": lambda value: interval.predict(X_test, cost_sensitivity=value),
+        "direct_method": lambda value: classes[np.argmax(quality - value * cost, 1)],
+        "best_single": lambda value: np.full(
+            X_test.shape[0], classes[np.argmax(mean_quality - value * mean_cost)]
+        ),
+    }
+
+
 def run_unit(dataset, policy, seed, params, budgets=True, data_dir=None):
     import warnings
 
@@ -136,33 +171,30 @@ def run_unit(dataset, policy, seed, params, budgets=True, data_dir=None):
                 baseline.fit(X[train], logs.action, **logged)
                 record[name][key] = regret_at(baseline.predict(X[test]), value)
 
+        # The router keeps its network ("warn") and reports the check's
+        # choice, so that every candidate of the check can be scored without
+        # refitting; "interval" is the candidate the default ("fallback")
+        # deploys, as a default fit would.
         interval = IntervalCostRouter(
-            cost_range=(0.0, RANGE_FACTOR * rate), random_state=0, **params
+            cost_range=(0.0, RANGE_FACTOR * rate),
+            random_state=0,
+            **{"safety_check": "warn", **params},
         )
         start = time.perf_counter()
         interval.fit(X[train], logs.action, **logged)
         record["interval_fit_time"] = time.perf_counter() - start
-        record["deployed"] = interval.deployed_policy_
         record["grid"] = interval.cost_grid_.tolist()
-        record["interval"] = {
-            str(f): regret_at(
-                interval.predict(X[test], cost_sensitivity=f * rate), f * rate
-            )
-            for f in LAMBDA_FACTORS
-        }
-        # What each candidate of the safety check would have given, for dev
-        # studies of the decision rule without refitting.
-        deployed = interval.deployed_policy_
-        record["candidates"] = {}
-        for candidate in ("network", "direct_method", "best_single"):
-            interval.deployed_policy_ = candidate
-            record["candidates"][candidate] = {
-                str(f): regret_at(
-                    interval.predict(X[test], cost_sensitivity=f * rate), f * rate
-                )
-                for f in LAMBDA_FACTORS
+        candidates = _candidate_routes(interval, X[train], logs, logged, X[test])
+        record["candidates"] = {
+            name: {
+                str(f): regret_at(routes(f * rate), f * rate) for f in LAMBDA_FACTORS
             }
-        interval.deployed_policy_ = deployed
+            for name, routes in candidates.items()
+        }
+        report = interval.safety_report_
+        checked = report is not None and params.get("safety_check") != "warn"
+        record["deployed"] = report["choice"] if checked else "network"
+        record["interval"] = record["candidates"][record["deployed"]]
         report = interval.safety_report_
         if report is not None:
             record["report"] = {
