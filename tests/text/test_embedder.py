@@ -25,7 +25,7 @@ from sklearn.utils import estimator_checks
 from skroute import CausalRouterClassifier
 from skroute.text import PromptEmbedder, last_block, make_tfidf_embedder
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 ROUTERBENCH = SHARED / "routerbench_subset" / "routerbench_subset.csv"
 ROUTERBENCH_EMBEDDINGS = ROUTERBENCH.with_name("query_emb_all-MiniLM-L6-v2.f16.npy")
 

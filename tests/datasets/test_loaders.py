@@ -14,7 +14,7 @@ from skroute.datasets import (
     load_wide_table,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 ROUTERBENCH = SHARED / "routerbench_subset" / "routerbench_subset.csv"
 LLMROUTER = SHARED / "llmrouter_9models"
 ROUTELLM = SHARED / "routellm_mmlu_gsm8k"
