@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import fit_kwargs
 
 from skroute import CausalRouterClassifier, IntervalCostRouter, load_exported
 from skroute.cli import main
@@ -41,9 +42,7 @@ def _fit(router, logs):
         return router.fit(
             logs.X,
             logs.action,
-            reward=logs.reward,
-            cost=logs.cost,
-            propensity=logs.propensity,
+            **fit_kwargs(logs),
         )
 
 

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import sklearn
+from helpers import fit_kwargs
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -27,15 +28,11 @@ def metadata_routing():
         yield
 
 
-def _params(logs):
-    return {"reward": logs.reward, "cost": logs.cost, "propensity": logs.propensity}
-
-
 @pytest.mark.parametrize("method", ["ipw", "snipw", "dr", "sndr"])
 def test_policy_value_tracks_the_truth(routing_logs, method):
     problem, logs, train, _ = routing_logs
     router = DecoupledRouter(cost_sensitivity=LAMBDA).fit(
-        logs.X, logs.action, **_params(logs)
+        logs.X, logs.action, **fit_kwargs(logs)
     )
     chosen = router.predict(logs.X)
     estimate = policy_value(
@@ -45,7 +42,7 @@ def test_policy_value_tracks_the_truth(routing_logs, method):
         cost_sensitivity=LAMBDA,
         method=method,
         classes=problem.models,
-        **_params(logs),
+        **fit_kwargs(logs),
     )
     truth = policy_value(
         chosen,
@@ -106,7 +103,7 @@ def test_grid_search_with_dr_scorer_in_a_pipeline(routing_logs, metadata_routing
         scoring=make_policy_value_scorer(cost_sensitivity=LAMBDA),
         cv=KFold(3),
     )
-    search.fit(logs.X, logs.action, **_params(logs))
+    search.fit(logs.X, logs.action, **fit_kwargs(logs))
     scores = search.cv_results_["mean_test_score"]
     assert np.isfinite(scores).all() and scores.shape == (2,)
 
@@ -117,7 +114,7 @@ def test_cross_validate_with_several_scorers(routing_logs, metadata_routing):
         CausalRouterClassifier(cost_sensitivity=LAMBDA, max_epochs=5, random_state=0),
         logs.X,
         logs.action,
-        params=_params(logs),
+        params=fit_kwargs(logs),
         scoring={
             "dr": make_policy_value_scorer("dr"),
             "snipw": make_policy_value_scorer("snipw"),
@@ -148,7 +145,7 @@ def test_grid_search_without_routing_warns_instead_of_failing_silently(routing_l
         cv=2,
     )
     with pytest.warns(UserWarning, match="enable metadata routing"):
-        search.fit(logs.X, logs.action, **_params(logs))
+        search.fit(logs.X, logs.action, **fit_kwargs(logs))
 
 
 def test_lambda_without_cost_is_an_error(routing_logs):
@@ -202,10 +199,10 @@ def test_scorer_reads_cost_sensitivity_from_a_pipelines_router(routing_logs):
     _, logs, _, _ = routing_logs
     pipe = make_pipeline(StandardScaler(), DecoupledRouter(cost_sensitivity=0.2))
     with sklearn.config_context(enable_metadata_routing=True):
-        pipe.fit(logs.X, logs.action, **_params(logs))
-    default = make_policy_value_scorer()(pipe, logs.X, logs.action, **_params(logs))
+        pipe.fit(logs.X, logs.action, **fit_kwargs(logs))
+    default = make_policy_value_scorer()(pipe, logs.X, logs.action, **fit_kwargs(logs))
     fixed = make_policy_value_scorer(cost_sensitivity=0.2)(
-        pipe, logs.X, logs.action, **_params(logs)
+        pipe, logs.X, logs.action, **fit_kwargs(logs)
     )
     assert default == fixed
 
@@ -213,13 +210,13 @@ def test_scorer_reads_cost_sensitivity_from_a_pipelines_router(routing_logs):
 def test_scorer_uses_the_routers_cost_sensitivity_by_default(routing_logs):
     _, logs, _, _ = routing_logs
     router = DecoupledRouter(cost_sensitivity=0.2).fit(
-        logs.X, logs.action, **_params(logs)
+        logs.X, logs.action, **fit_kwargs(logs)
     )
     default = make_policy_value_scorer(random_state=0)(
-        router, logs.X, logs.action, **_params(logs)
+        router, logs.X, logs.action, **fit_kwargs(logs)
     )
     fixed = make_policy_value_scorer(cost_sensitivity=0.2, random_state=0)(
-        router, logs.X, logs.action, **_params(logs)
+        router, logs.X, logs.action, **fit_kwargs(logs)
     )
     assert default == fixed
 
@@ -259,7 +256,7 @@ def test_cost_quality_values_of_several_policies(routing_logs):
     problem, logs, train, _ = routing_logs
     policies = [np.full(len(logs.X), model) for model in problem.models[[0, -1]]]
     qualities, costs = cost_quality_values(
-        policies, logs.action, X=logs.X, classes=problem.models, **_params(logs)
+        policies, logs.action, X=logs.X, classes=problem.models, **fit_kwargs(logs)
     )
     for column, quality, cost in zip((0, -1), qualities, costs):
         true_quality = problem.reward[train][:, column].mean()
@@ -283,7 +280,7 @@ def test_a_search_warns_once_about_weak_scores(routing_logs, metadata_routing):
 
     _, logs, _, _ = routing_logs
     rows = slice(0, 300)  # 60 rows per validation fold: most scores are weak
-    params = {key: value[rows] for key, value in _params(logs).items()}
+    params = {key: value[rows] for key, value in fit_kwargs(logs).items()}
     lambdas = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
     scorer = make_policy_value_scorer(cost_sensitivity=LAMBDA, cv=2)
     search = GridSearchCV(
@@ -337,10 +334,10 @@ def test_cv_as_a_list_of_splits_matches_the_splitter(routing_logs, metadata_rout
     assert not np.allclose(by_list.dr_reward, other.dr_reward)  # folds matter
     # A router takes the list too, through clone.
     router = sklearn.clone(CausalRouterClassifier(max_epochs=2, cv=splits))
-    router.fit(logs.X, logs.action, **_params(logs))
+    router.fit(logs.X, logs.action, **fit_kwargs(logs))
     assert router.predict(logs.X).shape == (2000,)
     bad = [(splits[0][0], splits[0][1] + len(logs.X))] + splits[1:]
     with pytest.raises(ValueError, match="outside 0..1999"):
         CausalRouterClassifier(max_epochs=3, cv=bad).fit(
-            logs.X, logs.action, **_params(logs)
+            logs.X, logs.action, **fit_kwargs(logs)
         )

@@ -5,6 +5,7 @@ import joblib
 import numpy as np
 import pytest
 import sklearn
+from helpers import fit_kwargs
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -28,9 +29,7 @@ def _fit(router, logs, **extra):
     return router.fit(
         logs.X,
         logs.action,
-        reward=logs.reward,
-        cost=logs.cost,
-        propensity=logs.propensity,
+        **fit_kwargs(logs),
         **extra,
     )
 
@@ -273,19 +272,15 @@ def metadata_routing():
         yield
 
 
-def _logged_params(logs):
-    return {"reward": logs.reward, "cost": logs.cost, "propensity": logs.propensity}
-
-
 def test_pipeline_with_metadata_routing(routing_logs, metadata_routing):
     problem, logs, _, test = routing_logs
     pipe = make_pipeline(
         StandardScaler(),
         CausalRouterClassifier(cost_sensitivity=LAMBDA, max_epochs=10, random_state=0),
     )
-    pipe.fit(logs.X, logs.action, **_logged_params(logs))
+    pipe.fit(logs.X, logs.action, **fit_kwargs(logs))
     assert pipe.predict(problem.X[test]).shape == (1000,)
-    assert np.isfinite(pipe.score(logs.X, logs.action, **_logged_params(logs)))
+    assert np.isfinite(pipe.score(logs.X, logs.action, **fit_kwargs(logs)))
 
 
 def test_grid_search_slices_logged_arrays_per_fold(routing_logs, metadata_routing):
@@ -297,7 +292,7 @@ def test_grid_search_slices_logged_arrays_per_fold(routing_logs, metadata_routin
         {"causalrouterclassifier__cost_sensitivity": [0.0, LAMBDA]},
         cv=KFold(3),
     )
-    search.fit(logs.X, logs.action, **_logged_params(logs))
+    search.fit(logs.X, logs.action, **fit_kwargs(logs))
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_params_["causalrouterclassifier__cost_sensitivity"] in (
         0.0,
@@ -311,7 +306,7 @@ def test_cross_validate_with_params(routing_logs, metadata_routing):
         DecoupledRouter(cost_sensitivity=LAMBDA),
         logs.X,
         logs.action,
-        params=_logged_params(logs),
+        params=fit_kwargs(logs),
         cv=3,
     )
     assert result["test_score"].shape == (3,)

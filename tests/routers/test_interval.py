@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from helpers import fit_kwargs
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -15,10 +16,6 @@ from skroute.routers import PolicyFallbackWarning
 RANGE = (0.0, 0.2)
 
 
-def _logged(logs):
-    return {"reward": logs.reward, "cost": logs.cost, "propensity": logs.propensity}
-
-
 @pytest.fixture(scope="module")
 def fitted_interval(routing_logs):
     # The network itself, whatever the safety check would make of it.
@@ -26,7 +23,7 @@ def fitted_interval(routing_logs):
     router = IntervalCostRouter(
         cost_range=RANGE, n_intervals=4, safety_check="off", random_state=0
     )
-    return router.fit(logs.X, logs.action, **_logged(logs))
+    return router.fit(logs.X, logs.action, **fit_kwargs(logs))
 
 
 def _fitted(routing_logs, **params):
@@ -34,7 +31,7 @@ def _fitted(routing_logs, **params):
     router = IntervalCostRouter(cost_range=RANGE, n_intervals=4, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PolicyFallbackWarning)
-        return router.set_params(**params).fit(logs.X, logs.action, **_logged(logs))
+        return router.set_params(**params).fit(logs.X, logs.action, **fit_kwargs(logs))
 
 
 def test_scores_are_linear_between_grid_points(routing_logs, fitted_interval):
@@ -67,12 +64,12 @@ def test_default_cost_sensitivity_drives_predict_and_score(routing_logs):
     problem, logs, _, test = routing_logs
     router = IntervalCostRouter(
         cost_range=RANGE, n_intervals=4, cost_sensitivity=0.1, random_state=0
-    ).fit(logs.X, logs.action, **_logged(logs))
+    ).fit(logs.X, logs.action, **fit_kwargs(logs))
     np.testing.assert_array_equal(
         router.predict(problem.X[test]),
         router.predict(problem.X[test], cost_sensitivity=0.1),
     )
-    assert np.isfinite(router.score(logs.X, logs.action, **_logged(logs)))
+    assert np.isfinite(router.score(logs.X, logs.action, **fit_kwargs(logs)))
 
 
 @pytest.mark.parametrize("heads", ["quality", "independent"])
@@ -152,17 +149,17 @@ def test_deployed_policies_and_their_report(routing_logs):
         _, logs, _, _ = routing_logs
         IntervalCostRouter(
             cost_range=RANGE, n_intervals=4, max_epochs=1, random_state=0
-        ).fit(logs.X, logs.action, **_logged(logs))
+        ).fit(logs.X, logs.action, **fit_kwargs(logs))
 
 
 def test_one_interval_router_competes_with_a_router_per_lambda(routing_logs):
     problem, logs, _, test = routing_logs
     router = IntervalCostRouter(cost_range=RANGE, n_intervals=4, random_state=0).fit(
-        logs.X, logs.action, **_logged(logs)
+        logs.X, logs.action, **fit_kwargs(logs)
     )
     for value in (0.05, 0.15):
         single = CausalRouterClassifier(cost_sensitivity=value, random_state=0).fit(
-            logs.X, logs.action, **_logged(logs)
+            logs.X, logs.action, **fit_kwargs(logs)
         )
 
         def true_regret(routes, value=value):
@@ -213,11 +210,11 @@ def test_auto_grid_follows_where_routes_change():
 
 def test_budget_calibration_meets_the_estimated_budget(routing_logs, fitted_interval):
     problem, logs, _, _ = routing_logs
-    path = fitted_interval.cost_quality_path(logs.X, logs.action, **_logged(logs))
+    path = fitted_interval.cost_quality_path(logs.X, logs.action, **fit_kwargs(logs))
     assert np.all(np.isfinite(path.cost)) and path.cost.shape == (101,)
     budget = float(np.median(path.cost))
     result = fitted_interval.cost_sensitivity_for_budget(
-        logs.X, logs.action, **_logged(logs), budget=budget
+        logs.X, logs.action, **fit_kwargs(logs), budget=budget
     )
     assert result.estimated_cost <= budget
     assert RANGE[0] <= result.cost_sensitivity <= RANGE[1]
@@ -226,19 +223,19 @@ def test_budget_calibration_meets_the_estimated_budget(routing_logs, fitted_inte
     assert not between.any()
     with pytest.raises(ValueError, match="meets the budget"):
         fitted_interval.cost_sensitivity_for_budget(
-            logs.X, logs.action, **_logged(logs), budget=1e-9
+            logs.X, logs.action, **fit_kwargs(logs), budget=1e-9
         )
 
 
 def test_conservative_budget_meets_the_upper_bound(routing_logs, fitted_interval):
     _, logs, _, _ = routing_logs
-    path = fitted_interval.cost_quality_path(logs.X, logs.action, **_logged(logs))
+    path = fitted_interval.cost_quality_path(logs.X, logs.action, **fit_kwargs(logs))
     budget = float(path.cost.min() + path.cost.max()) / 2
     plain = fitted_interval.cost_sensitivity_for_budget(
-        logs.X, logs.action, **_logged(logs), budget=budget
+        logs.X, logs.action, **fit_kwargs(logs), budget=budget
     )
     careful = fitted_interval.cost_sensitivity_for_budget(
-        logs.X, logs.action, **_logged(logs), budget=budget, conservative=True
+        logs.X, logs.action, **fit_kwargs(logs), budget=budget, conservative=True
     )
     assert careful.cost_upper_bound <= budget
     assert careful.cost_upper_bound > careful.estimated_cost
@@ -249,10 +246,10 @@ def test_conservative_budget_meets_the_upper_bound(routing_logs, fitted_interval
 def test_budget_mixture_meets_the_budget_in_expectation(routing_logs, fitted_interval):
     problem, logs, _, test = routing_logs
     router = pickle.loads(pickle.dumps(fitted_interval))
-    path = router.cost_quality_path(logs.X, logs.action, **_logged(logs))
+    path = router.cost_quality_path(logs.X, logs.action, **fit_kwargs(logs))
     budget = float(np.median(path.cost))
     result = router.cost_sensitivity_for_budget(
-        logs.X, logs.action, **_logged(logs), budget=budget, mixture=True
+        logs.X, logs.action, **fit_kwargs(logs), budget=budget, mixture=True
     )
     mixture = result.mixture
     assert router.budget_mixture_ is mixture
@@ -273,10 +270,10 @@ def test_budget_mixture_meets_the_budget_in_expectation(routing_logs, fitted_int
     assert router.budget_mixture_ is None
     np.testing.assert_array_equal(router.predict(X), at_high)
     router.cost_sensitivity_for_budget(
-        logs.X, logs.action, **_logged(logs), budget=budget, mixture=True
+        logs.X, logs.action, **fit_kwargs(logs), budget=budget, mixture=True
     )
     router.cost_sensitivity_for_budget(
-        logs.X, logs.action, **_logged(logs), budget=budget
+        logs.X, logs.action, **fit_kwargs(logs), budget=budget
     )
     assert router.budget_mixture_ is None
 
@@ -293,7 +290,7 @@ def test_bad_budget_arguments(routing_logs, fitted_interval, params, message):
     _, logs, _, _ = routing_logs
     with pytest.raises(ValueError, match=message):
         fitted_interval.cost_sensitivity_for_budget(
-            logs.X, logs.action, **_logged(logs), **params
+            logs.X, logs.action, **fit_kwargs(logs), **params
         )
 
 
@@ -343,7 +340,7 @@ def test_bad_range_parameters(routing_logs, params, message):
     _, logs, _, _ = routing_logs
     with pytest.raises(ValueError) as info:
         IntervalCostRouter(max_epochs=1, **params).fit(
-            logs.X, logs.action, **_logged(logs)
+            logs.X, logs.action, **fit_kwargs(logs)
         )
     assert message in str(info.value)
 
@@ -371,20 +368,20 @@ def test_grid_search_in_a_pipeline(routing_logs):
             scoring=make_policy_value_scorer(cost_sensitivity=0.05),
             cv=KFold(3),
         )
-        search.fit(logs.X, logs.action, **_logged(logs))
+        search.fit(logs.X, logs.action, **fit_kwargs(logs))
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
 
 def test_several_budgets_give_one_result_each(routing_logs, fitted_interval):
     _, logs, _, _ = routing_logs
-    path = fitted_interval.cost_quality_path(logs.X, logs.action, **_logged(logs))
+    path = fitted_interval.cost_quality_path(logs.X, logs.action, **fit_kwargs(logs))
     budgets = np.quantile(path.cost, [0.4, 0.9])
     together = fitted_interval.cost_sensitivity_for_budget(
-        logs.X, logs.action, **_logged(logs), budget=budgets
+        logs.X, logs.action, **fit_kwargs(logs), budget=budgets
     )
     apart = [
         fitted_interval.cost_sensitivity_for_budget(
-            logs.X, logs.action, **_logged(logs), budget=float(value)
+            logs.X, logs.action, **fit_kwargs(logs), budget=float(value)
         )
         for value in budgets
     ]
@@ -392,5 +389,5 @@ def test_several_budgets_give_one_result_each(routing_logs, fitted_interval):
     assert together[1].cost_sensitivity <= together[0].cost_sensitivity
     with pytest.raises(ValueError, match="mixture=True takes one budget"):
         fitted_interval.cost_sensitivity_for_budget(
-            logs.X, logs.action, **_logged(logs), budget=budgets, mixture=True
+            logs.X, logs.action, **fit_kwargs(logs), budget=budgets, mixture=True
         )

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import fit_kwargs
 
 from skroute import CausalRouterClassifier, DecoupledRouter
 from skroute.datasets import make_routing_problem, simulate_logging
@@ -20,9 +21,7 @@ def _fit(router, logs):
     return router.fit(
         logs.X,
         logs.action,
-        reward=logs.reward,
-        cost=logs.cost,
-        propensity=logs.propensity,
+        **fit_kwargs(logs),
     )
 
 
