@@ -83,29 +83,38 @@ def test_binary_targets_get_probabilities_and_calibration_when_it_fits_better():
 @pytest.mark.parametrize("case", ["logistic", "weighted", "separable", "rare"])
 def test_logistic_map_matches_a_converged_logistic_regression(case):
     # The calibration's own two-parameter solver must find the optimum of
-    # scikit-learn's LogisticRegression(C=1e4), run here to convergence.
+    # scikit-learn's LogisticRegression(C=1e4), run here to convergence on the
+    # leave-one-out predictions of a ridge refitted without each row.
     from sklearn.linear_model import LogisticRegression
 
-    from skroute.causal._ridge import _platt
-
     rng = np.random.default_rng(1)
-    score = rng.normal(size=1500) * 0.3 + 0.5
+    n = 300
+    score = rng.normal(size=n) * 0.3 + 0.5
     truth = 1 / (1 + np.exp(-8 * (score - 0.5)))
-    target = (rng.uniform(size=1500) < truth).astype(float)
-    weight = np.ones(1500)
+    target = (rng.uniform(size=n) < truth).astype(float)
+    weight = np.ones(n)
     if case == "weighted":
-        weight = rng.uniform(0, 3, size=1500)
+        weight = rng.uniform(0, 3, size=n)
     elif case == "separable":
         target = (score > 0.5).astype(float)
     elif case == "rare":
-        target = (rng.uniform(size=1500) < 0.01).astype(float)
+        target = (rng.uniform(size=n) < 0.03).astype(float)
+    X = score.reshape(-1, 1)
+    model = RidgeOutcomeModel(alphas=(1.0,)).fit(X, target, sample_weight=weight)
+    assert model.calibrated_[0]
+    mean = np.average(score, weights=weight)
+    Z = (X - mean) / np.sqrt(np.average((score - mean) ** 2, weights=weight))
+    loo = np.empty(n)
+    for i in range(n):
+        keep = np.arange(n) != i
+        fitted = Ridge(alpha=1.0).fit(Z[keep], target[keep], sample_weight=weight[keep])
+        loo[i] = fitted.predict(Z[i : i + 1])[0]
     reference = LogisticRegression(C=1e4, tol=1e-12, max_iter=100_000).fit(
-        score.reshape(-1, 1), target.astype(int), sample_weight=weight
+        loo.reshape(-1, 1), target.astype(int), sample_weight=weight
     )
-    slope, intercept = _platt(score, target, weight)
-    expected = reference.predict_proba(score.reshape(-1, 1))[:, 1]
-    found = 1 / (1 + np.exp(-(slope * score + intercept)))
-    np.testing.assert_allclose(found, expected, atol=1e-5)
+    linear = Ridge(alpha=1.0).fit(Z, target, sample_weight=weight).predict(Z)
+    expected = reference.predict_proba(linear.reshape(-1, 1))[:, 1]
+    np.testing.assert_allclose(model.predict(X), expected, atol=1e-5)
 
 
 def test_few_rows_give_the_mean():
