@@ -44,17 +44,6 @@ def _test_regret(router, problem, test):
     )
 
 
-@pytest.fixture(scope="module")
-def fitted_causal(routing_logs):
-    problem, logs, _, _ = routing_logs
-    # The network's own behaviour is under test here: the safety check's
-    # fallbacks are tested in test_safety.py.
-    router = CausalRouterClassifier(
-        cost_sensitivity=LAMBDA, safety_check="off", random_state=0
-    )
-    return _fit(router, logs)
-
-
 def test_causal_router_beats_simple_baselines(routing_logs, fitted_causal):
     # The comparison with the decoupled router needs several seeds to be
     # meaningful; benchmarks/bench_generated.py makes it.

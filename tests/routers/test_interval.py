@@ -16,16 +16,6 @@ from skroute.routers import PolicyFallbackWarning
 RANGE = (0.0, 0.2)
 
 
-@pytest.fixture(scope="module")
-def fitted_interval(routing_logs):
-    # The network itself, whatever the safety check would make of it.
-    _, logs, _, _ = routing_logs
-    router = IntervalCostRouter(
-        cost_range=RANGE, n_intervals=4, safety_check="off", random_state=0
-    )
-    return router.fit(logs.X, logs.action, **fit_kwargs(logs))
-
-
 def _fitted(routing_logs, **params):
     _, logs, _, _ = routing_logs
     router = IntervalCostRouter(cost_range=RANGE, n_intervals=4, random_state=0)
