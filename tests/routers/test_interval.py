@@ -1,3 +1,4 @@
+import copy
 import pickle
 import warnings
 
@@ -16,12 +17,20 @@ from skroute.routers import PolicyFallbackWarning
 RANGE = (0.0, 0.2)
 
 
+_FITTED = {}
+
+
 def _fitted(routing_logs, **params):
+    """The router with ``params``, fitted once per module: read it, never change it."""
     _, logs, _, _ = routing_logs
     router = IntervalCostRouter(cost_range=RANGE, n_intervals=4, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PolicyFallbackWarning)
-        return router.set_params(**params).fit(logs.X, logs.action, **fit_kwargs(logs))
+    router.set_params(**params)
+    key = repr(sorted(router.get_params().items()))
+    if key not in _FITTED:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PolicyFallbackWarning)
+            _FITTED[key] = router.fit(logs.X, logs.action, **fit_kwargs(logs))
+    return _FITTED[key]
 
 
 def test_scores_are_linear_between_grid_points(routing_logs, fitted_interval):
@@ -50,11 +59,12 @@ def test_per_row_cost_sensitivity_matches_scalar_calls(routing_logs, fitted_inte
     np.testing.assert_array_equal(per_row, one_by_one)
 
 
-def test_default_cost_sensitivity_drives_predict_and_score(routing_logs):
+def test_default_cost_sensitivity_drives_predict_and_score(
+    routing_logs, fitted_interval
+):
     problem, logs, _, test = routing_logs
-    router = IntervalCostRouter(
-        cost_range=RANGE, n_intervals=4, cost_sensitivity=0.1, random_state=0
-    ).fit(logs.X, logs.action, **fit_kwargs(logs))
+    # The cost sensitivity is read at prediction: a copy set to 0.1 after fit.
+    router = copy.deepcopy(fitted_interval).set_params(cost_sensitivity=0.1)
     np.testing.assert_array_equal(
         router.predict(problem.X[test]),
         router.predict(problem.X[test], cost_sensitivity=0.1),
@@ -90,9 +100,14 @@ def test_routing_path_agrees_with_predict(routing_logs, fitted_interval, heads):
     ],
     ids=["quality", "affine", "fallback"],
 )
-def test_estimated_cost_never_rises_along_the_path(routing_logs, params):
+def test_estimated_cost_never_rises_along_the_path(
+    routing_logs, fitted_interval, params
+):
     problem, _, _, test = routing_logs
-    router = _fitted(routing_logs, **params)
+    if params == {"safety_check": "off"}:
+        router = fitted_interval  # the same router, fitted once for every module
+    else:
+        router = _fitted(routing_logs, **params)
     X = problem.X[test]
     paths = router.routing_path(X)
     assert sum(len(path.breakpoints) for path in paths) > 0
@@ -142,11 +157,10 @@ def test_deployed_policies_and_their_report(routing_logs):
         ).fit(logs.X, logs.action, **fit_kwargs(logs))
 
 
+@pytest.mark.slow
 def test_one_interval_router_competes_with_a_router_per_lambda(routing_logs):
     problem, logs, _, test = routing_logs
-    router = IntervalCostRouter(cost_range=RANGE, n_intervals=4, random_state=0).fit(
-        logs.X, logs.action, **fit_kwargs(logs)
-    )
+    router = _fitted(routing_logs)
     for value in (0.05, 0.15):
         single = CausalRouterClassifier(cost_sensitivity=value, random_state=0).fit(
             logs.X, logs.action, **fit_kwargs(logs)
