@@ -26,7 +26,10 @@ def table(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("suffix", [".json", ".csv"])
+# The .csv writer alone differs: the whole benchmark again is slow.
+@pytest.mark.parametrize(
+    "suffix", [".json", pytest.param(".csv", marks=pytest.mark.slow)]
+)
 def test_benchmark_on_a_table_writes_results_and_a_plot(
     table, tmp_path, capsys, suffix
 ):

@@ -57,6 +57,7 @@ def test_causal_router_beats_simple_baselines(routing_logs, fitted_causal):
         assert causal < _test_regret(_fit(router, logs), problem, test), name
 
 
+@pytest.mark.slow
 def test_full_feedback_reference_beats_logged_training(routing_logs, fitted_causal):
     problem, logs, train, test = routing_logs
     oracle_fed = CausalRouterClassifier(cost_sensitivity=LAMBDA, random_state=0).fit(
@@ -224,6 +225,7 @@ def test_overlap_warning_and_diagnostics(routing_logs):
     assert router.overlap_["effective_sample_size"].shape == (len(problem.models),)
 
 
+@pytest.mark.slow
 def test_sample_weight_zero_rows_do_not_change_full_feedback_fit(routing_logs):
     problem, logs, train, test = routing_logs
     weight = np.ones(2000)

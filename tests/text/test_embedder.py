@@ -468,6 +468,7 @@ def minilm():
     return PromptEmbedder().fit(["warm up"])
 
 
+@pytest.mark.slow
 @needs_model
 @needs_data
 def test_embeddings_match_the_precomputed_ones(minilm):
@@ -486,6 +487,7 @@ def test_embeddings_match_the_precomputed_ones(minilm):
     )
 
 
+@pytest.mark.slow
 @needs_model
 def test_minilm_truncation_of_long_prompts(minilm):
     filler = "apple " * 400  # longer than the 256 word pieces read
@@ -507,6 +509,7 @@ def test_minilm_missing_folder_is_a_clear_error(tmp_path):
     assert "model=None for the bundled all-MiniLM-L6-v2" in str(info.value)
 
 
+@pytest.mark.slow
 @needs_model
 def test_minilm_pipeline_routes_prompts_and_pickles(minilm):
     prompts, topic = topic_prompts(40, seed=0)
