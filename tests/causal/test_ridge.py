@@ -1,16 +1,10 @@
-"""The default outcome model and the data-driven shrinkage of importance weights."""
+"""The default outcome model: ridge on standardised features, tuned by leave-one-out."""
 
 import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
 
-from skroute.causal import RidgeOutcomeModel, cross_fit_pseudo_outcomes
-from skroute.ope import (
-    SHRINKAGE_GRID,
-    pseudo_outcomes,
-    select_shrinkage,
-    shrunk_weights,
-)
+from skroute.causal import RidgeOutcomeModel
 
 
 def _regression(n=120, p=6, seed=0):
@@ -127,88 +121,46 @@ def test_bad_alphas_are_a_clear_error():
         RidgeOutcomeModel(alphas=(0.0,)).fit(np.ones((5, 1)), np.arange(5.0))
 
 
-def test_shrunk_weights_span_direct_method_to_doubly_robust():
-    weight = np.array([1.0, 4.0, 100.0])
-    np.testing.assert_allclose(shrunk_weights(weight, 0.0), 0.0)
-    np.testing.assert_allclose(shrunk_weights(weight, np.inf), weight)
-    np.testing.assert_allclose(
-        shrunk_weights(weight, 16.0), weight * 16 / (weight**2 + 16)
-    )
-    np.testing.assert_allclose(
-        shrunk_weights(weight, 10.0, "switch-dr"), [1.0, 4.0, 0.0]
-    )
+def test_ridge_predicts_in_blocks_without_changing_the_numbers():
+    from skroute.causal import RidgeOutcomeModel
 
-
-@pytest.mark.parametrize("method", ["dr-shrink", "switch-dr"])
-def test_shrunk_pseudo_outcomes_reach_dm_and_dr_at_the_ends(method):
     rng = np.random.default_rng(0)
-    target, action = rng.uniform(size=40), rng.integers(3, size=40)
-    propensity, mu = rng.uniform(0.1, 1, size=40), rng.uniform(size=(40, 3))
-    args = (target, action, propensity, mu)
+    X = rng.standard_normal((40_000, 8))
+    y = X @ rng.standard_normal(8) + rng.standard_normal(40_000)
+    model = RidgeOutcomeModel().fit(X[:2000], y[:2000])
+    whole = model.predict(X)  # several blocks of rows
+    rowwise = np.concatenate([model.predict(X[i : i + 7]) for i in (0, 20_000, 39_993)])
     np.testing.assert_allclose(
-        pseudo_outcomes(*args, method=method, shrinkage=0.0),
-        pseudo_outcomes(*args, method="dm"),
+        whole[[*range(7), *range(20_000, 20_007), *range(39_993, 40_000)]],
+        rowwise,
+        rtol=1e-12,
     )
     np.testing.assert_allclose(
-        pseudo_outcomes(*args, method=method, shrinkage=np.inf),
-        pseudo_outcomes(*args, method="dr"),
+        model.predict(X.astype(np.float32)), whole, rtol=1e-5, atol=1e-5
     )
-    # One level per arm: arm 0 direct method, the others doubly robust.
-    mixed = pseudo_outcomes(*args, method=method, shrinkage=[0.0, np.inf, np.inf])
-    np.testing.assert_allclose(mixed[:, 0], mu[:, 0])
-    np.testing.assert_allclose(mixed[:, 1:], pseudo_outcomes(*args, method="dr")[:, 1:])
 
 
-def test_shrunk_pseudo_outcomes_need_a_level():
-    with pytest.raises(ValueError, match="needs shrinkage >= 0"):
-        pseudo_outcomes(
-            np.zeros(2), np.zeros(2, int), np.ones(2), np.zeros((2, 2)), "dr-shrink"
-        )
+def test_ridge_fits_float32_features_in_float64():
+    from skroute.causal import RidgeOutcomeModel
 
-
-def test_shrinkage_is_none_for_a_biased_model_and_full_for_wild_weights():
     rng = np.random.default_rng(0)
-    n = 4000
-    action = rng.integers(2, size=n)
-    # Arm 0: well explored, and its outcome model is off by 0.5 -> keep DR.
-    # Arm 1: rare (propensity 0.01 on most rows), noisy outcomes, and an
-    # unbiased outcome model -> the correction is all variance: shrink fully.
-    propensity = np.where(action == 0, 0.5, 0.01)
-    # Residuals of +-3 that cancel: variance without any visible bias.
-    signs = np.where(np.cumsum(action == 1) % 2 == 0, 3.0, -3.0)
-    if (action == 1).sum() % 2:
-        signs[np.flatnonzero(action == 1)[-1]] = 0.0
-    target = np.where(action == 0, 1.0, signs)
-    mu = np.column_stack([np.full(n, 0.5), np.zeros(n)])
-    tau, errors = select_shrinkage(target, action, propensity, mu)
-    assert errors.shape == (len(SHRINKAGE_GRID), 2)
-    assert tau[0] >= 16
-    assert tau[1] <= 1
-    np.testing.assert_array_equal(tau, np.asarray(SHRINKAGE_GRID)[errors.argmin(0)])
+    X = rng.standard_normal((3000, 20)).astype(np.float32)
+    y = np.column_stack(
+        [(X[:, 0] + rng.standard_normal(3000) > 0), X[:, 1] + rng.uniform(size=3000)]
+    ).astype(float)
+    weight = rng.uniform(0.5, 2.0, 3000)
+    narrow = RidgeOutcomeModel().fit(X, y, sample_weight=weight)
+    wide = RidgeOutcomeModel().fit(X.astype(np.float64), y, sample_weight=weight)
+    for name in ("coef_", "mean_", "scale_", "alpha_", "platt_", "loo_error_"):
+        np.testing.assert_array_equal(getattr(narrow, name), getattr(wide, name))
 
 
-def test_auto_pseudo_outcomes_record_their_shrinkage_and_keep_dr_for_judging():
-    from skroute.datasets import make_routing_problem, simulate_logging
+def test_ridge_on_constant_features_predicts_the_weighted_mean():
+    # Every eigenvalue of the Gram matrix is 0: no direction is kept.
+    from skroute.causal import RidgeOutcomeModel
 
-    problem = make_routing_problem(n_samples=600, random_state=0)
-    logs = simulate_logging(problem.X, problem.reward, problem.cost, random_state=0)
-    args = (logs.X, logs.action_index, logs.reward, logs.cost, logs.propensity)
-    auto = cross_fit_pseudo_outcomes(*args, n_classes=6, method="auto", random_state=0)
-    dr = cross_fit_pseudo_outcomes(*args, n_classes=6, method="dr", random_state=0)
-    assert set(auto.shrinkage) == {"reward", "cost"}
-    assert auto.shrinkage["reward"].shape == (6,)
-    np.testing.assert_allclose(auto.dr_reward, dr.reward)
-    np.testing.assert_allclose(auto.dr_cost, dr.cost)
-    np.testing.assert_allclose(auto.dr_utility(0.1), dr.utility(0.1))
-    np.testing.assert_allclose(
-        auto.direct_utility(0.1), auto.reward_estimate - 0.1 * auto.cost_estimate
-    )
-    expected = pseudo_outcomes(
-        logs.reward,
-        logs.action_index,
-        auto.propensity,
-        auto.reward_estimate,
-        method="dr-shrink",
-        shrinkage=auto.shrinkage["reward"],
-    )
-    np.testing.assert_allclose(auto.reward, expected)
+    y = np.array([0.2, 0.9, 0.4, 0.7, 0.1])
+    weight = np.array([1.0, 2.0, 1.0, 1.0, 3.0])
+    for X in (np.zeros((5, 1)), np.full((5, 3), 2.5, dtype=np.float32)):
+        model = RidgeOutcomeModel().fit(X, y, sample_weight=weight)
+        np.testing.assert_allclose(model.predict(X), np.average(y, weights=weight))

@@ -8,15 +8,10 @@ from sklearn.preprocessing import StandardScaler
 
 from skroute import CausalRouterClassifier, DecoupledRouter
 from skroute.metrics import (
-    cost_quality_curve,
-    cost_to_reach,
     make_policy_value_scorer,
     make_regret_scorer,
-    normalised_area,
     policy_value,
-    quality_gap_recovered,
     regret,
-    routing_summary,
 )
 
 LAMBDA = 0.05
@@ -26,71 +21,6 @@ LAMBDA = 0.05
 def metadata_routing():
     with sklearn.config_context(enable_metadata_routing=True):
         yield
-
-
-@pytest.mark.parametrize("method", ["ipw", "snipw", "dr", "sndr"])
-def test_policy_value_tracks_the_truth(routing_logs, method):
-    problem, logs, train, _ = routing_logs
-    router = DecoupledRouter(cost_sensitivity=LAMBDA).fit(
-        logs.X, logs.action, **fit_kwargs(logs)
-    )
-    chosen = router.predict(logs.X)
-    estimate = policy_value(
-        chosen,
-        logs.action,
-        X=logs.X,
-        cost_sensitivity=LAMBDA,
-        method=method,
-        classes=problem.models,
-        **fit_kwargs(logs),
-    )
-    truth = policy_value(
-        chosen,
-        logs.action,
-        reward=problem.reward[train],
-        cost=problem.cost[train],
-        cost_sensitivity=LAMBDA,
-        classes=problem.models,
-    )
-    assert truth.method == "full_feedback"
-    assert abs(estimate.estimate - truth.estimate) < 4 * estimate.standard_error
-
-
-def test_policy_value_estimates_propensity_when_missing(routing_logs):
-    problem, logs, train, _ = routing_logs
-    chosen = np.full(len(logs.X), problem.models[-1])
-    estimate = policy_value(
-        chosen, logs.action, reward=logs.reward, X=logs.X, classes=problem.models
-    )
-    truth = problem.reward[train][:, -1].mean()
-    assert abs(estimate.estimate - truth) < 4 * estimate.standard_error
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        ({"y_pred": ["nope"] * 4}, "y_pred holds a model that is not among classes"),
-        ({"y": ["a", "b", "z", "a"]}, "not in classes"),
-        ({"propensity": [0.5, 0.0, 0.5, 0.5]}, "propensity must be in (0, 1]"),
-        ({"reward": [1.0, 0.0]}, "reward has 2 rows but X has 4"),
-        ({"X": None, "propensity": None}, "needs X to fit its nuisance models"),
-        ({"y_pred": np.full((4, 2), 0.3)}, "must sum to 1"),
-    ],
-)
-def test_policy_value_bad_input(kwargs, message):
-    arguments = {
-        "y_pred": ["a", "b", "a", "b"],
-        "y": ["a", "b", "b", "a"],
-        "reward": [1.0, 0.0, 1.0, 0.0],
-        "propensity": [0.5, 0.5, 0.5, 0.5],
-        "X": np.zeros((4, 2)),
-        "classes": ["a", "b"],
-        "method": "ipw",
-    }
-    arguments.update(kwargs)
-    with pytest.raises(ValueError) as info:
-        policy_value(arguments.pop("y_pred"), arguments.pop("y"), **arguments)
-    assert message in str(info.value)
 
 
 def test_grid_search_with_dr_scorer_in_a_pipeline(routing_logs, metadata_routing):
@@ -219,58 +149,6 @@ def test_scorer_uses_the_routers_cost_sensitivity_by_default(routing_logs):
         router, logs.X, logs.action, **fit_kwargs(logs)
     )
     assert default == fixed
-
-
-def test_cost_quality_hull_and_summaries():
-    curve = cost_quality_curve([1.0, 2.0, 3.0, 4.0, 2.5], [0.5, 0.6, 0.9, 0.8, 0.4])
-    np.testing.assert_array_equal(curve.hull_costs, [1.0, 3.0])
-    np.testing.assert_array_equal(curve.hull_qualities, [0.5, 0.9])
-    assert curve.quality_at(2.0) == pytest.approx(0.7)
-    assert curve.quality_at(0.5) == -np.inf
-    assert cost_to_reach(curve, 0.7) == pytest.approx(2.0)
-    assert cost_to_reach(curve, 0.95) == np.inf
-    assert quality_gap_recovered(curve, 2.0, weak_quality=0.5, strong_quality=0.9) == (
-        pytest.approx(0.5)
-    )
-    # Hull from (1, 0.5) to (3, 0.9) then flat to 5: mean quality over [1, 5] is
-    # (2 * 0.7 + 2 * 0.9) / 4 = 0.8; normalised between 0.5 and 1.0 gives 0.6.
-    area = normalised_area(curve, cheapest=(1.0, 0.5), oracle_quality=1.0, max_cost=5.0)
-    assert area == pytest.approx(0.6, abs=1e-6)
-
-
-def test_routing_summary_hand_computed():
-    reward = np.array([[1.0, 0.5], [0.0, 1.0], [1.0, 1.0]])
-    cost = np.array([[2.0, 0.0], [1.0, 1.0], [1.0, 0.5]])
-    summary = routing_summary(reward, [0, 1, 1], cost=cost, cost_sensitivity=0.5)
-    np.testing.assert_allclose(summary["share"], [1 / 3, 2 / 3])
-    assert summary["quality"] == pytest.approx(1.0)
-    assert summary["cost"] == pytest.approx(3.5 / 3)
-    # Utilities [[0, .5], [-.5, .5], [.5, .75]]: the second and third routes are best.
-    assert summary["oracle_agreement"] == pytest.approx(2 / 3)
-    assert summary["regret"] == pytest.approx(0.5 / 3)
-
-
-def test_cost_quality_values_of_several_policies(routing_logs):
-    from skroute.metrics import cost_quality_values
-
-    problem, logs, train, _ = routing_logs
-    policies = [np.full(len(logs.X), model) for model in problem.models[[0, -1]]]
-    qualities, costs = cost_quality_values(
-        policies, logs.action, X=logs.X, classes=problem.models, **fit_kwargs(logs)
-    )
-    for column, quality, cost in zip((0, -1), qualities, costs):
-        true_quality = problem.reward[train][:, column].mean()
-        true_cost = problem.cost[train][:, column].mean()
-        assert abs(quality.estimate - true_quality) < 4 * quality.standard_error
-        assert abs(cost.estimate - true_cost) < 4 * cost.standard_error
-    exact_quality, exact_cost = cost_quality_values(
-        policies,
-        logs.action,
-        reward=problem.reward[train],
-        cost=problem.cost[train],
-        classes=problem.models,
-    )
-    assert exact_cost[1].estimate == pytest.approx(problem.cost[train][:, -1].mean())
 
 
 def test_a_search_warns_once_about_weak_scores(routing_logs, metadata_routing):
