@@ -36,3 +36,10 @@ def test_oracle_policy_has_zero_regret_and_others_positive():
     for model in range(problem.reward.shape[1]):
         constant = np.full(500, model)
         assert regret(problem.expected_reward, constant, **kwargs) > 0
+
+
+def test_generated_model_names_sort_in_column_order():
+    from skroute.datasets import make_routing_problem
+
+    problem = make_routing_problem(n_samples=50, n_models=12, random_state=0)
+    assert problem.models.tolist() == sorted(problem.models.tolist())

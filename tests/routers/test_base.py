@@ -1,4 +1,4 @@
-"""Numerical safety: extreme propensities, rewards, costs and cost sensitivities."""
+"""What every router shares: extreme logged values, data frames of features."""
 
 import numpy as np
 import pytest
@@ -83,3 +83,22 @@ def test_rewards_beyond_1e100_are_a_clear_error(router, logs):
     # Their squares and weighted sums would overflow the outcome models.
     with pytest.raises(ValueError, match="reward holds values up to 9.*e\\+299"):
         fit(clone(router), logs, reward=logs["reward"] * 1e300)
+
+
+@pytest.mark.parametrize("router", tiny_routers(), ids=router_id)
+def test_score_on_a_dataframe_does_not_warn_about_feature_names(router):
+    import warnings
+
+    import pandas as pd
+
+    data = make_logs()
+    features = data.pop("X")
+    X = pd.DataFrame(features, columns=[f"e{j}" for j in range(features.shape[1])])
+    y = data.pop("y")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        router = clone(router).fit(X, y, **data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert np.isfinite(router.score(X, y, **data))
+    assert not [w for w in caught if "feature names" in str(w.message)]

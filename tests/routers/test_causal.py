@@ -10,7 +10,6 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from tiny_routers import make_logs, router_id, tiny_routers
 
 from skroute import (
     BestSingleModelRouter,
@@ -313,45 +312,6 @@ def test_missing_routing_gives_a_clear_error(routing_logs):
             search.fit(logs.X, logs.action, reward=logs.reward)
 
 
-def test_zero_weight_rows_are_ignored_by_logged_fits(routing_logs):
-    problem, logs, _, test = routing_logs
-    weight = np.ones(len(logs.X))
-    corrupted = logs.reward.copy()
-    # Rows of the cheapest model claim a reward of 10 but carry no weight.
-    rows = logs.action == problem.models[0]
-    weight[rows[:].nonzero()[0][::2]] = 0.0
-    corrupted[weight == 0] = 10.0
-    router = DecoupledRouter(cost_sensitivity=LAMBDA)
-    weighted = clone(router).fit(
-        logs.X, logs.action, reward=corrupted, cost=logs.cost, sample_weight=weight
-    )
-    keep = weight > 0
-    dropped = clone(router).fit(
-        logs.X[keep], logs.action[keep], reward=logs.reward[keep], cost=logs.cost[keep]
-    )
-    np.testing.assert_allclose(
-        weighted.decision_function(problem.X[test]),
-        dropped.decision_function(problem.X[test]),
-        atol=1e-8,
-    )
-
-
-def test_a_model_with_only_zero_weight_rows_counts_as_never_logged(routing_logs):
-    problem, logs, _, _ = routing_logs
-    weight = np.where(logs.action == problem.models[0], 0.0, 1.0)
-    with pytest.raises(ValueError, match="only with sample_weight 0"):
-        DecoupledRouter().fit(
-            logs.X, logs.action, reward=logs.reward, sample_weight=weight
-        )
-
-
-def test_generated_model_names_sort_in_column_order():
-    from skroute.datasets import make_routing_problem
-
-    problem = make_routing_problem(n_samples=50, n_models=12, random_state=0)
-    assert problem.models.tolist() == sorted(problem.models.tolist())
-
-
 def test_scores_do_not_depend_on_the_batch(routing_logs, fitted_causal):
     problem, _, _, test = routing_logs
     X = problem.X[test]
@@ -364,42 +324,3 @@ def test_scores_do_not_depend_on_the_batch(routing_logs, fitted_causal):
         np.testing.assert_array_equal(
             fitted_causal.decision_function(X[row : row + 1])[0], whole[row]
         )
-
-
-@pytest.mark.parametrize("router", tiny_routers(), ids=router_id)
-def test_score_on_a_dataframe_does_not_warn_about_feature_names(router):
-    import warnings
-
-    import pandas as pd
-
-    data = make_logs()
-    features = data.pop("X")
-    X = pd.DataFrame(features, columns=[f"e{j}" for j in range(features.shape[1])])
-    y = data.pop("y")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        router = clone(router).fit(X, y, **data)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert np.isfinite(router.score(X, y, **data))
-    assert not [w for w in caught if "feature names" in str(w.message)]
-
-
-def test_html_repr_links_each_estimator_to_its_api_page():
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    from skroute import IntervalCostRouter
-    from skroute.causal import RidgeOutcomeModel
-    from skroute.text import PromptEmbedder
-
-    base = "https://skroute.readthedocs.io/en/latest/generated/"
-    html = make_pipeline(StandardScaler(), CausalRouterClassifier())._repr_html_()
-    assert f'href="{base}skroute.CausalRouterClassifier.html"' in html
-    assert IntervalCostRouter()._get_doc_link() == (
-        base + "skroute.IntervalCostRouter.html"
-    )
-    assert RidgeOutcomeModel()._get_doc_link() == (
-        base + "skroute.causal.RidgeOutcomeModel.html"
-    )
-    assert PromptEmbedder()._get_doc_link() == base + "skroute.text.PromptEmbedder.html"
