@@ -1,7 +1,7 @@
 """Tally of bad inputs: how many get a clear error, over the API, loaders and CLI.
 
 Runs every case of the test suite's bad-input tables (``BAD_INPUTS`` and
-``LOADER_AND_FORMULA_CASES`` in ``tests/test_properties.py``) and the file
+``LOADER_AND_FORMULA_CASES`` in ``tests/bad_inputs.py``) and the file
 and command-line cases below, and counts a case as clear when it raises the
 expected error type with a message holding the expected phrase (the
 argument, file or option it is about, and the fix). Hostile pickles count as
@@ -208,15 +208,15 @@ def _file_cases(folder):
 
 
 def main():
-    import test_properties
+    import bad_inputs
 
     cases = [
         (name, call, error, phrase, None)
-        for name, call, error, phrase in test_properties.BAD_INPUTS
+        for name, call, error, phrase in bad_inputs.BAD_INPUTS
     ]
     cases += [
         (case[0], case[1], case[2], case[3], None)
-        for case in test_properties.LOADER_AND_FORMULA_CASES
+        for case in bad_inputs.LOADER_AND_FORMULA_CASES
         if case[2] is not None
     ]
     with tempfile.TemporaryDirectory() as folder:

@@ -1,6 +1,11 @@
-import pytest
+import warnings
 
+import pytest
+from helpers import fit_kwargs
+
+from skroute import CausalRouterClassifier, DecoupledRouter, IntervalCostRouter
 from skroute.datasets import make_routing_problem, simulate_logging
+from skroute.routers import PolicyFallbackWarning
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +21,40 @@ def routing_logs():
         random_state=0,
     )
     return problem, logs, train, test
+
+
+# Fitted once per test run and shared by the tests that only read a fitted
+# router (predict, score, export, pickle, plot). A test that would change one
+# works on ``sklearn.base.clone`` or ``copy.deepcopy`` of it instead.
+# The safety check is off: these tests are about the network itself, and the
+# check's fallbacks have tests of their own (tests/routers/test_selection.py).
+
+
+def _fit(router, logs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PolicyFallbackWarning)
+        return router.fit(logs.X, logs.action, **fit_kwargs(logs))
+
+
+@pytest.fixture(scope="session")
+def fitted_causal(routing_logs):
+    """A default CausalRouterClassifier at lambda 0.05, fitted on ``routing_logs``."""
+    router = CausalRouterClassifier(
+        cost_sensitivity=0.05, safety_check="off", random_state=0
+    )
+    return _fit(router, routing_logs[1])
+
+
+@pytest.fixture(scope="session")
+def fitted_interval(routing_logs):
+    """A default IntervalCostRouter over lambda in [0, 0.2] with 4 intervals."""
+    router = IntervalCostRouter(
+        cost_range=(0.0, 0.2), n_intervals=4, safety_check="off", random_state=0
+    )
+    return _fit(router, routing_logs[1])
+
+
+@pytest.fixture(scope="session")
+def fitted_decoupled(routing_logs):
+    """A default DecoupledRouter at lambda 0.05, fitted on ``routing_logs``."""
+    return _fit(DecoupledRouter(cost_sensitivity=0.05), routing_logs[1])

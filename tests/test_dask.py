@@ -37,6 +37,7 @@ def _search(n_jobs):
     )
 
 
+@pytest.mark.slow
 def test_grid_search_runs_on_a_dask_cluster(client, routing_logs):
     _, logs, _, _ = routing_logs
     rows = slice(0, 600)

@@ -28,6 +28,7 @@ def test_ci_runs_the_readme_test_command():
     assert test_command in (ROOT / ".ci" / "run").read_text()
 
 
+@pytest.mark.slow
 def test_readme_example_runs(capsys):
     (example,) = _code_blocks("python")
     try:

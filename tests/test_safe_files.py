@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import fit_kwargs
 
 from skroute import CausalRouterClassifier
 from skroute.cli import main
@@ -54,9 +55,7 @@ def routers(problem_logs):
             router.fit(
                 logs.X,
                 logs.action,
-                reward=logs.reward,
-                cost=logs.cost,
-                propensity=logs.propensity,
+                **fit_kwargs(logs),
             )
         fitted.append(router)
     return fitted

@@ -7,10 +7,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import fit_kwargs
 
 from skroute import CausalRouterClassifier, IntervalCostRouter, load_exported
 from skroute.cli import main
-from skroute.datasets import make_routing_problem, simulate_logging
+from skroute.datasets import make_routing_problem
 from skroute.persistence import save_router
 from skroute.routers import (
     BestSingleModelRouter,
@@ -22,17 +23,10 @@ from skroute.routers import (
 
 
 @pytest.fixture(scope="module")
-def problem_and_logs():
+def problem_and_logs(routing_logs):
+    # The shared logs, and queries from the same generator: 10,000 rows beyond 2,000.
     problem = make_routing_problem(n_samples=12000, random_state=0)
-    train = slice(0, 2000)
-    logs = simulate_logging(
-        problem.X[train],
-        problem.reward[train],
-        problem.cost[train],
-        models=problem.models,
-        random_state=0,
-    )
-    return problem, logs
+    return problem, routing_logs[1]
 
 
 def _fit(router, logs):
@@ -41,18 +35,24 @@ def _fit(router, logs):
         return router.fit(
             logs.X,
             logs.action,
-            reward=logs.reward,
-            cost=logs.cost,
-            propensity=logs.propensity,
+            **fit_kwargs(logs),
         )
 
 
+@pytest.fixture(scope="module")
+def checked_interval(problem_and_logs):
+    """The interval router with its safety check, fitted once for this module."""
+    _, logs = problem_and_logs
+    return _fit(IntervalCostRouter(cost_range=(0, 0.2), random_state=0), logs)
+
+
+# A router, or the name of the fixture of a fitted one (see also conftest.py).
 ROUTERS = [
-    CausalRouterClassifier(cost_sensitivity=0.05, safety_check="off", random_state=0),
+    "fitted_causal",
     CausalRouterClassifier(cost_sensitivity=0.05, random_state=0),
-    IntervalCostRouter(cost_range=(0, 0.2), safety_check="off", random_state=0),
-    IntervalCostRouter(cost_range=(0, 0.2), random_state=0),
-    DecoupledRouter(cost_sensitivity=0.05),
+    "fitted_interval",
+    "checked_interval",
+    "fitted_decoupled",
     BestSingleModelRouter(cost_sensitivity=0.05, random_state=0),
     RandomRouter(random_state=0),
 ]
@@ -72,10 +72,13 @@ ROUTERS = [
     ],
 )
 def test_exported_routes_equal_predict_on_10000_rows(
-    router, problem_and_logs, tmp_path
+    router, problem_and_logs, tmp_path, request
 ):
     problem, logs = problem_and_logs
-    router = _fit(router, logs)
+    if isinstance(router, str):
+        router = request.getfixturevalue(router)
+    else:
+        router = _fit(router, logs)
     path = tmp_path / "router.npz"
     router.export(path)
     served = load_exported(path)
@@ -100,9 +103,11 @@ def test_exported_routes_equal_predict_on_10000_rows(
         )
 
 
-def test_the_served_path_imports_neither_torch_nor_sklearn(problem_and_logs, tmp_path):
-    problem, logs = problem_and_logs
-    router = _fit(IntervalCostRouter(cost_range=(0, 0.2), random_state=0), logs)
+def test_the_served_path_imports_neither_torch_nor_sklearn(
+    problem_and_logs, checked_interval, tmp_path
+):
+    problem, _ = problem_and_logs
+    router = checked_interval
     path = tmp_path / "router.npz"
     router.export(path)
     np.save(tmp_path / "X.npy", problem.X[2000:2100])
@@ -131,9 +136,11 @@ def test_exported_files_are_checked(tmp_path):
         load_exported(tmp_path / "other.npz")
 
 
-def test_route_command_with_a_pickle_and_an_export(problem_and_logs, tmp_path):
-    problem, logs = problem_and_logs
-    router = _fit(IntervalCostRouter(cost_range=(0, 0.2), random_state=0), logs)
+def test_route_command_with_a_pickle_and_an_export(
+    problem_and_logs, checked_interval, tmp_path
+):
+    problem, _ = problem_and_logs
+    router = checked_interval
     save_router(router, tmp_path / "router.pkl")
     router.export(tmp_path / "router.npz")
     X = problem.X[2000:2500]

@@ -327,3 +327,62 @@ def test_sample_weight_enters_the_estimate_and_the_diagnostics():
     )
     assert result.estimate == pytest.approx(1.0)  # only row 0 counts
     assert result.diagnostics["effective_sample_size"] == pytest.approx(1.0)
+
+
+def test_off_policy_estimates_stay_finite_with_tiny_propensities():
+    rng = np.random.default_rng(0)
+    action = rng.integers(0, 3, 200)
+    policy = rng.integers(0, 3, 200)
+    reward = rng.uniform(size=200)
+    estimates = rng.uniform(size=(200, 3))
+    for method in ("ipw", "snipw", "dr", "sndr"):
+        for propensity, scale in ((1e-12, 1e6), (1e-300, 1.0)):
+            result = estimate_policy_value(
+                policy,
+                action,
+                reward * scale,
+                propensity=np.full(200, propensity),
+                outcome_estimates=estimates * scale,
+                method=method,
+                interval="bootstrap",
+                n_bootstrap=50,
+                random_state=0,
+                warn=False,
+            )
+            assert np.isfinite(result.estimate), (method, propensity)
+            assert np.isfinite(result.standard_error), (method, propensity)
+            assert np.isfinite(result.confidence_interval).all(), (method, propensity)
+    diagnostics = importance_weight_diagnostics(
+        np.eye(3)[policy], action, np.full(200, 1e-300), warn=False
+    )
+    assert diagnostics["effective_sample_size"] == pytest.approx(
+        (policy == action).sum()
+    )
+
+
+def test_clipping_at_min_propensity_bounds_the_weights():
+    rng = np.random.default_rng(0)
+    action, policy = rng.integers(0, 2, 100), rng.integers(0, 2, 100)
+    result = estimate_policy_value(
+        policy,
+        action,
+        rng.uniform(size=100),
+        propensity=np.full(100, 1e-12),
+        method="ipw",
+        min_propensity=0.01,
+        warn=False,
+    )
+    assert result.diagnostics["max_weight"] == pytest.approx(100.0)
+    assert result.diagnostics["clipped_fraction"] == 1.0
+
+
+def test_overflowing_estimates_are_a_clear_error():
+    with pytest.raises(ValueError, match="overflows float64.*min_propensity"):
+        estimate_policy_value(
+            np.zeros(4, int),
+            np.zeros(4, int),
+            np.full(4, 1e300),
+            propensity=np.full(4, 1e-300),
+            method="ipw",
+            warn=False,
+        )

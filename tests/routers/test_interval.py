@@ -1,9 +1,11 @@
+import copy
 import pickle
 import warnings
 
 import numpy as np
 import pytest
 import sklearn
+from helpers import fit_kwargs
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -15,26 +17,20 @@ from skroute.routers import PolicyFallbackWarning
 RANGE = (0.0, 0.2)
 
 
-def _logged(logs):
-    return {"reward": logs.reward, "cost": logs.cost, "propensity": logs.propensity}
-
-
-@pytest.fixture(scope="module")
-def fitted_interval(routing_logs):
-    # The network itself, whatever the safety check would make of it.
-    _, logs, _, _ = routing_logs
-    router = IntervalCostRouter(
-        cost_range=RANGE, n_intervals=4, safety_check="off", random_state=0
-    )
-    return router.fit(logs.X, logs.action, **_logged(logs))
+_FITTED = {}
 
 
 def _fitted(routing_logs, **params):
+    """The router with ``params``, fitted once per module: read it, never change it."""
     _, logs, _, _ = routing_logs
     router = IntervalCostRouter(cost_range=RANGE, n_intervals=4, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PolicyFallbackWarning)
-        return router.set_params(**params).fit(logs.X, logs.action, **_logged(logs))
+    router.set_params(**params)
+    key = repr(sorted(router.get_params().items()))
+    if key not in _FITTED:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PolicyFallbackWarning)
+            _FITTED[key] = router.fit(logs.X, logs.action, **fit_kwargs(logs))
+    return _FITTED[key]
 
 
 def test_scores_are_linear_between_grid_points(routing_logs, fitted_interval):
@@ -63,16 +59,17 @@ def test_per_row_cost_sensitivity_matches_scalar_calls(routing_logs, fitted_inte
     np.testing.assert_array_equal(per_row, one_by_one)
 
 
-def test_default_cost_sensitivity_drives_predict_and_score(routing_logs):
+def test_default_cost_sensitivity_drives_predict_and_score(
+    routing_logs, fitted_interval
+):
     problem, logs, _, test = routing_logs
-    router = IntervalCostRouter(
-        cost_range=RANGE, n_intervals=4, cost_sensitivity=0.1, random_state=0
-    ).fit(logs.X, logs.action, **_logged(logs))
+    # The cost sensitivity is read at prediction: a copy set to 0.1 after fit.
+    router = copy.deepcopy(fitted_interval).set_params(cost_sensitivity=0.1)
     np.testing.assert_array_equal(
         router.predict(problem.X[test]),
         router.predict(problem.X[test], cost_sensitivity=0.1),
     )
-    assert np.isfinite(router.score(logs.X, logs.action, **_logged(logs)))
+    assert np.isfinite(router.score(logs.X, logs.action, **fit_kwargs(logs)))
 
 
 @pytest.mark.parametrize("heads", ["quality", "independent"])
@@ -80,7 +77,8 @@ def test_routing_path_agrees_with_predict(routing_logs, fitted_interval, heads):
     problem, _, _, test = routing_logs
     router = fitted_interval
     if heads != "quality":
-        router = _fitted(routing_logs, heads=heads, safety_check="off")
+        # The path follows from the scores whatever the training: a short one.
+        router = _fitted(routing_logs, heads=heads, safety_check="off", max_epochs=5)
     X = problem.X[test][:100]
     probe = np.linspace(*RANGE, 401)[1:-1] + 1.7e-7
     paths = router.routing_path(X)
@@ -103,9 +101,14 @@ def test_routing_path_agrees_with_predict(routing_logs, fitted_interval, heads):
     ],
     ids=["quality", "affine", "fallback"],
 )
-def test_estimated_cost_never_rises_along_the_path(routing_logs, params):
+def test_estimated_cost_never_rises_along_the_path(
+    routing_logs, fitted_interval, params
+):
     problem, _, _, test = routing_logs
-    router = _fitted(routing_logs, **params)
+    if params == {"safety_check": "off"}:
+        router = fitted_interval  # the same router, fitted once for every module
+    else:
+        router = _fitted(routing_logs, **params)
     X = problem.X[test]
     paths = router.routing_path(X)
     assert sum(len(path.breakpoints) for path in paths) > 0
@@ -152,17 +155,16 @@ def test_deployed_policies_and_their_report(routing_logs):
         _, logs, _, _ = routing_logs
         IntervalCostRouter(
             cost_range=RANGE, n_intervals=4, max_epochs=1, random_state=0
-        ).fit(logs.X, logs.action, **_logged(logs))
+        ).fit(logs.X, logs.action, **fit_kwargs(logs))
 
 
+@pytest.mark.slow
 def test_one_interval_router_competes_with_a_router_per_lambda(routing_logs):
     problem, logs, _, test = routing_logs
-    router = IntervalCostRouter(cost_range=RANGE, n_intervals=4, random_state=0).fit(
-        logs.X, logs.action, **_logged(logs)
-    )
+    router = _fitted(routing_logs)
     for value in (0.05, 0.15):
         single = CausalRouterClassifier(cost_sensitivity=value, random_state=0).fit(
-            logs.X, logs.action, **_logged(logs)
+            logs.X, logs.action, **fit_kwargs(logs)
         )
 
         def true_regret(routes, value=value):
@@ -257,7 +259,7 @@ def test_bad_range_parameters(routing_logs, params, message):
     _, logs, _, _ = routing_logs
     with pytest.raises(ValueError) as info:
         IntervalCostRouter(max_epochs=1, **params).fit(
-            logs.X, logs.action, **_logged(logs)
+            logs.X, logs.action, **fit_kwargs(logs)
         )
     assert message in str(info.value)
 
@@ -285,5 +287,5 @@ def test_grid_search_in_a_pipeline(routing_logs):
             scoring=make_policy_value_scorer(cost_sensitivity=0.05),
             cv=KFold(3),
         )
-        search.fit(logs.X, logs.action, **_logged(logs))
+        search.fit(logs.X, logs.action, **fit_kwargs(logs))
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()

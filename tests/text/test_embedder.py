@@ -1,4 +1,4 @@
-"""Prompt text to features: PromptEmbedder, the TF-IDF fallback, truncation.
+"""Prompt text to features: PromptEmbedder and its truncation.
 
 Most tests run on a stand-in for sentence-transformers (letter counts of the
 words the model reads), so they need neither the extra nor a model; the tests
@@ -14,18 +14,15 @@ import types
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
-import sklearn
+from helpers import fit_router_pipeline, topic_prompts
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.pipeline import make_pipeline
 from sklearn.utils import estimator_checks
 
-from skroute import CausalRouterClassifier
-from skroute.text import PromptEmbedder, last_block, make_tfidf_embedder
+from skroute.text import PromptEmbedder
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 ROUTERBENCH = SHARED / "routerbench_subset" / "routerbench_subset.csv"
 ROUTERBENCH_EMBEDDINGS = ROUTERBENCH.with_name("query_emb_all-MiniLM-L6-v2.f16.npy")
 
@@ -38,12 +35,6 @@ needs_model = pytest.mark.skipif(
 )
 needs_data = pytest.mark.skipif(
     not ROUTERBENCH.exists(), reason="shared data not present"
-)
-
-FEW_SHOT = (
-    "Q: Capital of Spain?\nA: Madrid\n\n"
-    "Q: Capital of Japan?\nA: Tokyo\n\n"
-    "Q: What is the capital of Italy?\nA:"
 )
 
 
@@ -106,37 +97,6 @@ def fake_models(monkeypatch):
 
 
 # --- truncation policy -------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        (FEW_SHOT, "Q: What is the capital of Italy?\nA:"),
-        ("one block\nover two lines", "one block\nover two lines"),
-        ("first\n\nsecond\n\n\n", "second"),  # trailing blank lines ignored
-        ("first\n  \t\nsecond", "second"),  # a line of spaces is blank
-        ("first\r\n\r\nsecond", "second"),  # Windows line ends
-        ("  padded  ", "padded"),
-        ("", ""),
-        ("\n\n", "\n\n"),  # nothing but blank lines: returned as it is
-    ],
-)
-def test_last_block(text, expected):
-    assert last_block(text) == expected
-
-
-def test_last_block_rejects_non_strings():
-    with pytest.raises(TypeError, match="last_block takes a string; got float"):
-        last_block(float("nan"))
-
-
-@needs_data
-def test_last_block_is_how_routerbench_queries_were_cut_from_prompts():
-    pandas = pytest.importorskip("pandas")
-    table = pandas.read_csv(ROUTERBENCH, keep_default_na=False)
-    cut = [last_block(prompt) for prompt in table["prompt"]]
-    assert cut == table["query"].tolist()
-    assert (table["prompt"].str.len() > 2 * table["query"].str.len()).mean() > 0.5
 
 
 def test_head_tail_and_last_block_keep_different_words(fake_models):
@@ -369,97 +329,6 @@ def test_missing_bundled_model_names_what_to_install(fake_models, monkeypatch):
     assert PromptEmbedder(model="fake").fit(["a"]).embedding_dimension_ == 26
 
 
-# --- TF-IDF fallback -----------------------------------------------------------
-
-
-def topic_prompts(n_per_topic, seed):
-    """Arithmetic questions and coding requests, shuffled; labels 0 and 1."""
-    rng = np.random.default_rng(seed)
-    things = ["list", "string", "dictionary", "matrix", "tree", "graph", "array"]
-    verbs = ["sorts", "reverses", "flattens", "counts the items of", "searches"]
-    prompts = [
-        f"What is {a} plus {b}? Answer with a number."
-        for a, b in rng.integers(1, 1000, size=(n_per_topic, 2))
-    ] + [
-        f"Write a Python function that {rng.choice(verbs)} a {rng.choice(things)}."
-        for _ in range(n_per_topic)
-    ]
-    topic = np.repeat([0, 1], n_per_topic)
-    order = rng.permutation(topic.size)
-    return [prompts[i] for i in order], topic[order]
-
-
-def topic_logs(topic, seed):
-    """Uniform logs of two models: "math-model" is right on topic 0 only."""
-    rng = np.random.default_rng(seed)
-    models = np.array(["math-model", "code-model"])
-    action = rng.integers(0, 2, size=topic.size)
-    return models[action], (action == topic).astype(float), np.full(topic.size, 0.5)
-
-
-def fit_router_pipeline(embedder, prompts, topic):
-    action, reward, propensity = topic_logs(topic, seed=0)
-    pipeline = make_pipeline(
-        embedder,
-        CausalRouterClassifier(max_epochs=30, lr=2e-2, cv=3, random_state=0),
-    )
-    with sklearn.config_context(enable_metadata_routing=True):
-        pipeline.fit(prompts, action, reward=reward, propensity=propensity)
-    return pipeline
-
-
-def test_tfidf_embedder_features():
-    prompts, _ = topic_prompts(20, seed=0)
-    for embedder in (
-        make_tfidf_embedder(n_components=8, random_state=0),
-        make_tfidf_embedder(n_components=8, hashing=True, random_state=0),
-    ):
-        X = embedder.fit_transform(prompts)
-        assert X.shape == (40, 8) and X.dtype == np.float32
-        np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0, rtol=1e-5)
-        restored = pickle.loads(pickle.dumps(embedder))
-        np.testing.assert_allclose(restored.transform(prompts), X, rtol=1e-5)
-
-
-def test_tfidf_takes_a_one_column_frame_like_prompt_embedder():
-    prompts = ["What is 2 + 2?", "Sort this list.", "Capital of Peru?"]
-    embedder = make_tfidf_embedder(n_components=2, random_state=0)
-    expected = embedder.fit_transform(prompts)
-    frame = pd.DataFrame({"query": prompts})
-    np.testing.assert_allclose(embedder.fit_transform(frame), expected, rtol=1e-5)
-
-
-def test_tfidf_last_block_drops_the_examples():
-    prompts = ["Q: add 1 and 1\n\nQ: sort a list", "Q: add 2 and 2\n\nQ: sort a list"]
-    embedder = make_tfidf_embedder(n_components=2, truncate="last_block")
-    assert embedder.named_steps["terms"].truncate == "last_block"
-    X = embedder.fit(prompts + ["other words here"]).transform(prompts)
-    np.testing.assert_allclose(X[0], X[1], rtol=1e-5)
-
-
-@pytest.mark.parametrize(
-    "params, message",
-    [
-        ({"truncate": "tail"}, "apply to PromptEmbedder only"),
-        ({"n_components": 0}, "n_components must be an integer >= 1"),
-    ],
-)
-def test_tfidf_bad_parameters(params, message):
-    with pytest.raises(ValueError, match=message):
-        make_tfidf_embedder(**params)
-
-
-def test_tfidf_pipeline_routes_prompts_by_topic():
-    prompts, topic = topic_prompts(60, seed=0)
-    pipeline = fit_router_pipeline(
-        make_tfidf_embedder(n_components=16, random_state=0), prompts, topic
-    )
-    new_prompts, new_topic = topic_prompts(20, seed=1)
-    routes = pipeline.predict(new_prompts)
-    expected = np.where(new_topic == 0, "math-model", "code-model")
-    assert (routes == expected).mean() >= 0.9
-
-
 # --- the bundled all-MiniLM-L6-v2 -----------------------------------------------
 
 
@@ -468,6 +337,7 @@ def minilm():
     return PromptEmbedder().fit(["warm up"])
 
 
+@pytest.mark.slow
 @needs_model
 @needs_data
 def test_embeddings_match_the_precomputed_ones(minilm):
@@ -486,6 +356,7 @@ def test_embeddings_match_the_precomputed_ones(minilm):
     )
 
 
+@pytest.mark.slow
 @needs_model
 def test_minilm_truncation_of_long_prompts(minilm):
     filler = "apple " * 400  # longer than the 256 word pieces read
@@ -507,6 +378,7 @@ def test_minilm_missing_folder_is_a_clear_error(tmp_path):
     assert "model=None for the bundled all-MiniLM-L6-v2" in str(info.value)
 
 
+@pytest.mark.slow
 @needs_model
 def test_minilm_pipeline_routes_prompts_and_pickles(minilm):
     prompts, topic = topic_prompts(40, seed=0)
@@ -518,24 +390,3 @@ def test_minilm_pipeline_routes_prompts_and_pickles(minilm):
     pickled = pickle.dumps(pipeline)
     assert len(pickled) < 1_000_000  # the 90 MB of weights are not in it
     np.testing.assert_array_equal(pickle.loads(pickled).predict(new_prompts), routes)
-
-
-@pytest.mark.parametrize("hashing", [False, True])
-def test_tfidf_names_its_features_and_follows_set_output(hashing):
-    prompts = ["What is 2 + 2?", "Sort this list.", "Capital of Peru?", "Add 3 and 4."]
-    embedder = make_tfidf_embedder(n_components=2, hashing=hashing, random_state=0)
-    expected = embedder.fit_transform(prompts)
-    assert embedder.get_feature_names_out().tolist() == [
-        "truncatedsvd0",
-        "truncatedsvd1",
-    ]
-    terms = embedder.named_steps["terms"].get_feature_names_out()
-    assert terms.size == embedder.named_steps["terms"].transform(prompts).shape[1]
-    frame = (
-        make_tfidf_embedder(n_components=2, hashing=hashing, random_state=0)
-        .set_output(transform="pandas")
-        .fit_transform(prompts)
-    )
-    assert isinstance(frame, pd.DataFrame)
-    assert list(frame.columns) == ["truncatedsvd0", "truncatedsvd1"]
-    np.testing.assert_allclose(frame.to_numpy(), expected, rtol=1e-5)

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import fit_kwargs
 
 from skroute.datasets import (
     costs_from_token_prices,
@@ -14,7 +15,7 @@ from skroute.datasets import (
     load_wide_table,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 ROUTERBENCH = SHARED / "routerbench_subset" / "routerbench_subset.csv"
 LLMROUTER = SHARED / "llmrouter_9models"
 ROUTELLM = SHARED / "routellm_mmlu_gsm8k"
@@ -282,9 +283,7 @@ def test_logs_feed_a_router(tmp_path):
     router = DecoupledRouter().fit(
         logs.X,
         logs.action,
-        reward=logs.reward,
-        cost=logs.cost,
-        propensity=logs.propensity,
+        **fit_kwargs(logs),
     )
     assert set(router.predict(logs.X)) <= {"a", "b"}
 

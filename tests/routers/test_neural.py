@@ -204,3 +204,29 @@ def test_a_non_finite_score_past_the_first_block_names_its_row(router, logs):
     for method in (router.predict, router.predict_proba, router.decision_function):
         with pytest.raises(ValueError, match=rf"not finite for rows \[{_BLOCK + 3}\]"):
             method(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_training_features_are_the_standardised_features_of_prediction(dtype):
+    # The policy's folds train on features standardised per batch from X and
+    # the deployed ensemble standardises its queries: were the two to differ,
+    # features in other units and at other offsets would give another router.
+    logs = make_logs(n=300, n_features=7)
+    units = np.array([1, 10, 1e3, 1e-3, 5, 1, 2])
+    moved = ((logs["X"] + np.arange(7)) * units).astype(dtype)
+    router = CausalRouterClassifier(
+        hidden_layer_sizes=(8,),
+        max_epochs=5,
+        early_stopping=False,
+        cv=2,
+        safety_check="off",
+        random_state=0,
+    )
+    reference = fit(clone(router), logs)
+    moved_router = fit(clone(router), logs, X=moved)
+    np.testing.assert_allclose(
+        moved_router.predict_proba(moved), reference.predict_proba(logs["X"]), atol=1e-5
+    )
+    np.testing.assert_array_equal(
+        moved_router.predict(moved), reference.predict(logs["X"])
+    )

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import fit_kwargs
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -43,9 +44,7 @@ def interval_router(problem):
     return router.fit(
         logs.X,
         logs.action,
-        reward=logs.reward,
-        cost=logs.cost,
-        propensity=logs.propensity,
+        **fit_kwargs(logs),
     )
 
 

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import fit_kwargs
 
 from skroute import CausalRouterClassifier, DecoupledRouter
 from skroute.datasets import make_routing_problem, simulate_logging
@@ -20,9 +21,7 @@ def _fit(router, logs):
     return router.fit(
         logs.X,
         logs.action,
-        reward=logs.reward,
-        cost=logs.cost,
-        propensity=logs.propensity,
+        **fit_kwargs(logs),
     )
 
 
@@ -114,6 +113,7 @@ def test_warn_keeps_the_network_and_off_skips_the_check(flat_logs):
     )
 
 
+@pytest.mark.slow
 def test_a_policy_linear_models_cannot_find_deploys_the_network():
     # The better model depends on the sign of x0 * x1: per-model linear outcome
     # models cannot see it, a network can, and the logs show it. (Plain DR:
@@ -188,6 +188,7 @@ def _heavy_tailed_problem(seed):
     return problem, quality, cost, logs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_heavy_tailed_costs_never_give_a_router_worse_than_a_safe_policy(seed):
     # Few rows and wild pseudo-utilities: whatever the random_state, the

@@ -5,11 +5,11 @@ import joblib
 import numpy as np
 import pytest
 import sklearn
+from helpers import fit_kwargs
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from tiny_routers import make_logs, router_id, tiny_routers
 
 from skroute import (
     BestSingleModelRouter,
@@ -28,9 +28,7 @@ def _fit(router, logs, **extra):
     return router.fit(
         logs.X,
         logs.action,
-        reward=logs.reward,
-        cost=logs.cost,
-        propensity=logs.propensity,
+        **fit_kwargs(logs),
         **extra,
     )
 
@@ -43,17 +41,6 @@ def _test_regret(router, problem, test):
         cost_sensitivity=LAMBDA,
         classes=problem.models,
     )
-
-
-@pytest.fixture(scope="module")
-def fitted_causal(routing_logs):
-    problem, logs, _, _ = routing_logs
-    # The network's own behaviour is under test here: the safety check's
-    # fallbacks are tested in test_safety.py.
-    router = CausalRouterClassifier(
-        cost_sensitivity=LAMBDA, safety_check="off", random_state=0
-    )
-    return _fit(router, logs)
 
 
 def test_causal_router_beats_simple_baselines(routing_logs, fitted_causal):
@@ -69,6 +56,7 @@ def test_causal_router_beats_simple_baselines(routing_logs, fitted_causal):
         assert causal < _test_regret(_fit(router, logs), problem, test), name
 
 
+@pytest.mark.slow
 def test_full_feedback_reference_beats_logged_training(routing_logs, fitted_causal):
     problem, logs, train, test = routing_logs
     oracle_fed = CausalRouterClassifier(cost_sensitivity=LAMBDA, random_state=0).fit(
@@ -236,6 +224,7 @@ def test_overlap_warning_and_diagnostics(routing_logs):
     assert router.overlap_["effective_sample_size"].shape == (len(problem.models),)
 
 
+@pytest.mark.slow
 def test_sample_weight_zero_rows_do_not_change_full_feedback_fit(routing_logs):
     problem, logs, train, test = routing_logs
     weight = np.ones(2000)
@@ -273,19 +262,15 @@ def metadata_routing():
         yield
 
 
-def _logged_params(logs):
-    return {"reward": logs.reward, "cost": logs.cost, "propensity": logs.propensity}
-
-
 def test_pipeline_with_metadata_routing(routing_logs, metadata_routing):
     problem, logs, _, test = routing_logs
     pipe = make_pipeline(
         StandardScaler(),
         CausalRouterClassifier(cost_sensitivity=LAMBDA, max_epochs=10, random_state=0),
     )
-    pipe.fit(logs.X, logs.action, **_logged_params(logs))
+    pipe.fit(logs.X, logs.action, **fit_kwargs(logs))
     assert pipe.predict(problem.X[test]).shape == (1000,)
-    assert np.isfinite(pipe.score(logs.X, logs.action, **_logged_params(logs)))
+    assert np.isfinite(pipe.score(logs.X, logs.action, **fit_kwargs(logs)))
 
 
 def test_grid_search_slices_logged_arrays_per_fold(routing_logs, metadata_routing):
@@ -297,7 +282,7 @@ def test_grid_search_slices_logged_arrays_per_fold(routing_logs, metadata_routin
         {"causalrouterclassifier__cost_sensitivity": [0.0, LAMBDA]},
         cv=KFold(3),
     )
-    search.fit(logs.X, logs.action, **_logged_params(logs))
+    search.fit(logs.X, logs.action, **fit_kwargs(logs))
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_params_["causalrouterclassifier__cost_sensitivity"] in (
         0.0,
@@ -311,7 +296,7 @@ def test_cross_validate_with_params(routing_logs, metadata_routing):
         DecoupledRouter(cost_sensitivity=LAMBDA),
         logs.X,
         logs.action,
-        params=_logged_params(logs),
+        params=fit_kwargs(logs),
         cv=3,
     )
     assert result["test_score"].shape == (3,)
@@ -327,45 +312,6 @@ def test_missing_routing_gives_a_clear_error(routing_logs):
             search.fit(logs.X, logs.action, reward=logs.reward)
 
 
-def test_zero_weight_rows_are_ignored_by_logged_fits(routing_logs):
-    problem, logs, _, test = routing_logs
-    weight = np.ones(len(logs.X))
-    corrupted = logs.reward.copy()
-    # Rows of the cheapest model claim a reward of 10 but carry no weight.
-    rows = logs.action == problem.models[0]
-    weight[rows[:].nonzero()[0][::2]] = 0.0
-    corrupted[weight == 0] = 10.0
-    router = DecoupledRouter(cost_sensitivity=LAMBDA)
-    weighted = clone(router).fit(
-        logs.X, logs.action, reward=corrupted, cost=logs.cost, sample_weight=weight
-    )
-    keep = weight > 0
-    dropped = clone(router).fit(
-        logs.X[keep], logs.action[keep], reward=logs.reward[keep], cost=logs.cost[keep]
-    )
-    np.testing.assert_allclose(
-        weighted.decision_function(problem.X[test]),
-        dropped.decision_function(problem.X[test]),
-        atol=1e-8,
-    )
-
-
-def test_a_model_with_only_zero_weight_rows_counts_as_never_logged(routing_logs):
-    problem, logs, _, _ = routing_logs
-    weight = np.where(logs.action == problem.models[0], 0.0, 1.0)
-    with pytest.raises(ValueError, match="only with sample_weight 0"):
-        DecoupledRouter().fit(
-            logs.X, logs.action, reward=logs.reward, sample_weight=weight
-        )
-
-
-def test_generated_model_names_sort_in_column_order():
-    from skroute.datasets import make_routing_problem
-
-    problem = make_routing_problem(n_samples=50, n_models=12, random_state=0)
-    assert problem.models.tolist() == sorted(problem.models.tolist())
-
-
 def test_scores_do_not_depend_on_the_batch(routing_logs, fitted_causal):
     problem, _, _, test = routing_logs
     X = problem.X[test]
@@ -378,42 +324,3 @@ def test_scores_do_not_depend_on_the_batch(routing_logs, fitted_causal):
         np.testing.assert_array_equal(
             fitted_causal.decision_function(X[row : row + 1])[0], whole[row]
         )
-
-
-@pytest.mark.parametrize("router", tiny_routers(), ids=router_id)
-def test_score_on_a_dataframe_does_not_warn_about_feature_names(router):
-    import warnings
-
-    import pandas as pd
-
-    data = make_logs()
-    features = data.pop("X")
-    X = pd.DataFrame(features, columns=[f"e{j}" for j in range(features.shape[1])])
-    y = data.pop("y")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        router = clone(router).fit(X, y, **data)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert np.isfinite(router.score(X, y, **data))
-    assert not [w for w in caught if "feature names" in str(w.message)]
-
-
-def test_html_repr_links_each_estimator_to_its_api_page():
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    from skroute import IntervalCostRouter
-    from skroute.causal import RidgeOutcomeModel
-    from skroute.text import PromptEmbedder
-
-    base = "https://skroute.readthedocs.io/en/latest/generated/"
-    html = make_pipeline(StandardScaler(), CausalRouterClassifier())._repr_html_()
-    assert f'href="{base}skroute.CausalRouterClassifier.html"' in html
-    assert IntervalCostRouter()._get_doc_link() == (
-        base + "skroute.IntervalCostRouter.html"
-    )
-    assert RidgeOutcomeModel()._get_doc_link() == (
-        base + "skroute.causal.RidgeOutcomeModel.html"
-    )
-    assert PromptEmbedder()._get_doc_link() == base + "skroute.text.PromptEmbedder.html"

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import sklearn
+from helpers import fit_kwargs
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold
 
@@ -29,10 +30,6 @@ def counting():
     CountingRidge.fits = 0
 
 
-def _logged(logs):
-    return {"reward": logs.reward, "cost": logs.cost, "propensity": logs.propensity}
-
-
 def _router(**params):
     return CausalRouterClassifier(
         reward_model=CountingRidge(),
@@ -48,14 +45,14 @@ def test_a_second_fit_reads_the_nuisances_and_matches_an_uncached_fit(
 ):
     _, logs, _, _ = routing_logs
     first = _router(cost_sensitivity=0.0, memory=str(tmp_path))
-    first.fit(logs.X, logs.action, **_logged(logs))
+    first.fit(logs.X, logs.action, **fit_kwargs(logs))
     fitted = counting.fits
     assert fitted > 0
     # Another lambda: the policy changes, the nuisances do not.
     cached = _router(cost_sensitivity=0.05, memory=str(tmp_path))
-    cached.fit(logs.X, logs.action, **_logged(logs))
+    cached.fit(logs.X, logs.action, **fit_kwargs(logs))
     assert counting.fits == fitted
-    plain = _router(cost_sensitivity=0.05).fit(logs.X, logs.action, **_logged(logs))
+    plain = _router(cost_sensitivity=0.05).fit(logs.X, logs.action, **fit_kwargs(logs))
     assert counting.fits > fitted
     np.testing.assert_array_equal(cached.predict(logs.X), plain.predict(logs.X))
     assert cached.deployed_policy_ == plain.deployed_policy_
@@ -67,7 +64,7 @@ def test_a_second_fit_reads_the_nuisances_and_matches_an_uncached_fit(
 
 def test_the_cache_is_keyed_on_the_logs_and_the_seed(routing_logs, counting, tmp_path):
     _, logs, _, _ = routing_logs
-    params = _logged(logs)
+    params = fit_kwargs(logs)
     _router(memory=str(tmp_path)).fit(logs.X, logs.action, **params)
     fitted = counting.fits
     # Other quality values, or another seed (other folds): fitted again. (The
@@ -125,7 +122,7 @@ def test_a_search_fits_each_folds_nuisances_once(routing_logs, counting, tmp_pat
                 scoring=scorer,
                 cv=KFold(3),
                 refit=False,
-            ).fit(logs.X, logs.action, **_logged(logs))
+            ).fit(logs.X, logs.action, **fit_kwargs(logs))
         return counting.fits, result.cv_results_["mean_test_score"]
 
     one, _ = search([0.0])
@@ -157,10 +154,10 @@ def test_other_routers_share_their_nuisances(
     if router_class is IntervalCostRouter:
         params.update(cost_range=(0.0, 0.2), max_epochs=3)
     router = router_class(memory=str(tmp_path), random_state=0, **params)
-    router.fit(logs.X, logs.action, **_logged(logs))
+    router.fit(logs.X, logs.action, **fit_kwargs(logs))
     fitted = counting.fits
     expected = router.predict(logs.X[:50])
-    router.fit(logs.X, logs.action, **_logged(logs))
+    router.fit(logs.X, logs.action, **fit_kwargs(logs))
     assert fitted > 0 and counting.fits == fitted
     np.testing.assert_array_equal(router.predict(logs.X[:50]), expected)
 
@@ -168,4 +165,4 @@ def test_other_routers_share_their_nuisances(
 def test_memory_of_the_wrong_type_is_refused(routing_logs):
     _, logs, _, _ = routing_logs
     with pytest.raises(ValueError, match="memory"):
-        _router(memory=3).fit(logs.X, logs.action, **_logged(logs))
+        _router(memory=3).fit(logs.X, logs.action, **fit_kwargs(logs))

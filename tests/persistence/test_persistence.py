@@ -29,7 +29,7 @@ import skroute
 from skroute import CausalRouterClassifier, IntervalCostRouter
 from skroute.persistence import PERSISTENCE_FORMAT, SkrouteVersionWarning
 
-OLD_PICKLE = Path(__file__).parent / "data" / "routers_0.1.0.dev0.pkl"
+OLD_PICKLE = Path(__file__).parents[1] / "data" / "routers_0.1.0.dev0.pkl"
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from scipy.special import logsumexp
 
 from skroute.losses import (
     ClassificationRegretLoss,
@@ -132,3 +133,34 @@ def test_classification_target_spreads_over_tied_best_models():
     )
     # Gap weighting: no gap between the tied best models, so no loss.
     assert float(classification_regret_loss(scores, utility, gap_weighted=True)) == 0
+
+
+def _softmax_regret_reference(scores, utility, temperature):
+    """The softmax regret in float64 numpy, through log-sum-exp."""
+    tempered = scores / temperature
+    log_policy = tempered - logsumexp(tempered, axis=1, keepdims=True)
+    gaps = utility.max(axis=1, keepdims=True) - utility
+    return (np.exp(log_policy) * gaps).sum(axis=1).mean()
+
+
+@pytest.mark.parametrize("temperature", [1.0, 1e-3, 1e-30])
+def test_softmax_regret_does_not_overflow_at_small_temperatures(temperature):
+    scores = np.array([[3.0, -2.0, 1e3], [1e30, -1e30, 0.0], [5.0, 5.0, -5.0]])
+    utility = np.array([[1.0, 0.0, 0.5], [0.0, 1e6, -1e6], [2.0, 1.0, 0.0]])
+    tensor = torch.tensor(scores, dtype=torch.float32, requires_grad=True)
+    value = softmax_regret_loss(
+        tensor, torch.tensor(utility, dtype=torch.float32), temperature
+    )
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(tensor.grad).all()
+    expected = _softmax_regret_reference(scores, utility, temperature)
+    assert float(value) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("gap_weighted", [False, True])
+def test_classification_loss_does_not_overflow_at_small_temperatures(gap_weighted):
+    scores = torch.tensor([[1e30, -1e30, 0.0], [1.0, 2.0, 3.0]], requires_grad=True)
+    utility = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    value = classification_regret_loss(scores, utility, 1e-20, gap_weighted)
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(scores.grad).all()

@@ -1,0 +1,166 @@
+"""The default outcome model: ridge on standardised features, tuned by leave-one-out."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import Ridge
+
+from skroute.causal import RidgeOutcomeModel
+
+
+def _regression(n=120, p=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p)) * np.geomspace(1e-3, 1e3, p)
+    y = X[:, 0] * 1e3 + X[:, -1] / 1e3 + rng.normal(size=n)
+    return X, y
+
+
+@pytest.mark.parametrize("shape", [(120, 6), (20, 40)], ids=["primal", "dual"])
+def test_ridge_outcome_model_is_ridge_on_standardised_features(shape):
+    X, y = _regression(*shape)
+    weight = np.random.default_rng(1).uniform(0.5, 2.0, size=shape[0])
+    model = RidgeOutcomeModel(alphas=(3.0,)).fit(X, y, sample_weight=weight)
+    mean = np.average(X, axis=0, weights=weight)
+    scale = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=weight))
+    reference = Ridge(alpha=3.0).fit((X - mean) / scale, y, sample_weight=weight)
+    expected = np.clip(reference.predict((X - mean) / scale), y.min(), y.max())
+    np.testing.assert_allclose(model.predict(X), expected, atol=1e-8)
+
+
+@pytest.mark.parametrize("shape", [(60, 5), (15, 30)], ids=["primal", "dual"])
+def test_leave_one_out_error_is_that_of_refitting_without_each_row(shape):
+    X, y = _regression(*shape)
+    model = RidgeOutcomeModel(alphas=(0.5,), calibrate=False).fit(X, y)
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    errors = []
+    for i in range(X.shape[0]):
+        keep = np.arange(X.shape[0]) != i
+        fitted = Ridge(alpha=0.5).fit(Z[keep], y[keep])
+        errors.append((y[i] - fitted.predict(Z[i : i + 1])[0]) ** 2)
+    assert model.loo_error_[0] == pytest.approx(np.mean(errors), rel=1e-9)
+
+
+def test_predictions_do_not_depend_on_the_units_of_a_feature():
+    X, y = _regression()
+    rescaled = X * np.array([1e4, 1, 1, 1e-4, 1, 1])
+    np.testing.assert_allclose(
+        RidgeOutcomeModel().fit(X, y).predict(X),
+        RidgeOutcomeModel().fit(rescaled, y).predict(rescaled),
+        rtol=1e-7,
+        atol=1e-9,
+    )
+
+
+def test_penalty_follows_the_signal():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 20))
+    signal = X @ rng.normal(size=20)
+    noise = rng.normal(size=300)
+    model = RidgeOutcomeModel().fit(X, np.column_stack([signal, noise]))
+    # A clean linear target keeps a light penalty; pure noise the heaviest.
+    assert model.alpha_[0] < 1.0
+    assert model.alpha_[1] >= 1e3 * model.alpha_[0]
+
+
+def test_binary_targets_get_probabilities_and_calibration_when_it_fits_better():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(800, 3))
+    y = (rng.uniform(size=800) < 1 / (1 + np.exp(-4 * X[:, 0]))).astype(float)
+    model = RidgeOutcomeModel().fit(X, y)
+    prediction = model.predict(rng.normal(size=(500, 3)) * 3)
+    assert ((prediction >= 0) & (prediction <= 1)).all()
+    # A steep logistic truth: the logistic map beats a clipped linear fit.
+    assert model.calibrated_[0]
+    uncalibrated = RidgeOutcomeModel(calibrate=False).fit(X, y)
+    assert model.loo_error_[0] < uncalibrated.loo_error_[0]
+
+
+@pytest.mark.parametrize("case", ["logistic", "weighted", "separable", "rare"])
+def test_logistic_map_matches_a_converged_logistic_regression(case):
+    # The calibration's own two-parameter solver must find the optimum of
+    # scikit-learn's LogisticRegression(C=1e4), run here to convergence on the
+    # leave-one-out predictions of a ridge refitted without each row.
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(1)
+    n = 300
+    score = rng.normal(size=n) * 0.3 + 0.5
+    truth = 1 / (1 + np.exp(-8 * (score - 0.5)))
+    target = (rng.uniform(size=n) < truth).astype(float)
+    weight = np.ones(n)
+    if case == "weighted":
+        weight = rng.uniform(0, 3, size=n)
+    elif case == "separable":
+        target = (score > 0.5).astype(float)
+    elif case == "rare":
+        target = (rng.uniform(size=n) < 0.03).astype(float)
+    X = score.reshape(-1, 1)
+    model = RidgeOutcomeModel(alphas=(1.0,)).fit(X, target, sample_weight=weight)
+    assert model.calibrated_[0]
+    mean = np.average(score, weights=weight)
+    Z = (X - mean) / np.sqrt(np.average((score - mean) ** 2, weights=weight))
+    loo = np.empty(n)
+    for i in range(n):
+        keep = np.arange(n) != i
+        fitted = Ridge(alpha=1.0).fit(Z[keep], target[keep], sample_weight=weight[keep])
+        loo[i] = fitted.predict(Z[i : i + 1])[0]
+    reference = LogisticRegression(C=1e4, tol=1e-12, max_iter=100_000).fit(
+        loo.reshape(-1, 1), target.astype(int), sample_weight=weight
+    )
+    linear = Ridge(alpha=1.0).fit(Z, target, sample_weight=weight).predict(Z)
+    expected = reference.predict_proba(linear.reshape(-1, 1))[:, 1]
+    np.testing.assert_allclose(model.predict(X), expected, atol=1e-5)
+
+
+def test_few_rows_give_the_mean():
+    model = RidgeOutcomeModel().fit(np.ones((2, 3)), [1.0, 3.0])
+    np.testing.assert_allclose(model.predict(np.zeros((4, 3))), 2.0)
+
+
+def test_bad_alphas_are_a_clear_error():
+    with pytest.raises(ValueError, match="alphas must be positive"):
+        RidgeOutcomeModel(alphas=(0.0,)).fit(np.ones((5, 1)), np.arange(5.0))
+
+
+def test_ridge_predicts_in_blocks_without_changing_the_numbers():
+    from skroute.causal import RidgeOutcomeModel
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40_000, 8))
+    y = X @ rng.standard_normal(8) + rng.standard_normal(40_000)
+    model = RidgeOutcomeModel().fit(X[:2000], y[:2000])
+    whole = model.predict(X)  # several blocks of rows
+    rowwise = np.concatenate([model.predict(X[i : i + 7]) for i in (0, 20_000, 39_993)])
+    np.testing.assert_allclose(
+        whole[[*range(7), *range(20_000, 20_007), *range(39_993, 40_000)]],
+        rowwise,
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        model.predict(X.astype(np.float32)), whole, rtol=1e-5, atol=1e-5
+    )
+
+
+def test_ridge_fits_float32_features_in_float64():
+    from skroute.causal import RidgeOutcomeModel
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 20)).astype(np.float32)
+    y = np.column_stack(
+        [(X[:, 0] + rng.standard_normal(3000) > 0), X[:, 1] + rng.uniform(size=3000)]
+    ).astype(float)
+    weight = rng.uniform(0.5, 2.0, 3000)
+    narrow = RidgeOutcomeModel().fit(X, y, sample_weight=weight)
+    wide = RidgeOutcomeModel().fit(X.astype(np.float64), y, sample_weight=weight)
+    for name in ("coef_", "mean_", "scale_", "alpha_", "platt_", "loo_error_"):
+        np.testing.assert_array_equal(getattr(narrow, name), getattr(wide, name))
+
+
+def test_ridge_on_constant_features_predicts_the_weighted_mean():
+    # Every eigenvalue of the Gram matrix is 0: no direction is kept.
+    from skroute.causal import RidgeOutcomeModel
+
+    y = np.array([0.2, 0.9, 0.4, 0.7, 0.1])
+    weight = np.array([1.0, 2.0, 1.0, 1.0, 3.0])
+    for X in (np.zeros((5, 1)), np.full((5, 3), 2.5, dtype=np.float32)):
+        model = RidgeOutcomeModel().fit(X, y, sample_weight=weight)
+        np.testing.assert_allclose(model.predict(X), np.average(y, weights=weight))
