@@ -5,10 +5,12 @@ One home for what several scripts need, so that no script imports another:
 - thread limits (set on import) and ``set_torch_threads``;
 - the data folder (``--data-dir``, else ``$SKROUTE_DATA_DIR``, else
   ``../shared/data`` beside the repository) and the one loader of each real
-  table: ``load_routerbench``, ``load_real_table``;
+  table: ``load_routerbench`` (``routerbench_arrays`` unpacks it),
+  ``load_real_table``;
 - log simulation: ``embedding_logs`` (generated logs), ``split_halves`` and
-  ``simulate_rows`` (the random halves and logs of ``skroute benchmark``), and
-  the robustness suite's datasets, logging policies and ``unit_logs``;
+  ``simulate_rows`` (the random halves and logs of ``skroute benchmark``), the
+  robustness suite's datasets, logging policies and ``unit_logs``, and
+  ``logged_outcomes`` (``fit``'s keywords from logs);
 - timing (``timed``) and tables (``markdown_table``, ``print_table``,
   ``mean_std``, ``summarise_records``, ``summarise_robustness``).
 
@@ -104,6 +106,15 @@ def load_routerbench(data_dir=None, *, cost_scale=1000.0):
         text=data.text,
         frame=data.frame,
     )
+
+
+def routerbench_arrays(data):
+    """``(X, reward, cost, models, train, test)`` of ``load_routerbench``'s Bunch.
+
+    ``train`` and ``test`` are boolean masks of RouterDC's split.
+    """
+    train, test = data.split == "train", data.split == "test"
+    return data.X, data.reward, data.cost, data.models, train, test
 
 
 # The real tables of BENCHMARKS.md's `skroute benchmark` section, paths
@@ -203,6 +214,11 @@ def embedding_logs(n_samples, n_features, n_models=11):
         X, problem.reward, problem.cost, models=problem.models, random_state=0
     )
     return X, logs
+
+
+def logged_outcomes(logs):
+    """The logged ``reward``, ``cost`` and ``propensity``: ``fit``'s keywords."""
+    return {"reward": logs.reward, "cost": logs.cost, "propensity": logs.propensity}
 
 
 def split_halves(n_rows, seed):
@@ -530,22 +546,22 @@ def summarise_records(records):
     """``{lambda: {router: {metric: (mean, std)}}}`` over the seeds.
 
     ``records`` are the per-seed rows that ``skroute benchmark --out x.json``
-    writes.
+    writes; the std of a single seed is 0.
     """
-    groups = {}
-    for record in records:
-        key = (record["cost_sensitivity"], record["router"])
-        groups.setdefault(key, []).append(record)
+    import pandas as pd
+
+    frame = pd.DataFrame(records).drop(columns=["kind", "seed"], errors="ignore")
     summary = {}
-    for (lam, name), runs in groups.items():
-        stats = {}
-        for metric in runs[0]:
-            if metric in ("router", "kind", "seed", "cost_sensitivity"):
-                continue
-            values = np.array([r[metric] for r in runs], dtype=float)
-            spread = values.std(ddof=1) if values.size > 1 else 0.0
-            stats[metric] = (float(values.mean()), float(spread))
-        summary.setdefault(lam, {})[name] = stats
+    for (lam, name), runs in frame.groupby(["cost_sensitivity", "router"], sort=False):
+        runs = runs.drop(columns=["cost_sensitivity", "router"]).astype(float)
+        # skipna=False: a missing value shows as NaN rather than leaving the
+        # mean of the other seeds.
+        mean = runs.mean(skipna=False)
+        single = pd.Series(0.0, index=runs.columns)
+        spread = runs.std(ddof=1, skipna=False) if len(runs) > 1 else single
+        summary.setdefault(lam, {})[name] = {
+            metric: (float(mean[metric]), float(spread[metric])) for metric in runs
+        }
     return summary
 
 

@@ -18,8 +18,10 @@ import numpy as np
 from _common import (
     add_data_dir_argument,
     load_routerbench,
+    logged_outcomes,
     mean_std,
     print_table,
+    routerbench_arrays,
     set_torch_threads,
 )
 
@@ -47,14 +49,7 @@ def main():
     from skroute.metrics import regret
 
     data = load_routerbench(args.data_dir)
-    X, reward, cost, models, split = (
-        data.X,
-        data.reward,
-        data.cost,
-        data.models,
-        data.split,
-    )
-    train, test = split == "train", split == "test"
+    X, reward, cost, models, train, test = routerbench_arrays(data)
     X_test, reward_test, cost_test = X[test], reward[test], cost[test]
     column = {model: t for t, model in enumerate(models.tolist())}
     regrets = {}
@@ -65,11 +60,7 @@ def main():
         logs = simulate_logging(
             X[train], reward[train], cost[train], models=models, random_state=seed
         )
-        logged = {
-            "reward": logs.reward,
-            "cost": logs.cost,
-            "propensity": logs.propensity,
-        }
+        logged = logged_outcomes(logs)
         start = time.perf_counter()
         interval = IntervalCostRouter(
             cost_range=COST_RANGE,

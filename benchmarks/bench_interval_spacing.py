@@ -16,6 +16,7 @@ from _common import (
     REAL_TABLES,
     add_data_dir_argument,
     load_real_table,
+    logged_outcomes,
     print_table,
     set_torch_threads,
     simulate_rows,
@@ -49,13 +50,7 @@ def main():
                     spacing=spacing,
                     classes=problem.models,
                     random_state=seed,
-                ).fit(
-                    logs.X,
-                    logs.action,
-                    reward=logs.reward,
-                    cost=logs.cost,
-                    propensity=logs.propensity,
-                )
+                ).fit(logs.X, logs.action, **logged_outcomes(logs))
                 for lam in lambdas:
                     routes = router.predict(problem.X[test], cost_sensitivity=lam)
                     results[lam].append(

@@ -18,7 +18,9 @@ import numpy as np
 from _common import (
     add_data_dir_argument,
     load_routerbench,
+    logged_outcomes,
     print_table,
+    routerbench_arrays,
     set_torch_threads,
 )
 
@@ -47,14 +49,7 @@ def main():
     from skroute.metrics import make_policy_value_scorer
 
     data = load_routerbench(args.data_dir)
-    X, reward, cost, models, split = (
-        data.X,
-        data.reward,
-        data.cost,
-        data.models,
-        data.split,
-    )
-    train, test = split == "train", split == "test"
+    X, reward, cost, models, train, test = routerbench_arrays(data)
     utility_test = reward[test] - TARGET_LAMBDA * cost[test]
     rows, successes = [], 0
     sklearn.set_config(enable_metadata_routing=True)
@@ -62,11 +57,7 @@ def main():
         logs = simulate_logging(
             X[train], reward[train], cost[train], models=models, random_state=seed
         )
-        logged = {
-            "reward": logs.reward,
-            "cost": logs.cost,
-            "propensity": logs.propensity,
-        }
+        logged = logged_outcomes(logs)
         pipe = make_pipeline(
             Normalizer(), CausalRouterClassifier(classes=models, random_state=seed)
         )

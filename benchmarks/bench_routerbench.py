@@ -16,7 +16,9 @@ import numpy as np
 from _common import (
     add_data_dir_argument,
     load_routerbench,
+    logged_outcomes,
     print_table,
+    routerbench_arrays,
     set_torch_threads,
     timed,
 )
@@ -62,14 +64,7 @@ def main():
     from skroute.metrics import regret
 
     data = load_routerbench(args.data_dir)
-    X, reward, cost, models, split = (
-        data.X,
-        data.reward,
-        data.cost,
-        data.models,
-        data.split,
-    )
-    train, test = split == "train", split == "test"
+    X, reward, cost, models, train, test = routerbench_arrays(data)
     results = {}
     fit_seconds = {}
     for seed in range(args.seeds):
@@ -81,11 +76,7 @@ def main():
                 if name == "full-feedback reference":
                     logged = {"reward": reward[train], "cost": cost[train]}
                 else:
-                    logged = {
-                        "reward": logs.reward,
-                        "cost": logs.cost,
-                        "propensity": logs.propensity,
-                    }
+                    logged = logged_outcomes(logs)
                 _, seconds = timed(router.fit, logs.X, logs.action, **logged)
                 fit_seconds.setdefault(name, []).append(seconds)
                 value = regret(

@@ -33,8 +33,10 @@ import numpy as np
 from _common import (
     add_data_dir_argument,
     load_routerbench,
+    logged_outcomes,
     mean_std,
     print_table,
+    routerbench_arrays,
     set_torch_threads,
 )
 
@@ -82,15 +84,8 @@ def main():
     from skroute.text import PromptEmbedder, make_tfidf_embedder
 
     data = load_routerbench(args.data_dir)
-    X, reward, cost, models, split = (
-        data.X,
-        data.reward,
-        data.cost,
-        data.models,
-        data.split,
-    )
+    X, reward, cost, models, train, test = routerbench_arrays(data)
     texts = data.text
-    train, test = split == "train", split == "test"
 
     # Embeddings of the queries by PromptEmbedder, and their throughput.
     start = time.perf_counter()
@@ -135,11 +130,7 @@ def main():
             logs = simulate_logging(
                 X[train], reward[train], cost[train], models=models, random_state=seed
             )
-            logged = {
-                "reward": logs.reward,
-                "cost": logs.cost,
-                "propensity": logs.propensity,
-            }
+            logged = logged_outcomes(logs)
             for cost_sensitivity in LAMBDAS:
                 candidates = {
                     "a": (router(cost_sensitivity, seed), X[train], X[test]),
@@ -180,13 +171,7 @@ def main():
         )
         pipeline = make_pipeline(PromptEmbedder(), router(0.05, 0))
         start = time.perf_counter()
-        pipeline.fit(
-            texts[train],
-            logs.action,
-            reward=logs.reward,
-            cost=logs.cost,
-            propensity=logs.propensity,
-        )
+        pipeline.fit(texts[train], logs.action, **logged_outcomes(logs))
         literal_routes = pipeline.predict(texts[test])
         literal_seconds = time.perf_counter() - start
     agreement = (literal_routes == first_routes["b"]).mean()

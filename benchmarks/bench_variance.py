@@ -19,6 +19,7 @@ from _common import (
     REAL_TABLES,
     add_data_dir_argument,
     load_real_table,
+    logged_outcomes,
     mean_std,
     print_table,
     set_torch_threads,
@@ -95,13 +96,7 @@ def main():
                     classes=problem.models,
                     random_state=seed,
                     **params,
-                ).fit(
-                    logs.X,
-                    logs.action,
-                    reward=logs.reward,
-                    cost=logs.cost,
-                    propensity=logs.propensity,
-                )
+                ).fit(logs.X, logs.action, **logged_outcomes(logs))
                 regrets[name][lam].append(
                     regret(
                         problem.reward[test],

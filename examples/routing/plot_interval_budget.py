@@ -75,18 +75,17 @@ from skroute import BudgetRouter
 from skroute.metrics import routing_summary
 
 held_out = logs_of(calibration, 1)
+fit = {
+    "reward": held_out.reward,
+    "cost": held_out.cost,
+    "propensity": held_out.propensity,
+}
 budget = 0.6
 for conservative in (False, True):
     budgeted = BudgetRouter(
         router, budget=budget, conservative=conservative, cv="prefit"
     )
-    budgeted.fit(
-        held_out.X,
-        held_out.action,
-        reward=held_out.reward,
-        cost=held_out.cost,
-        propensity=held_out.propensity,
-    )
+    budgeted.fit(held_out.X, held_out.action, **fit)
     result = budgeted.budget_result_
     true = routing_summary(
         problem.expected_reward[test],

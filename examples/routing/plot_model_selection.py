@@ -26,6 +26,8 @@ logs = simulate_logging(
     models=problem.models,
     random_state=1,
 )
+# What each row logged, passed to ``fit`` and routed to the scorer.
+fit = {"reward": logs.reward, "cost": logs.cost, "propensity": logs.propensity}
 sklearn.set_config(enable_metadata_routing=True)
 
 # %%
@@ -56,13 +58,7 @@ search = GridSearchCV(
     scoring=make_policy_value_scorer("dr", cost_sensitivity=0.05),
     cv=KFold(3, shuffle=True, random_state=0),
 )
-search.fit(
-    logs.X,
-    logs.action,
-    reward=logs.reward,
-    cost=logs.cost,
-    propensity=logs.propensity,
-)
+search.fit(logs.X, logs.action, **fit)
 
 # %%
 # Estimated and true values
@@ -84,13 +80,7 @@ for rank, params, mean, std in sorted(
     key=lambda row: row[0],
 ):
     candidate = sklearn.clone(pipe).set_params(**params)
-    candidate.fit(
-        logs.X,
-        logs.action,
-        reward=logs.reward,
-        cost=logs.cost,
-        propensity=logs.propensity,
-    )
+    candidate.fit(logs.X, logs.action, **fit)
     true = regret(
         problem.expected_reward[3000:],
         candidate.predict(problem.X[3000:]),
