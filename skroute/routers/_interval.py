@@ -392,13 +392,12 @@ n_jobs, memory, random_state, verbose
         return np.concatenate([[0.0], steps])
 
     def _fit(self, logs):
-        low, high = self._bounds()
-        if not low <= self.cost_sensitivity <= high:
-            raise ValueError(
-                f"cost_sensitivity={self.cost_sensitivity} lies outside the range "
-                f"[{low:g}, {high:g}]; set cost_sensitivity (the default "
-                "lambda of predict and score) inside cost_range."
-            )
+        check_cost_sensitivity(
+            self.cost_sensitivity,
+            cost_range=self._bounds(),
+            hint="set cost_sensitivity (the default lambda of predict and score) "
+            "inside cost_range.",
+        )
         return super()._fit(logs)
 
     def _targets(self, logs, estimates):

@@ -250,7 +250,7 @@ def test_out_of_range_clip_uses_the_nearest_end(routing_logs, fitted_interval):
         ({"cost_range": (0.2, 0.1)}, "cost_range must be (lambda_min, lambda_max)"),
         ({"cost_range": (-1, 0.1)}, "cost_range must be"),
         ({"grid": [0.0, 0.1, 0.05]}, "grid must be a strictly increasing"),
-        ({"cost_range": (0.1, 0.2)}, "cost_sensitivity=0.0 lies outside the range"),
+        ({"cost_range": (0.1, 0.2)}, "cost_sensitivity=0 lies outside the range"),
         ({"n_intervals": 0}, "'n_intervals' parameter"),
         ({"out_of_range": "wrap"}, "'out_of_range' parameter"),
     ],

@@ -1,221 +1,585 @@
-"""The shared validators: each bad input, the exception type and a phrase."""
+"""The shared validators, reached through the public functions that call them.
+
+Each table row names a bad input, the public call that receives it, the
+exception type and a phrase of its message; the good inputs after each table
+must pass through unchanged. Cases that ``bad_inputs.py`` already runs (strings,
+booleans and complex numbers as per-row lambdas, propensities of strings or just
+above 1, a string confidence level, ``n_bootstrap`` of 0 or 1, ...) are not
+repeated here.
+"""
+
+import tempfile
+import warnings
+from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.base import clone
+from tiny_routers import make_logs, tiny_routers
 
-from skroute.utils import (
-    check_choice,
-    check_cost_sensitivity,
-    check_number,
-    check_propensity,
+from skroute.cli import main
+from skroute.datasets import (
+    costs_from_token_prices,
+    load_logs,
+    make_routing_problem,
+    simulate_logging,
 )
+from skroute.metrics import (
+    make_policy_value_scorer,
+    make_regret_scorer,
+    policy_value,
+    regret,
+)
+from skroute.ope import (
+    OPE_METHODS,
+    UnreliableEstimateWarning,
+    estimate_policy_value,
+    pseudo_outcomes,
+    select_shrinkage,
+)
+from skroute.persistence import load_router
+
+# Full feedback: three queries, two models.
+_REWARD = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+_COST = np.array([[1.0, 2.0], [2.0, 1.0], [1.0, 1.0]])
+_ROUTES = np.array([0, 1, 0])
+
+# Logs of three models under a uniform logging policy.
+_LOGS = make_logs()
+_ACTION = np.arange(60) % 3
+_POLICY = np.random.default_rng(0).integers(0, 3, 60)
+_OUTCOME = _LOGS["reward"]
+_ESTIMATES = np.random.default_rng(1).uniform(size=(60, 3))
+
+
+def _regret(cost_sensitivity):
+    return regret(_REWARD, _ROUTES, cost=_COST, cost_sensitivity=cost_sensitivity)
+
+
+def _policy_value(cost_sensitivity=0.0, propensity=None):
+    """The IPW value of the logged labels read backwards."""
+    with warnings.catch_warnings():
+        # 60 rows leave a small effective sample size, which is warned about.
+        warnings.simplefilter("ignore", UnreliableEstimateWarning)
+        return policy_value(
+            _LOGS["y"][::-1],
+            _LOGS["y"],
+            reward=_OUTCOME,
+            cost=_LOGS["cost"],
+            propensity=_LOGS["propensity"] if propensity is None else propensity,
+            cost_sensitivity=cost_sensitivity,
+            method="ipw",
+        )
+
+
+def _ope(**changes):
+    arguments = {"propensity": np.full(60, 1 / 3), "method": "ipw", **changes}
+    return estimate_policy_value(
+        _POLICY, _ACTION, _OUTCOME, warn=False, random_state=0, **arguments
+    )
+
+
+def _fit(**changes):
+    """The DecoupledRouter of ``tiny_routers``, fitted on ``make_logs()``."""
+    data = {**make_logs(), **changes}
+    return clone(tiny_routers()[2]).fit(data.pop("X"), data.pop("y"), **data)
+
+
+def _load_logs(propensity):
+    """``load_logs`` of a CSV file whose column "p" holds ``propensity``."""
+    table = pd.DataFrame(
+        {
+            "model": ["a", "b", "a"],
+            "quality": [1.0, 0.0, 1.0],
+            "p": propensity,
+            "e0": [0.1, 0.2, 0.3],
+        }
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "logs.csv"
+        table.to_csv(path, index=False)
+        return load_logs(path, propensity_column="p", embedding_columns=["e0"])
+
+
+def _costs(**options):
+    return costs_from_token_prices(["a" * 40], {"m": (1.0, 2.0)}, **options)
+
+
+def _simulate(**options):
+    rng = np.random.default_rng(0)
+    X, reward = rng.normal(size=(5, 2)), rng.uniform(size=(5, 3))
+    return simulate_logging(X, reward, random_state=0, **options)
+
+
+def _check_raises(call, error, phrase):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(error) as info:
+            call()
+    assert phrase in str(info.value)
+
+
+# --- check_cost_sensitivity: one number (metrics) ----------------------------------
 
 BAD_COST_SENSITIVITIES = [
-    ("string", "0.1", {}, TypeError, "cost_sensitivity must be a non-negative real"),
-    ("bool", True, {}, TypeError, "must be a non-negative real number; got bool"),
-    ("array as scalar", np.array([0.1]), {}, TypeError, "got ndarray"),
-    ("negative", -0.5, {}, ValueError, "must be a finite number >= 0"),
-    ("NaN", float("nan"), {}, ValueError, "must be a finite number >= 0"),
-    ("infinity", float("inf"), {}, ValueError, "must be a finite number >= 0"),
-    ("named", -1.0, {"name": "lambda"}, ValueError, "lambda must be a finite number"),
-    ("above range", 2.0, {"cost_range": (0, 1)}, ValueError, "lies outside the range"),
     (
-        "rows: string",
-        "a",
-        {"n_samples": 3},
+        "regret string",
+        lambda: _regret("0.1"),
         TypeError,
-        "must be a number or an array of numbers",
+        "cost_sensitivity must be a non-negative real number; got str",
     ),
     (
-        "rows: complex",
-        np.array([1j, 0, 0]),
-        {"n_samples": 3},
+        "regret bool",
+        lambda: _regret(True),
         TypeError,
-        "array of real numbers",
+        "must be a non-negative real number; got bool",
     ),
     (
-        "rows: wrong length",
-        [0.1, 0.2],
-        {"n_samples": 3},
-        ValueError,
-        "one value per row, shape (3,); got shape (2,)",
+        "policy_value array",
+        lambda: _policy_value(np.array([0.1])),
+        TypeError,
+        "must be a non-negative real number; got ndarray",
     ),
-    ("rows: NaN", [0.1, np.nan, 0.2], {"n_samples": 3}, ValueError, "NaN or infinity"),
-    ("rows: negative", [0.1, -2, 0.2], {"n_samples": 3}, ValueError, ">= 0; got -2"),
     (
-        "rows: outside range",
-        [0.1, 0.5, 3.0],
-        {"n_samples": 3, "cost_range": (0, 1), "hint": "widen it."},
+        "policy_value negative",
+        lambda: _policy_value(-0.5),
         ValueError,
-        "cost_sensitivity=3 lies outside the range [0, 1]; widen it.",
+        "cost_sensitivity must be a finite number >= 0 (the price of one unit of "
+        "cost in units of quality); got -0.5",
+    ),
+    ("regret NaN", lambda: _regret(float("nan")), ValueError, ">= 0 (the price"),
+    (
+        "policy_value infinity",
+        lambda: _policy_value(float("inf")),
+        ValueError,
+        "must be a finite number >= 0 (the price of one unit of cost in units of "
+        "quality); got inf",
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    "value, kwargs, error, phrase",
+    "call, error, phrase",
     [case[1:] for case in BAD_COST_SENSITIVITIES],
     ids=[case[0] for case in BAD_COST_SENSITIVITIES],
 )
-def test_bad_cost_sensitivity(value, kwargs, error, phrase):
-    with pytest.raises(error) as info:
-        check_cost_sensitivity(value, **kwargs)
-    assert phrase in str(info.value)
+def test_bad_cost_sensitivity(call, error, phrase):
+    _check_raises(call, error, phrase)
 
 
 @pytest.mark.parametrize(
-    "value, kwargs, expected",
-    [
-        (0, {}, 0.0),
-        (np.float32(0.25), {}, 0.25),
-        (0.5, {"cost_range": (0, 1)}, 0.5),
-        (0.2, {"n_samples": 3}, [0.2, 0.2, 0.2]),
-        ([0, 1, 2], {"n_samples": 3}, [0.0, 1.0, 2.0]),
-        ([0, 1], {"n_samples": 2, "cost_range": (0, 1)}, [0.0, 1.0]),
-    ],
+    "value, same_as",
+    [(0, 0.0), (np.float32(0.25), 0.25), (np.int64(2), 2.0), (Fraction(1, 4), 0.25)],
 )
-def test_good_cost_sensitivity(value, kwargs, expected):
-    checked = check_cost_sensitivity(value, **kwargs)
-    np.testing.assert_array_equal(checked, expected)
-    assert isinstance(checked, float) == ("n_samples" not in kwargs)
+def test_good_cost_sensitivity(value, same_as):
+    assert _regret(value) == _regret(same_as)
+    assert _policy_value(value).estimate == _policy_value(same_as).estimate
 
 
-BAD_PROPENSITIES = [
-    ("strings", ["a", "b"], {}, TypeError, "propensity must be numeric"),
-    ("2-D", np.full((2, 2), 0.5), {}, ValueError, "propensity must have shape"),
+def test_zero_cost_sensitivity_ignores_cost():
+    assert _regret(0) == regret(_REWARD, _ROUTES)
+
+
+# --- check_cost_sensitivity: one number per row (IntervalCostRouter) ----------------
+
+BAD_ROW_COST_SENSITIVITIES = [
+    (
+        "a string",
+        "predict",
+        "a",
+        TypeError,
+        "cost_sensitivity must be a number or an array of numbers; got 'a'",
+    ),
+    (
+        "True",
+        "predict_proba",
+        True,
+        TypeError,
+        "must be a number or an array of numbers; got True",
+    ),
+    (
+        "objects",
+        "decision_function",
+        [0.1, {}, 0.1, 0.1, 0.1],
+        TypeError,
+        "cost_sensitivity must be a number or an array of numbers.",
+    ),
     (
         "wrong length",
-        [0.5, 0.5],
-        {"n_samples": 3},
+        "predict",
+        [0.1, 0.2],
         ValueError,
-        "propensity must have shape (3,), one probability per logged row",
+        "cost_sensitivity must be a scalar or one value per row, shape (5,); "
+        "got shape (2,)",
     ),
-    ("NaN", [0.5, np.nan], {}, ValueError, "propensity contains NaN or infinity"),
     (
-        "zero",
-        [0.5, 0.0],
-        {},
+        "a column",
+        "predict_proba",
+        np.full((5, 1), 0.1),
         ValueError,
-        "propensity must be in (0, 1]; got 0 at rows [1]",
+        "shape (5,); got shape (5, 1)",
     ),
-    ("above one", [1.5, 0.5], {}, ValueError, "got 1.5 at rows [0]"),
     (
-        "named, with a hint",
-        [0.5, -0.1],
-        {"name": "p", "hint": "Fix them."},
+        "NaN",
+        "decision_function",
+        [0.1, np.nan, 0.1, 0.1, 0.1],
         ValueError,
-        "p must be in (0, 1]; got -0.1 at rows [1]. Fix them.",
+        "cost_sensitivity contains NaN or infinity",
+    ),
+    ("infinity", "predict", np.full(5, np.inf), ValueError, "NaN or infinity"),
+    (
+        "negative",
+        "predict",
+        [0.1, -2, 0.1, 0.1, 0.1],
+        ValueError,
+        "cost_sensitivity must be >= 0; got -2",
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    "value, kwargs, error, phrase",
+    "method, value, error, phrase",
+    [case[1:] for case in BAD_ROW_COST_SENSITIVITIES],
+    ids=[case[0] for case in BAD_ROW_COST_SENSITIVITIES],
+)
+def test_bad_row_cost_sensitivity(
+    fitted_interval, routing_logs, method, value, error, phrase
+):
+    X = routing_logs[0].X[-5:]
+    call = getattr(fitted_interval, method)
+    _check_raises(lambda: call(X, cost_sensitivity=value), error, phrase)
+
+
+def test_cost_quality_path_checks_each_cost_sensitivity(fitted_interval, routing_logs):
+    problem, logs, train, _ = routing_logs
+    with pytest.raises(ValueError, match="cost_sensitivity must be >= 0; got -1"):
+        fitted_interval.cost_quality_path(
+            logs.X[:20],
+            logs.action[:20],
+            reward=problem.reward[train][:20],
+            cost=problem.cost[train][:20],
+            cost_sensitivities=[0.1, -1.0],
+        )
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "decision_function"])
+def test_good_row_cost_sensitivity(fitted_interval, routing_logs, method):
+    """A scalar, a list or an array of lambdas: each row routed at its own."""
+    X = routing_logs[0].X[-5:]
+    call = getattr(fitted_interval, method)
+    scalar = call(X, cost_sensitivity=np.float32(0.125))
+    np.testing.assert_array_equal(call(X, cost_sensitivity=[0.125] * 5), scalar)
+    np.testing.assert_array_equal(call(X, cost_sensitivity=np.full(5, 0.125)), scalar)
+    lambdas = [0, 0.05, 0.1, 0.15, 0.2]
+    rows = [
+        call(X[i : i + 1], cost_sensitivity=lam)[0] for i, lam in enumerate(lambdas)
+    ]
+    np.testing.assert_array_equal(call(X, cost_sensitivity=lambdas), rows)
+    ints = call(X, cost_sensitivity=np.zeros(5, dtype=int))
+    np.testing.assert_array_equal(ints, call(X, cost_sensitivity=0.0))
+
+
+# --- check_propensity ---------------------------------------------------------------
+
+_ZEROS = np.where(np.arange(60) < 12, 0.0, 1 / 3)
+
+BAD_PROPENSITIES = [
+    (
+        "ope 2-D",
+        lambda: _ope(propensity=np.full((60, 2), 0.5)),
+        ValueError,
+        "propensity must have shape (60,), one probability per logged row; got "
+        "shape (60, 2)",
+    ),
+    (
+        "fit wrong length",
+        lambda: _fit(propensity=np.full(59, 1 / 3)),
+        ValueError,
+        "propensity must have shape (60,), one probability per logged row",
+    ),
+    (
+        "policy_value NaN",
+        lambda: _policy_value(propensity=np.where(np.arange(60) == 1, np.nan, 0.5)),
+        ValueError,
+        "propensity contains NaN or infinity at rows [1]",
+    ),
+    (
+        "ope zero",
+        lambda: _ope(propensity=np.where(np.arange(60) == 1, 0.0, 0.5)),
+        ValueError,
+        "propensity must be in (0, 1]; got 0 at rows [1]. Pass the probability "
+        "with which the logging policy chose the logged model",
+    ),
+    (
+        "policy_value above one",
+        lambda: _policy_value(propensity=np.where(np.arange(60) == 0, 1.5, 0.5)),
+        ValueError,
+        "propensity must be in (0, 1]; got 1.5 at rows [0]",
+    ),
+    (
+        "ope twelve rows at zero",
+        lambda: _ope(propensity=_ZEROS),
+        ValueError,
+        "got 0 at rows [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ... (12 rows)]",
+    ),
+    (
+        "load_logs column, with its hint",
+        lambda: _load_logs([0.5, -0.1, 0.5]),
+        ValueError,
+        "logs.csv: column 'p' must be in (0, 1]; got -0.1 at rows [1]. Fix or drop "
+        "those rows, or leave out propensity_column",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "call, error, phrase",
     [case[1:] for case in BAD_PROPENSITIES],
     ids=[case[0] for case in BAD_PROPENSITIES],
 )
-def test_bad_propensity(value, kwargs, error, phrase):
-    with pytest.raises(error) as info:
-        check_propensity(value, **kwargs)
-    assert phrase in str(info.value)
+def test_bad_propensity(call, error, phrase):
+    _check_raises(call, error, phrase)
 
 
-def test_good_propensity_is_float64():
-    checked = check_propensity([1, 0.5], n_samples=2)
-    assert checked.dtype == np.float64
-    np.testing.assert_array_equal(checked, [1.0, 0.5])
+def test_good_propensity():
+    """Lists of ints or floats: read as the float64 arrays they stand for."""
+    ones = _ope(propensity=[1] * 60)
+    assert ones.estimate == _ope(propensity=np.ones(60)).estimate
+    listed = _policy_value(propensity=[1 / 3] * 60)
+    assert listed.estimate == _policy_value().estimate
+    X = make_logs()["X"]
+    fitted = _fit(propensity=[1 / 3] * 60).predict(X)
+    np.testing.assert_array_equal(fitted, _fit().predict(X))
+    loaded = _load_logs([1, 1, 1]).propensity
+    assert loaded.dtype == np.float64
+    np.testing.assert_array_equal(loaded, [1.0, 1.0, 1.0])
 
+
+# --- check_number --------------------------------------------------------------------
 
 BAD_NUMBERS = [
     (
-        "string in (0, 1)",
-        "a",
-        {"low": 0, "high": 1, "closed": "neither"},
+        "simulate_logging exploration bool",
+        lambda: _simulate(exploration=True),
         TypeError,
-        "x must be a number in (0, 1); got 'a'",
+        "exploration must be a number in [0, 1]; got True",
     ),
     (
-        "bool",
-        True,
-        {"low": 0, "high": 1},
+        "ope min_propensity 0",
+        lambda: _ope(min_propensity=0.0),
+        ValueError,
+        "min_propensity must be in (0, 1] or None; got 0.0",
+    ),
+    (
+        "ope confidence_level 0",
+        lambda: _ope(confidence_level=0),
+        ValueError,
+        "confidence_level must be in (0, 1); got 0",
+    ),
+    (
+        "costs_from_token_prices output_tokens NaN",
+        lambda: _costs(output_tokens=float("nan")),
+        ValueError,
+        "output_tokens must be a finite number >= 0; got nan",
+    ),
+    (
+        "simulate_logging temperature infinity",
+        lambda: _simulate(temperature=float("inf")),
+        ValueError,
+        "temperature must be a finite number > 0; got inf",
+    ),
+    (
+        "costs_from_token_prices chars_per_token negative",
+        lambda: _costs(chars_per_token=-1.0),
+        ValueError,
+        "chars_per_token must be a finite number > 0; got -1.0",
+    ),
+    (
+        "make_routing_problem n_models a float",
+        lambda: make_routing_problem(10, n_models=2.0),
+        ValueError,
+        "n_models must be an int >= 2; got 2.0",
+    ),
+    (
+        "make_routing_problem n_clusters True",
+        lambda: make_routing_problem(10, n_clusters=True),
+        ValueError,
+        "n_clusters must be an int >= 1; got True",
+    ),
+    (
+        "make_routing_problem n_samples 0",
+        lambda: make_routing_problem(0),
+        ValueError,
+        "n_samples must be an int >= 1; got 0",
+    ),
+    (
+        "ope n_bootstrap a float, with its note",
+        lambda: _ope(interval="bootstrap", n_bootstrap=1.5),
+        ValueError,
+        "n_bootstrap must be an int >= 2 (an interval needs two replicates or more; "
+        "1000 is usual); got 1.5",
+    ),
+    (
+        "simulate_logging temperature None",
+        lambda: _simulate(temperature=None),
         TypeError,
-        "x must be a number in [0, 1]",
+        "temperature must be a finite number > 0; got None",
     ),
     (
-        "outside (0, 1]",
-        0.0,
-        {"low": 0, "high": 1, "closed": "right", "allow_none": True},
+        "costs_from_token_prices output_tokens None",
+        lambda: _costs(output_tokens=None),
         ValueError,
-        "x must be in (0, 1] or None; got 0.0",
+        "output_tokens must be a finite number >= 0; got None",
     ),
-    ("NaN", float("nan"), {"low": 0}, ValueError, "x must be a finite number >= 0"),
-    ("infinity", float("inf"), {"low": 0}, ValueError, "finite number >= 0; got inf"),
-    (
-        "not above 0",
-        0,
-        {"low": 0, "closed": "neither"},
-        ValueError,
-        "x must be a finite number > 0; got 0",
-    ),
-    (
-        "float for an int",
-        2.0,
-        {"low": 2, "integer": True, "type_error": ValueError},
-        ValueError,
-        "x must be an int >= 2; got 2.0",
-    ),
-    (
-        "int below, with a note",
-        1,
-        {"low": 2, "integer": True, "note": " (two at least)"},
-        ValueError,
-        "x must be an int >= 2 (two at least); got 1",
-    ),
-    ("None refused", None, {"low": 0}, TypeError, "x must be a finite number >= 0"),
 ]
 
 
 @pytest.mark.parametrize(
-    "value, kwargs, error, phrase",
+    "call, error, phrase",
     [case[1:] for case in BAD_NUMBERS],
     ids=[case[0] for case in BAD_NUMBERS],
 )
-def test_bad_number(value, kwargs, error, phrase):
-    with pytest.raises(error) as info:
-        check_number(value, "x", **kwargs)
-    assert phrase in str(info.value)
+def test_bad_number(call, error, phrase):
+    _check_raises(call, error, phrase)
+
+
+def test_good_numbers():
+    """Bounds that belong to the range, numpy numbers, and None where allowed."""
+    problem = make_routing_problem(
+        np.int64(5), n_models=2, n_features=1, n_clusters=1, skill_spread=0
+    )
+    assert problem.X.shape == (5, 1) and problem.reward.shape == (5, 2)
+    uniform = _simulate(exploration=1, temperature=np.float32(0.5))
+    np.testing.assert_allclose(uniform.propensity, 1 / 3)
+    assert np.isfinite(_simulate(exploration=0).propensity).all()
+    assert _costs(output_tokens=0).shape == (1, 1)
+    unclipped = _ope(min_propensity=None)
+    assert _ope(min_propensity=1).estimate != unclipped.estimate
+    assert _ope(min_propensity=np.float64(0.2)).estimate == unclipped.estimate
+    bootstrap = _ope(
+        interval="bootstrap", n_bootstrap=np.int64(2), confidence_level=0.5
+    )
+    assert bootstrap.confidence_level == 0.5
+
+
+# --- the command line's converters --------------------------------------------------
+
+BAD_OPTIONS = [
+    (
+        "lambda NaN",
+        ["benchmark", "--cost-sensitivity", "0.1", "nan"],
+        "argument --cost-sensitivity: lambda must be a finite number >= 0",
+    ),
+    (
+        "lambda infinity",
+        ["evaluate", "r.joblib", "l.csv", "--cost-sensitivity", "inf"],
+        "lambda must be a finite number >= 0 (the price of one unit of cost in "
+        "units of quality); got inf",
+    ),
+    (
+        "positive int 0",
+        ["benchmark", "--seeds", "0"],
+        "argument --seeds: must be a positive integer; got '0'",
+    ),
+    (
+        "positive float infinity",
+        ["benchmark", "--output-tokens", "inf"],
+        "argument --output-tokens: must be a positive number; got 'inf'",
+    ),
+    (
+        "positive float NaN",
+        ["evaluate", "r.joblib", "l.csv", "--min-propensity", "nan"],
+        "argument --min-propensity: must be a positive number; got 'nan'",
+    ),
+    (
+        "fraction 1",
+        ["fit", "l.csv", "--out", "r.joblib", "--calibration-fraction", "1"],
+        "argument --calibration-fraction: must be a number in (0, 1); got '1'",
+    ),
+]
 
 
 @pytest.mark.parametrize(
-    "value, kwargs",
-    [
-        (0.5, {"low": 0, "high": 1}),
-        (1, {"low": 0, "high": 1, "closed": "right"}),
-        (None, {"low": 0, "allow_none": True}),
-        (np.int64(3), {"low": 2, "integer": True}),
-        (7.5, {}),
-    ],
+    "argv, phrase",
+    [case[1:] for case in BAD_OPTIONS],
+    ids=[case[0] for case in BAD_OPTIONS],
 )
-def test_good_number_is_returned(value, kwargs):
-    assert check_number(value, "x", **kwargs) == value
+def test_bad_option(capsys, argv, phrase):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert phrase in capsys.readouterr().err
+
+
+def test_good_options(tmp_path, capsys):
+    """Lambda 0 and a positive cost scale reach the fitted router as numbers."""
+    logs = make_logs()
+    table = pd.DataFrame(
+        {
+            "model": logs["y"],
+            "quality": logs["reward"],
+            "cost": logs["cost"],
+            "p": logs["propensity"],
+        }
+    )
+    table.to_csv(tmp_path / "logs.csv", index=False)
+    np.save(tmp_path / "logs_emb.npy", logs["X"])
+    out = tmp_path / "router.joblib"
+    argv = ["fit", str(tmp_path / "logs.csv"), "--out", str(out)]
+    options = ["--router", "decoupled", "--cost-column", "cost", "--cost-scale", "0.5"]
+    options += ["--propensity-column", "p", "--cost-sensitivity", "0"]
+    assert main([*argv, *options]) == 0
+    assert "saved to" in capsys.readouterr().out
+    router = load_router(out)
+    assert router.cost_sensitivity == 0.0
+    assert isinstance(router.cost_sensitivity, float)
+
+
+# --- check_choice ---------------------------------------------------------------------
+
+BAD_CHOICES = [
+    (
+        "select_shrinkage method",
+        lambda: select_shrinkage(
+            _OUTCOME, _ACTION, np.full(60, 1 / 3), _ESTIMATES, method="dr"
+        ),
+        "method must be 'dr-shrink' or 'switch-dr'; got 'dr'",
+    ),
+    (
+        "regret scorer response_method",
+        lambda: make_regret_scorer(response_method="decision_function"),
+        "response_method must be 'predict' or 'predict_proba'; got 'decision_function'",
+    ),
+    (
+        "policy value scorer method",
+        lambda: make_policy_value_scorer(method="tmle"),
+        "method must be one of ('dm', 'ipw', 'snipw', 'dr', 'sndr'); got 'tmle'",
+    ),
+    (
+        "pseudo_outcomes method",
+        lambda: pseudo_outcomes(
+            _OUTCOME, _ACTION, np.full(60, 1 / 3), _ESTIMATES, method="DR"
+        ),
+        "pseudo_outcome must be one of ('dr', 'sndr', 'ipw', 'dm', 'dr-shrink', "
+        "'switch-dr'); got 'DR'",
+    ),
+]
 
 
 @pytest.mark.parametrize(
-    "value, choices, phrase",
-    [
-        (
-            "wald",
-            ("normal", "bootstrap"),
-            "x must be 'normal' or 'bootstrap'; got 'wald'",
-        ),
-        (
-            "tmle",
-            ("dm", "ipw", "dr"),
-            "x must be one of ('dm', 'ipw', 'dr'); got 'tmle'",
-        ),
-    ],
+    "call, phrase",
+    [case[1:] for case in BAD_CHOICES],
+    ids=[case[0] for case in BAD_CHOICES],
 )
-def test_bad_choice(value, choices, phrase):
-    with pytest.raises(ValueError) as info:
-        check_choice(value, "x", choices)
-    assert phrase in str(info.value)
+def test_bad_choice(call, phrase):
+    _check_raises(call, ValueError, phrase)
+
+
+@pytest.mark.parametrize("method", OPE_METHODS)
+def test_good_choices(method):
+    assert make_policy_value_scorer(method=method).method == method
+    assert _ope(method=method, outcome_estimates=_ESTIMATES).method == method
+    for interval in ("normal", "bootstrap"):
+        assert np.isfinite(_ope(interval=interval, n_bootstrap=10).estimate)
