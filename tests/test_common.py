@@ -72,13 +72,17 @@ class CheckedRandomRouter(_LabelRewards, RandomRouter):
     pass
 
 
-ROUTERS = [
+# The neural routers train a network in every check: their checks are slow.
+NEURAL_ROUTERS = [
     CheckedCausalRouter(max_epochs=30, lr=1e-2, random_state=0),
     CheckedIntervalRouter(n_intervals=2, max_epochs=30, lr=1e-2, random_state=0),
+]
+BASELINE_ROUTERS = [
     CheckedDecoupledRouter(),
     CheckedBestSingleModelRouter(cv=2, random_state=0),
     CheckedRandomRouter(random_state=0),
 ]
+ROUTERS = NEURAL_ROUTERS + BASELINE_ROUTERS
 
 # Every check expected to fail, with its reason, in one place.
 EXPECTED_FAILURES = {
@@ -148,8 +152,16 @@ def test_at_most_three_expected_failures():
     assert len(distinct) <= 3
 
 
-@parametrize_with_checks(ROUTERS, expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(
+    BASELINE_ROUTERS, expected_failed_checks=_expected_failed_checks
+)
 def test_sklearn_compatible_router(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow
+@parametrize_with_checks(NEURAL_ROUTERS, expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible_neural_router(estimator, check):
     check(estimator)
 
 

@@ -27,10 +27,10 @@ def table(tmp_path):
     return path
 
 
-# The .csv writer alone differs: the whole benchmark again is slow.
-@pytest.mark.parametrize(
-    "suffix", [".json", pytest.param(".csv", marks=pytest.mark.slow)]
-)
+# A whole benchmark on a table per writer: slow (the generated problem's
+# benchmark runs in the fast loop).
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".json", ".csv"])
 def test_benchmark_on_a_table_writes_results_and_a_plot(
     table, tmp_path, capsys, suffix
 ):
@@ -76,6 +76,7 @@ def test_benchmark_default_runs_the_generated_problem(capsys):
         assert f"cost_sensitivity = {lam}\n" in printed
 
 
+@pytest.mark.slow
 def test_benchmark_costs_from_token_prices(table, tmp_path, capsys):
     frame = pd.read_csv(table)
     frame = frame.drop(columns=[c for c in frame if c.endswith("|total_cost")])
@@ -134,6 +135,7 @@ def test_benchmark_bad_arguments(table, extra, message):
         main(["benchmark", "--data", str(table), *extra])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "lambdas, n_records",
     [
