@@ -47,7 +47,6 @@ _FUNCTIONS = {
         "_rebuild_parameter_with_state",
     },
     "torch._tensor": {"_rebuild_from_type_v2"},
-    "skroute.routers._neural": {"_quiet"},
     "skorch.setter": {"optimizer_setter"},
 }
 _BUILTIN_TYPES = {

@@ -140,8 +140,11 @@ class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
     ``y`` is the logged model of each row, so ``classes_`` are the candidate
     models. ``reward``, ``cost`` and ``propensity`` are requested by default for
     ``fit`` and ``score`` so that metadata routing carries them through
-    Pipelines and model-selection tools. Subclasses implement ``_fit`` and
-    ``_decision_scores``.
+    Pipelines and model-selection tools. Subclasses implement ``_fit``, which
+    sets ``deployed_`` (the policy object ``predict``, ``predict_proba``,
+    ``decision_function`` and ``export`` go through), and
+    ``_deployed_policy``, which makes it from the fitted attributes of a
+    router saved before ``deployed_`` existed.
     """
 
     __metadata_request__fit = _LOGGED_ARRAYS

@@ -42,6 +42,9 @@ class DecoupledRouter(BaseRouter):
     classes_ : ndarray of shape (n_classes,)
     reward_models_, cost_models_ : list of fitted models (``cost_models_`` is
         None without cost)
+    deployed_ : object
+        The policy ``predict`` and ``export`` go through: argmax of the
+        models' ``quality - lambda cost``.
 
     Examples
     --------
@@ -117,6 +120,9 @@ class BestSingleModelRouter(NuisanceMixin, BaseRouter):
     model_values_ : ndarray of shape (n_classes,)
         Estimated utility of routing every query to each model.
     best_model_ : label from ``classes_``
+    deployed_ : object
+        The policy ``predict`` and ``export`` go through: the scores
+        ``model_values_`` for every query.
 
     Examples
     --------
@@ -209,6 +215,8 @@ class RandomRouter(BaseRouter):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+    deployed_ : object
+        The policy ``predict`` and ``export`` go through: the seeded hash.
 
     Examples
     --------

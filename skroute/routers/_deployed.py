@@ -12,9 +12,10 @@ its class:
 - :class:`HashPolicy`: a model drawn per query by a hash of its features.
 
 Each has ``scores(X, cost_sensitivity)`` (the candidates' scores, higher
-preferred), ``proba(scores, temperature)``, ``lines(X)`` (the quality and cost of which
-the scores are ``quality - lambda cost``, or None) and ``to_arrays(meta)``,
-what :func:`skroute.serving.load_exported` reads back.
+preferred), ``proba(scores, temperature)``, ``lines(X)`` (the quality and
+cost of which the scores are ``quality - lambda cost``, or None) and
+``to_arrays(meta, temperature)``, what :func:`skroute.serving.load_exported`
+reads back.
 """
 
 import numpy as np
@@ -138,7 +139,7 @@ class DeployedPolicy:
     """Base of the deployed policies: deterministic, scores ``quality - lambda
     cost`` where ``lines`` gives them."""
 
-    #: The value of the router's ``deployed_policy_``.
+    #: What the policy is, in a word; a neural router's ``deployed_policy_``.
     name = None
     #: Whether the policy was learned (a network) rather than a simple policy.
     learned = False
@@ -285,9 +286,6 @@ class NetworkPolicy(DeployedPolicy):
         self.net = net
         self.n_classes = n_classes
 
-    def lines(self, X):
-        return None
-
     def scores(self, X, cost_sensitivity):
         return _module_outputs(self.net, _Blocks(X), (self.n_classes,))
 
@@ -417,9 +415,7 @@ class IntervalNetworkPolicy(NetworkPolicy):
                 f"this one has heads={self.heads!r}. Keep it as a pickle "
                 "(skroute.persistence.save_router) instead."
             )
-        arrays = _outcome_arrays(self.reward_models, self.cost_models, {})
-        if self.cost_models is not None:
-            meta["has_cost"] = True
+        arrays = _outcome_arrays(self.reward_models, self.cost_models, meta)
         module = self.net.module_
         meta.update(
             policy="corrected_lines",
@@ -433,9 +429,12 @@ class IntervalNetworkPolicy(NetworkPolicy):
         for m, member in enumerate(module.members):
             prefix = f"member/{m}/"
             arrays.update(_linear_layers(member.trunk, prefix + "trunk/", meta))
-            arrays[prefix + "quality/weight"] = member.quality.weight.detach().numpy()
-            arrays[prefix + "quality/bias"] = member.quality.bias.detach().numpy()
-            arrays[prefix + "log_sharpness"] = member.log_sharpness.detach().numpy()
+            for name, tensor in (
+                ("quality/weight", member.quality.weight),
+                ("quality/bias", member.quality.bias),
+                ("log_sharpness", member.log_sharpness),
+            ):
+                arrays[prefix + name] = tensor.detach().cpu().numpy()
         return arrays
 
 

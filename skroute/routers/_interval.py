@@ -391,14 +391,14 @@ n_jobs, memory, random_state, verbose
         steps = high * 0.5 ** np.arange(self.n_intervals - 1, -1, -1)
         return np.concatenate([[0.0], steps])
 
-    def _fit(self, logs):
+    def _check_fit_settings(self):
+        super()._check_fit_settings()
         check_cost_sensitivity(
             self.cost_sensitivity,
             cost_range=self._bounds(),
             hint="set cost_sensitivity (the default lambda of predict and score) "
             "inside cost_range.",
         )
-        return super()._fit(logs)
 
     def _targets(self, logs, estimates):
         return CostRangeTargets(self, logs, estimates)

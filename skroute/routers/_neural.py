@@ -11,6 +11,7 @@ from skroute.losses import SURROGATES
 from skroute.routers._base import CV_CONSTRAINT, BaseRouter, NuisanceMixin
 from skroute.routers._deployed import legacy_deployed_policy
 from skroute.routers._training import PolicyTrainer
+from skroute.utils import check_hidden_layer_sizes
 
 NEURAL_ROUTER_CONSTRAINTS = {
     "surrogate": [StrOptions(set(SURROGATES))],
@@ -76,6 +77,8 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
                 "(router.set_params(device='cpu')). A router fitted on a GPU loads "
                 "and predicts on a CPU-only machine as it is."
             )
+        # Checked before the nuisances are fitted, not after.
+        check_hidden_layer_sizes(self.hidden_layer_sizes)
         smallest = float(np.finfo(np.float32).tiny)
         if self.temperature < smallest:
             raise ValueError(

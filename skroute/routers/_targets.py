@@ -12,9 +12,10 @@ their decisions are valued:
 - ``network(scale)``: the :class:`~skroute.routers._training.NetworkSpec`;
 - ``decisions(module, features, held_out)``: the choices of a trained state;
 - ``values(choices, rows)``: the estimated utility per row of choices, by
-  the pseudo-outcomes that judge (doubly robust where they exist);
+  the pseudo-outcomes that judge (doubly robust where they exist), and
+  ``checkable``: whether those allow the safety check;
 - the simple policies: ``direct_method_choices()``, ``best_single_choice(rows)``,
-  and ``deploy_network(net)``, ``deploy_direct_method()``,
+  and ``deploy_network(net, scale)``, ``deploy_direct_method()``,
   ``deploy_best_single()``, which make the deployed-policy objects.
 """
 
@@ -145,7 +146,7 @@ class UtilityTargets:
         """The model a fallback to the best single model routes to."""
         return self.router.classes_[np.argmax(self._model_values())]
 
-    def deploy_network(self, net):
+    def deploy_network(self, net, scale):
         return NetworkPolicy(net, self.router.classes_.size)
 
     def deploy_direct_method(self):
@@ -169,9 +170,11 @@ class CostRangeTargets:
     scaled_keys = ("reward", "cost")
 
     def __init__(self, router, logs, estimates):
-        self.router, self.logs, self.estimates = router, logs, estimates
+        self.router, self.logs = router, logs
+        self.full_feedback = estimates.method == "full_feedback"
         self.has_cost = estimates.cost is not None
-        self.zeros = np.zeros_like(estimates.reward)
+        self.reward = estimates.reward
+        self.zeros = np.zeros_like(self.reward)
         # The lines q(x) and c(x) of the outcome models: the models fitted on
         # every row serve at prediction; training uses their cross-fitted
         # estimates where the pseudo-outcomes have them (in-sample otherwise).
@@ -189,25 +192,22 @@ class CostRangeTargets:
         # Where the policy is judged: the grid points and their midpoints.
         grid = self.grid
         self.points = np.sort(np.concatenate([grid, (grid[:-1] + grid[1:]) / 2]))
-        self._judging_utilities()
+        self._judging_utilities(estimates)
 
-    def _judging_utilities(self):
+    def _judging_utilities(self, estimates):
         """The utilities the policy is judged by: doubly robust where they exist."""
-        estimates = self.estimates
-        self.checkable = estimates.method != "full_feedback" and (
+        self.checkable = not self.full_feedback and (
             estimates.dr_utility(0.0) is not None
         )
-        self.judged_reward, self.judged_cost = estimates.reward, self.cost_matrix
+        self.judged_reward, self.judged_cost = self.reward, self.cost_matrix
         if self.checkable:
             self.judged_reward = estimates.dr_reward
             self.judged_cost = estimates.dr_cost if self.has_cost else self.zeros
-        self.point_scale = _typical_regret(
-            estimates.reward, self.cost_matrix, self.points
-        )
+        self.point_scale = _typical_regret(self.reward, self.cost_matrix, self.points)
 
     def fold_targets(self, fold, rows):
         target = {
-            "reward": self.estimates.reward[rows],
+            "reward": self.reward[rows],
             "cost": self.cost_matrix[rows],
             "quality_line": self.quality_line[rows],
             "cost_line": self.cost_line[rows],
@@ -224,7 +224,7 @@ class CostRangeTargets:
     def magnitudes(self):
         high = self.grid[-1]
         return [
-            self.estimates.reward,
+            self.reward,
             high * self.cost_matrix,
             self.quality_line,
             high * self.cost_line,
@@ -232,7 +232,7 @@ class CostRangeTargets:
 
     def batches(self):
         return {
-            "reward": self.estimates.reward,
+            "reward": self.reward,
             "cost": self.cost_matrix,
             "quality_line": self.quality_line,
             "cost_line": self.cost_line,
@@ -240,12 +240,9 @@ class CostRangeTargets:
 
     def network(self, scale):
         router = self.router
-        self.training_scale = float(scale)
         # Typical regret of a uniform policy at each lambda, to weigh all cost
         # sensitivities alike in the loss.
-        regret_scale = (
-            _typical_regret(self.estimates.reward, self.cost_matrix, self.grid) / scale
-        )
+        regret_scale = _typical_regret(self.reward, self.cost_matrix, self.grid) / scale
         module_params = {
             "module__n_features": self.logs.X.shape[1],
             "module__n_outputs": router.classes_.size,
@@ -300,7 +297,7 @@ class CostRangeTargets:
         return ((reward - self.points * cost) / self.point_scale).mean(axis=1)
 
     def direct_method_choices(self):
-        if self.estimates.method == "full_feedback":
+        if self.full_feedback:
             return None
         return np.column_stack(
             [
@@ -319,12 +316,12 @@ class CostRangeTargets:
         ) / self.point_scale[:, None]
         return np.argmax(means, axis=1)
 
-    def deploy_network(self, net):
+    def deploy_network(self, net, scale):
         return IntervalNetworkPolicy(
             net,
             self.router.classes_.size,
             grid=self.grid,
-            training_scale=self.training_scale,
+            training_scale=float(scale),
             reward_models=self.reward_models,
             cost_models=self.cost_models,
         )

@@ -254,15 +254,19 @@ class PolicyTrainer:
             for key, value in target.items():
                 target[key] = (value / scale).astype(np.float32)
         spec = targets.network(scale)
+        # The members train on standardised features, so that features on
+        # different scales get comparable steps; the ensemble applies the same
+        # shift and scale at prediction.
+        standard = standardisation(logs.X, logs.sample_weight)
         members, fold_decisions = self._train_members(
-            targets, spec, folds, fold_targets, scale, magnitude
+            targets, spec, folds, fold_targets, standard, scale, magnitude
         )
         simple = self._simple_policies(targets, folds)
         reference = simple.get("direct_method", simple["best_single"]).values
         epoch, bounds, values = self._select_epoch(
             folds, fold_decisions, targets.values, reference
         )
-        net = self._ensemble(spec, members, epoch)
+        net = self._ensemble(spec, members, epoch, standard)
         deployed, report = self._safety_choice(
             targets.checkable, values[epoch], simple, bounds
         )
@@ -270,7 +274,9 @@ class PolicyTrainer:
             net=net,
             n_epochs=epoch,
             training_epochs=[max(states) for states in members],
-            deployed=targets.deploy_network(net) if deployed is None else deployed,
+            deployed=targets.deploy_network(net, scale)
+            if deployed is None
+            else deployed,
             report=report,
         )
 
@@ -300,18 +306,20 @@ class PolicyTrainer:
             return 1.0, largest
         return 2.0 ** np.ceil(np.log2(largest / _MAX_TRAINING_MAGNITUDE)), largest
 
-    def _train_members(self, targets, spec, folds, fold_targets, scale, magnitude):
-        """Train one network per fold; its kept states and held-out decisions."""
+    def _train_members(
+        self, targets, spec, folds, fold_targets, standard, scale, magnitude
+    ):
+        """Train one network per fold; its kept states and held-out decisions.
+
+        ``standard`` is the features' ``(shift, spread)``.
+        """
         logs = self.logs
+        shift, spread = standard
         batches = {
             key: (value / scale).astype(np.float32)
             for key, value in targets.batches().items()
         }
         batches["sample_weight"] = _loss_weights(logs.sample_weight)
-        # The members train on standardised features, so that features on
-        # different scales get comparable steps; the ensemble applies the same
-        # shift and scale at prediction.
-        self.shift, self.spread = standardisation(logs.X, logs.sample_weight)
         members, fold_decisions = [], []
         for index, (train, test) in enumerate(folds):
             fold_batches = {key: value[train] for key, value in batches.items()}
@@ -321,13 +329,13 @@ class PolicyTrainer:
             held_out = {key: value[test] for key, value in batches.items()}
             states = self._train_member(
                 spec,
-                FoldRows(logs.X, train, self.shift, self.spread, fold_batches),
-                FoldRows(logs.X, test, self.shift, self.spread, held_out),
+                FoldRows(logs.X, train, shift, spread, fold_batches),
+                FoldRows(logs.X, test, shift, spread, held_out),
                 self.torch_seed + index,
                 magnitude,
             )
             members.append(states)
-            features = standardised_features(logs.X, self.shift, self.spread, test)
+            features = standardised_features(logs.X, shift, spread, test)
             fold_decisions.append(
                 self._member_decisions(targets, spec, states, features, held_out)
             )
@@ -411,8 +419,9 @@ class PolicyTrainer:
         epoch, bounds = choose_epoch(values, reference, self.logs.sample_weight, z)
         return epoch, bounds, values
 
-    def _ensemble(self, spec, members, epoch):
-        """The deployed net: each fold's state at ``epoch``, shift and scale."""
+    def _ensemble(self, spec, members, epoch, standard):
+        """The deployed net: each fold's state at ``epoch``, and the features'
+        ``standard`` shift and spread."""
         net = spec.net_class(
             module=spec.ensemble,
             module__n_members=len(members),
@@ -425,8 +434,9 @@ class PolicyTrainer:
         module = net.module_
         for member, states in zip(module.members, members):
             member.load_state_dict(state_at(states, epoch))
-        module.shift.copy_(torch.as_tensor(self.shift, dtype=torch.float32))
-        module.scale.copy_(torch.as_tensor(self.spread, dtype=torch.float32))
+        shift, spread = standard
+        module.shift.copy_(torch.as_tensor(shift, dtype=torch.float32))
+        module.scale.copy_(torch.as_tensor(spread, dtype=torch.float32))
         return net
 
     def _safety_choice(self, checkable, values, simple, bounds):
@@ -447,7 +457,9 @@ class PolicyTrainer:
         if report["choice"] in simple:
             if router.safety_check == "fallback":
                 fallback = simple[report["choice"]].deploy()
-            warn_fallback(report, fallback is not None, stacklevel=7)
+            # Points at the caller of the router's fit: warn_fallback, this
+            # method, run, NeuralRouter._fit, BaseRouter.fit, the caller.
+            warn_fallback(report, fallback is not None, stacklevel=6)
         return fallback, report
 
     # --- skorch ------------------------------------------------------------

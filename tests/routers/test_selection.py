@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from helpers import fit_kwargs
 
-from skroute import CausalRouterClassifier, DecoupledRouter
+from skroute import CausalRouterClassifier, DecoupledRouter, IntervalCostRouter
 from skroute.datasets import make_routing_problem, simulate_logging
 from skroute.metrics import regret
 from skroute.routers import (
@@ -77,6 +77,21 @@ def test_no_signal_falls_back_to_a_simple_policy(flat_logs):
     np.testing.assert_array_equal(
         restored.predict(flat_logs.X), router.predict(flat_logs.X)
     )
+
+
+@pytest.mark.parametrize(
+    "router",
+    [
+        CausalRouterClassifier(max_epochs=5, random_state=0),
+        IntervalCostRouter(cost_range=(0.0, 0.1), max_epochs=5, random_state=0),
+    ],
+    ids=["causal", "interval"],
+)
+def test_the_fallback_warning_points_at_the_callers_fit(flat_logs, router):
+    with pytest.warns(PolicyFallbackWarning) as record:
+        router.fit(flat_logs.X, flat_logs.action, **fit_kwargs(flat_logs))
+    fallback = [w for w in record if w.category is PolicyFallbackWarning]
+    assert [w.filename for w in fallback] == [__file__]
 
 
 def test_a_policy_the_outcome_models_already_find_falls_back_to_them(linear_logs):
