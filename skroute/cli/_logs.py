@@ -247,7 +247,7 @@ def _fit_to_budget(router, logs, args, out):
     )
     # The fitted interval router is the CLI's own (a clone fitted by the
     # BudgetRouter): it is saved with the chosen lambda as its default.
-    fitted = budgeted.estimator_.set_params(cost_sensitivity=result.cost_sensitivity)
+    fitted = budgeted.router_.set_params(cost_sensitivity=result.cost_sensitivity)
     return fitted, logs.X.shape[0] - result.n_samples
 
 

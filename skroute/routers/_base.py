@@ -284,19 +284,35 @@ class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._check_X(X)
+        return self._logged_value(
+            # X is validated already: predicting on the array keeps the check
+            # of its feature names from warning about the array itself.
+            self.classes_[self._predict_index(X)],
+            X,
+            y,
+            reward=reward,
+            cost=cost,
+            propensity=propensity,
+            sample_weight=sample_weight,
+            cost_sensitivity=self.cost_sensitivity,
+        )
+
+    def _logged_value(
+        self, routes, X, y, *, reward, cost, propensity, sample_weight, cost_sensitivity
+    ):
+        """Doubly robust value of ``routes`` on the logs, with this router's
+        nuisance settings (``X`` validated)."""
         nuisance = self._evaluation_settings()
         if getattr(self, "min_propensity", None) is not None:
             nuisance["min_propensity"] = self.min_propensity
         return policy_value(
-            # X is validated already: predicting on the array keeps the check
-            # of its feature names from warning about the array itself.
-            self.classes_[self._predict_index(X)],
+            routes,
             y,
             reward=reward,
             cost=cost,
             propensity=propensity,
             # Without cost the router's lambda plays no part.
-            cost_sensitivity=self.cost_sensitivity if cost is not None else 0.0,
+            cost_sensitivity=cost_sensitivity if cost is not None else 0.0,
             X=X,
             classes=self.classes_,
             method="dr",

@@ -7,12 +7,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch, _safe_indexing, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skroute._kernels import row_uniforms
-from skroute.metrics import policy_value
 from skroute.routers._base import _LOGGED_ARRAYS
+from skroute.routers._export import export_router
+from skroute.routers._interval import IntervalCostRouter
+from skroute.utils import persisted_state, restored_state
 from skroute.utils._docs import DocLinkMixin
 
 
@@ -74,7 +76,7 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
 
     Attributes
     ----------
-    estimator_ : IntervalCostRouter
+    router_ : IntervalCostRouter
         The fitted interval router: a clone of ``router`` fitted on the
         training part, or ``router`` itself with ``cv="prefit"``.
     cost_sensitivity_ : float
@@ -93,6 +95,13 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
         The candidate models, as the interval router's.
     n_features_in_ : int
         Number of features seen by the interval router's ``fit``.
+
+    Notes
+    -----
+    :func:`skroute.persistence.load_router` reads routers, not this
+    meta-estimator: keep a budgeted router for serving with :meth:`export`
+    (the mixture included), or save ``router_`` with its ``cost_sensitivity``
+    set to ``cost_sensitivity_``, as ``skroute fit --budget`` does.
 
     See Also
     --------
@@ -122,7 +131,7 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
     __metadata_request__score = _LOGGED_ARRAYS
 
     _parameter_constraints = {
-        "router": [HasMethods(["fit", "predict", "cost_quality_path"])],
+        "router": [IntervalCostRouter],
         "budget": [Interval(numbers.Real, 0, None, closed="neither")],
         "conservative": ["boolean"],
         "confidence_level": [Interval(numbers.Real, 0.5, 1, closed="neither")],
@@ -187,17 +196,17 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
                 msg="With cv='prefit', router must be fitted; fit it first, or "
                 "pass a share of rows to hold out as cv.",
             )
-            estimator, rows = self.router, None
+            router, rows = self.router, None
         else:
             fit_rows, rows = self._split(y)
-            estimator = clone(self.router).fit(
+            router = clone(self.router).fit(
                 _safe_indexing(X, fit_rows),
                 _safe_indexing(y, fit_rows),
                 **{k: _rows_of(v, fit_rows) for k, v in logged.items()},
                 sample_weight=_rows_of(sample_weight, fit_rows),
             )
         result = _calibrate(
-            estimator,
+            router,
             X if rows is None else _safe_indexing(X, rows),
             y if rows is None else _safe_indexing(y, rows),
             **{k: _rows_of(v, rows) for k, v in logged.items()},
@@ -207,7 +216,7 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
             mixture=self.mixture,
             n_points=self.n_points,
         )
-        self.estimator_ = estimator
+        self.router_ = router
         self.budget_result_ = result
         self.cost_sensitivity_ = result.cost_sensitivity
         self.mixture_ = result.mixture
@@ -227,17 +236,17 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
     @property
     def classes_(self):
         """The candidate models, as the interval router's ``classes_``."""
-        return self.estimator_.classes_
+        return self.router_.classes_
 
     @property
     def n_features_in_(self):
         """Number of features seen by the interval router's ``fit``."""
-        return self.estimator_.n_features_in_
+        return self.router_.n_features_in_
 
     @property
     def feature_names_in_(self):
         """Names of the features seen by the interval router's ``fit``."""
-        return self.estimator_.feature_names_in_
+        return self.router_.feature_names_in_
 
     def _cost_sensitivities(self, X):
         """``cost_sensitivity_``, or each row's draw of the mixture."""
@@ -245,7 +254,7 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
         if self.mixture_ is None:
             return self.cost_sensitivity_
         # The draw that serving makes from an export: a hash of the row.
-        uniforms = row_uniforms(self.estimator_._check_X(X))
+        uniforms = row_uniforms(self.router_._check_X(X))
         at_high = uniforms < self.mixture_.high_probability
         return np.where(at_high, self.mixture_.high, self.mixture_.low)
 
@@ -262,7 +271,7 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
             Labels from ``classes_``.
         """
         values = self._cost_sensitivities(X)
-        return self.estimator_.predict(X, cost_sensitivity=values)
+        return self.router_.predict(X, cost_sensitivity=values)
 
     def predict_proba(self, X):
         """Routing probabilities of the interval router at the chosen ``lambda``.
@@ -276,7 +285,7 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
         ndarray of shape (n_samples, n_classes)
         """
         values = self._cost_sensitivities(X)
-        return self.estimator_.predict_proba(X, cost_sensitivity=values)
+        return self.router_.predict_proba(X, cost_sensitivity=values)
 
     def decision_function(self, X):
         """Scores of every model for each query at the chosen ``lambda``.
@@ -290,7 +299,7 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
         ndarray of shape (n_samples, n_classes), or (n_samples,) for two models
         """
         values = self._cost_sensitivities(X)
-        return self.estimator_.decision_function(X, cost_sensitivity=values)
+        return self.router_.decision_function(X, cost_sensitivity=values)
 
     def score(
         self, X, y, *, reward=None, cost=None, propensity=None, sample_weight=None
@@ -312,24 +321,24 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
         float
         """
         check_is_fitted(self)
-        estimator = self.estimator_
-        routes = self.predict(X)
-        nuisance = estimator._evaluation_settings()
-        if getattr(estimator, "min_propensity", None) is not None:
-            nuisance["min_propensity"] = estimator.min_propensity
-        return policy_value(
-            routes,
+        X = self.router_._check_X(X)
+        return self.router_._logged_value(
+            self.predict(X),
+            X,
             y,
             reward=reward,
             cost=cost,
             propensity=propensity,
-            cost_sensitivity=self.cost_sensitivity_ if cost is not None else 0.0,
-            X=estimator._check_X(X),
-            classes=estimator.classes_,
-            method="dr",
             sample_weight=sample_weight,
-            **nuisance,
-        ).estimate
+            cost_sensitivity=self.cost_sensitivity_,
+        )
+
+    def __getstate__(self):
+        # As the routers' pickles: the skroute version and format that wrote it.
+        return persisted_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(restored_state(self, state))
 
     def export(self, path):
         """Write the router at the chosen ``lambda`` for serving with numpy alone.
@@ -343,8 +352,6 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
         path : str or Path
             Written atomically (a temporary file renamed over it).
         """
-        from skroute.routers._export import export_router
-
         check_is_fitted(self)
         mixture = None
         if self.mixture_ is not None:
@@ -352,7 +359,7 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
                 key: self.mixture_[key] for key in ("low", "high", "high_probability")
             }
         export_router(
-            self.estimator_,
+            self.router_,
             path,
             cost_sensitivity=self.cost_sensitivity_,
             budget_mixture=mixture,

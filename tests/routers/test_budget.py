@@ -78,7 +78,7 @@ def test_budget_is_met_by_the_estimate(logs, fitted, path):
     budget = float(np.median(path.cost))
     budgeted = _prefit(logs, fitted, budget)
     result = budgeted.budget_result_
-    assert budgeted.estimator_ is fitted
+    assert budgeted.router_ is fitted
     assert budgeted.cost_sensitivity_ == result.cost_sensitivity
     assert result.estimated_cost <= budget
     assert RANGE[0] <= result.cost_sensitivity <= RANGE[1]
@@ -168,7 +168,7 @@ def test_a_share_of_rows_calibrates_a_clone(logs, path):
     budgeted = BudgetRouter(router, budget=budget, random_state=0)
     budgeted.fit(*_data(logs), **_logged(logs))
     assert not hasattr(router, "classes_")  # the router given stays unfitted
-    assert budgeted.estimator_ is not router
+    assert budgeted.router_ is not router
     assert budgeted.budget_result_.n_samples == 150  # a quarter of 600 rows
     # The same as fitting on the larger part and calibrating on the rest.
     from sklearn.model_selection import train_test_split
