@@ -18,12 +18,15 @@ cost of which the scores are ``quality - lambda cost``, or None) and
 reads back.
 """
 
+import warnings
+
 import numpy as np
 import torch
 from scipy.special import softmax
 
 from skroute._net import interpolate_scores
 from skroute.causal._direct_method import outcome_lines
+from skroute.utils import SkrouteVersionWarning
 from skroute.causal._outcome import _ConstantOutcome
 from skroute.causal._ridge import RidgeOutcomeModel, ridge_arrays
 
@@ -438,14 +441,46 @@ class IntervalNetworkPolicy(NetworkPolicy):
         return arrays
 
 
+# What routers kept of their deployed policy before ``deployed_`` held it.
+_LEGACY_ATTRIBUTES = (
+    "fallback_model_",
+    "fallback_reward_models_",
+    "fallback_cost_models_",
+    "fallback_lines_",
+    "training_scale_",
+    "budget_mixture_",
+)
+
+
 def legacy_deployed_policy(router):
-    """The deployed policy of a router unpickled from before ``deployed_`` existed.
+    """The deployed policy of a neural router saved before ``deployed_`` existed.
 
     Such routers recorded the kind as ``deployed_policy_`` and its pieces as
-    attributes of their own.
+    attributes of their own; those attributes are removed from ``router``
+    (and ``deployed_policy_`` set where it was missing). A budget mixture,
+    which routers no longer follow, is dropped with a warning.
     """
     state = router.__dict__
-    kind = state.get("deployed_policy_", "network")
+    state.setdefault("deployed_policy_", "network")
+    deployed = _legacy_policy(router, state, state["deployed_policy_"])
+    mixture = state.get("budget_mixture_")
+    if mixture is not None:
+        warnings.warn(
+            f"This {type(router).__name__} was saved following a budget mixture "
+            f"(lambda {mixture.low:g} or {mixture.high:g}, the latter with "
+            f"probability {mixture.high_probability:.3g}), which routers no longer "
+            "keep: predict now routes at cost_sensitivity="
+            f"{router.cost_sensitivity:g} unless given one. Refit the budget with "
+            "skroute.BudgetRouter(router, budget=..., mixture=True, cv='prefit').",
+            SkrouteVersionWarning,
+            stacklevel=4,
+        )
+    for name in _LEGACY_ATTRIBUTES:
+        state.pop(name, None)
+    return deployed
+
+
+def _legacy_policy(router, state, kind):
     n_classes = router.classes_.size
     interval = "cost_grid_" in state
     if kind == "direct_method":

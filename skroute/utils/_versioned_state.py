@@ -9,8 +9,10 @@ import sys
 import warnings
 
 # Layout of a router's pickled state. A change that older pickles cannot be
-# read under bumps it, with a migration in ``restored_state`` or a clear error.
-PERSISTENCE_FORMAT = 1
+# read under, or that older versions would misread, bumps it, with a migration
+# or a clear error. 2: the deployed policy is an object, ``deployed_``; routers
+# of format 1 are migrated when loaded (``routers._deployed``).
+PERSISTENCE_FORMAT = 2
 
 
 class SkrouteVersionWarning(UserWarning):

@@ -30,6 +30,12 @@ from skroute import CausalRouterClassifier, IntervalCostRouter
 from skroute.persistence import PERSISTENCE_FORMAT, SkrouteVersionWarning
 
 OLD_PICKLE = Path(__file__).parents[1] / "data" / "routers_0.1.0.dev0.pkl"
+# Routers of pickle format 1 (commit 86d8ec5), one per deployed policy of each
+# neural router, and an interval router following a budget mixture: what they
+# predicted when saved (at lambda 0.1 for the interval routers).
+FORMAT_1_PICKLE = (
+    Path(__file__).parents[1] / "data" / "routers_before_deployed_policies.pkl"
+)
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +104,45 @@ def test_pickle_written_by_an_earlier_version_loads_and_predicts_as_saved(logs):
         params = router.get_params()
         assert set(params) == set(clone(router).get_params())
         fit(clone(router), logs).predict(logs["X"])
+
+
+def test_routers_of_pickle_format_1_load_each_deployed_policy():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with FORMAT_1_PICKLE.open("rb") as file:
+            saved = pickle.load(file)
+    # The mixture alone is dropped, with a warning that says what replaces it.
+    messages = [str(w.message) for w in caught if w.category is SkrouteVersionWarning]
+    assert len(messages) == 1 and "BudgetRouter" in messages[0]
+    kinds = set()
+    for entry in saved["routers"]:
+        router, name = entry["router"], entry["name"]
+        kind = name.split("-")[1]
+        assert router.deployed_policy_ == router.deployed_.name
+        if kind != "mixture":
+            assert router.deployed_policy_ == kind, name
+            kinds.add(name)
+        assert not hasattr(router, "fallback_lines_")
+        assert not hasattr(router, "budget_mixture_")
+        options = {}
+        if entry["cost_sensitivity"] is not None:
+            options["cost_sensitivity"] = entry["cost_sensitivity"]
+        np.testing.assert_array_equal(
+            router.predict(saved["X"], **options), entry["predict"], err_msg=name
+        )
+        np.testing.assert_allclose(
+            router.predict_proba(saved["X"], **options),
+            entry["predict_proba"],
+            rtol=1e-6,
+            atol=1e-7,
+            err_msg=name,
+        )
+        # Saved again, it keeps what it routes by and nothing it no longer uses.
+        again = pickle.loads(pickle.dumps(router))
+        np.testing.assert_array_equal(
+            again.predict(saved["X"]), router.predict(saved["X"])
+        )
+    assert len(kinds) == 6
 
 
 def test_pickle_of_another_version_loads_with_a_warning(logs, monkeypatch):
