@@ -26,9 +26,9 @@ from scipy.special import softmax
 
 from skroute._net import interpolate_scores
 from skroute.causal._direct_method import outcome_lines
-from skroute.utils import SkrouteVersionWarning
 from skroute.causal._outcome import _ConstantOutcome
 from skroute.causal._ridge import RidgeOutcomeModel, ridge_arrays
+from skroute.utils import SkrouteVersionWarning
 
 # Prediction runs the float32 module on blocks of exactly this many rows (the
 # last one zero-padded): every row then goes through the same matrix-product
