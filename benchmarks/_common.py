@@ -436,6 +436,49 @@ ROBUSTNESS_DATASETS = {
 }
 
 
+class DecoupledAnchor:
+    """The decoupled router a data scientist writes in ten lines, as a bar.
+
+    Per model, on the raw features of the rows that logged it: a logistic
+    regression (``C=1``) of 0/1 quality, or a ridge regression of other
+    quality, and a ridge regression of cost; each query goes to the argmax of
+    ``quality - lambda cost``. scikit-learn alone, written apart from
+    skroute's routers so that it judges them. ``y`` holds model indices.
+    """
+
+    def __init__(self, n_models, cost_sensitivity):
+        self.n_models = n_models
+        self.cost_sensitivity = cost_sensitivity
+
+    def fit(self, X, y, *, reward, cost, propensity=None):
+        from sklearn.dummy import DummyRegressor
+        from sklearn.linear_model import LogisticRegression, Ridge
+
+        binary = np.isin(reward, (0.0, 1.0)).all()
+        self.models_ = []
+        for model in range(self.n_models):
+            rows = np.asarray(y) == model
+            if not rows.any():
+                rows = np.ones_like(rows)  # never logged: the mean of all rows
+            if binary and np.unique(reward[rows]).size == 2:
+                quality = LogisticRegression(C=1.0, max_iter=1000)
+            else:
+                quality = Ridge(alpha=1.0) if not binary else DummyRegressor()
+            quality.fit(X[rows], reward[rows])
+            self.models_.append((quality, Ridge(alpha=1.0).fit(X[rows], cost[rows])))
+        return self
+
+    def predict(self, X):
+        columns = []
+        for quality, cost in self.models_:
+            if hasattr(quality, "predict_proba"):
+                expected = quality.predict_proba(X)[:, 1]
+            else:
+                expected = quality.predict(X)
+            columns.append(expected - self.cost_sensitivity * cost.predict(X))
+        return np.argmax(np.column_stack(columns), axis=1)
+
+
 # Logging policies: (scores, temperature, exploration) on the training rows.
 
 
@@ -600,6 +643,9 @@ def summarise_robustness(rows, split=None):
             for high, low in spread[cell]
         )
         stats["vs_decoupled"].append(mean["default"] <= mean["decoupled"])
+        if "anchor" in mean:
+            stats["vs_anchor"].append(mean["default"] <= mean["anchor"])
+            stats["decoupled_vs_anchor"].append(mean["decoupled"] <= mean["anchor"])
         stats["vs_best_single"].append(mean["default"] <= mean["best_single"])
         stats["vs_better"].append(ratio)
         stats["vs_reference"].append((cell[0], reference))
@@ -611,6 +657,7 @@ def summarise_robustness(rows, split=None):
                 f"{cell[2]:g}",
                 f"{mean['default']:.4f}",
                 f"{mean['decoupled']:.4f}",
+                f"{mean['anchor']:.4f}" if "anchor" in mean else "-",
                 f"{mean['best_single']:.4f}",
                 f"{mean['reference']:.4f}",
                 f"{mean['random']:.4f}",
@@ -625,6 +672,7 @@ def summarise_robustness(rows, split=None):
         "λ factor",
         "default",
         "decoupled",
+        "anchor",
         "best single",
         "reference",
         "random",
@@ -642,6 +690,15 @@ def summarise_robustness(rows, split=None):
         f"- cells: {n}",
         f"- default ≤ decoupled: {sum(stats['vs_decoupled'])}/{n}",
         f"- default ≤ best single: {sum(stats['vs_best_single'])}/{n}",
+    ]
+    if stats["vs_anchor"]:
+        m = len(stats["vs_anchor"])
+        lines += [
+            f"- default ≤ the decoupled anchor: {sum(stats['vs_anchor'])}/{m}",
+            "- DecoupledRouter ≤ the decoupled anchor: "
+            f"{sum(stats['decoupled_vs_anchor'])}/{m}",
+        ]
+    lines += [
         f"- default ÷ the better of the two: median {np.median(ratios):.3f}, worst "
         f"{ratios.max():.3f}; cells above 1.05: {int((ratios > 1.05).sum())}",
     ]

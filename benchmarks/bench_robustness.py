@@ -15,7 +15,9 @@ The default ``CausalRouterClassifier`` is fitted with several
 ``random_state`` values per seed, to measure its spread.
 
 Routers: ``default`` (``CausalRouterClassifier()``), ``decoupled``
-(``DecoupledRouter()``), ``best_single`` (``BestSingleModelRouter()``),
+(``DecoupledRouter()``), ``anchor`` (the decoupled router a user writes with
+scikit-learn alone: ``_common.DecoupledAnchor``), ``best_single``
+(``BestSingleModelRouter()``),
 ``random`` and ``reference`` (the default router fitted on the full quality
 and cost matrices of the training part: what routing from these queries can
 reach).
@@ -43,6 +45,7 @@ import numpy as np  # noqa: E402
 from _common import (  # noqa: E402
     SEEDS,
     SPLIT,
+    DecoupledAnchor,
     add_data_dir_argument,
     exchange_rate,
     summarise_robustness,
@@ -61,11 +64,12 @@ LAMBDA_FACTORS = (0.0, 0.25, 1.5)
 # --------------------------------------------------------------------------
 
 
-def _routers(cost_sensitivity, seed, params):
+def _routers(cost_sensitivity, seed, params, n_models):
     from skroute import CausalRouterClassifier
     from skroute.routers import BestSingleModelRouter, DecoupledRouter, RandomRouter
 
     yield "decoupled", None, DecoupledRouter(cost_sensitivity=cost_sensitivity)
+    yield "anchor", None, DecoupledAnchor(n_models, cost_sensitivity)
     yield (
         "best_single",
         None,
@@ -122,7 +126,7 @@ def run_unit(dataset, policy, seed, params, data_dir=None):
         warnings.simplefilter("ignore")
         for factor in LAMBDA_FACTORS:
             cost_sensitivity = factor * rate
-            fitted = list(_routers(cost_sensitivity, seed, params))
+            fitted = list(_routers(cost_sensitivity, seed, params, reward.shape[1]))
             reference = CausalRouterClassifier(
                 cost_sensitivity=cost_sensitivity, random_state=0
             )
