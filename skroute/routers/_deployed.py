@@ -395,12 +395,16 @@ class IntervalNetworkPolicy(NetworkPolicy):
         if lines is not None:
             quality, cost = lines
             return quality - _per_row(cost_sensitivity) * cost
-        endpoints = self._endpoints(X) * self.training_scale
+        return self.interpolated(self.endpoint_scores(X), cost_sensitivity)
+
+    def interpolated(self, endpoint_scores, cost_sensitivity):
+        """Scores at ``cost_sensitivity`` (a number or one per row), linear between
+        the grid's points, from the :meth:`endpoint_scores` of the rows."""
         values = np.broadcast_to(
-            np.asarray(cost_sensitivity, dtype=np.float64), (X.shape[0],)
+            np.asarray(cost_sensitivity, dtype=np.float64), endpoint_scores.shape[:1]
         )
         return interpolate_scores(
-            torch.from_numpy(endpoints),
+            torch.from_numpy(endpoint_scores),
             torch.from_numpy(self.grid),
             torch.from_numpy(np.ascontiguousarray(values)),
         ).numpy()

@@ -426,18 +426,15 @@ n_jobs, memory, random_state, verbose
             )
         return values
 
-    def _scores_at(self, X, cost_sensitivity):
-        return self.deployed_.scores(X, cost_sensitivity)
-
     def _checked_scores_at(self, X, cost_sensitivity, first_row=0):
-        """``_scores_at``, checked to be finite; ``X`` holds the caller's rows
-        from ``first_row`` on, which an error names."""
-        scores = self._scores_at(X, cost_sensitivity)
+        """The deployed policy's scores, checked to be finite; ``X`` holds the
+        caller's rows from ``first_row`` on, which an error names."""
+        scores = self.deployed_.scores(X, cost_sensitivity)
         check_finite_scores(scores, first_row)
         return scores
 
     def _decision_scores(self, X):
-        return self._scores_at(X, self._check_cost_sensitivity(None, X))
+        return self.deployed_.scores(X, self._check_cost_sensitivity(None, X))
 
     def _export_arrays(self, meta):
         grid = self.cost_grid_
@@ -644,15 +641,19 @@ n_jobs, memory, random_state, verbose
                 "cost_sensitivities must be a non-empty 1-D array of cost "
                 f"sensitivities; got shape {cost_sensitivities.shape}."
             )
-        # The deployed policy's lines, computed once for every lambda.
+        # The deployed policy's lines (or, for independent heads, its scores at
+        # the grid's points), computed once for every lambda.
         lines = self.deployed_.lines(X)
         for line in lines or ():
             check_finite_scores(line)
+        if lines is None:
+            endpoint_scores = self.deployed_.endpoint_scores(X)
         routes = []
         for value in cost_sensitivities:
             values = self._check_cost_sensitivity(float(value), X)
             if lines is None:
-                scores = self._checked_scores_at(X, values)
+                scores = self.deployed_.interpolated(endpoint_scores, values)
+                check_finite_scores(scores)
             else:
                 scores = lines[0] - values[:, None] * lines[1]
             routes.append(self.classes_[np.argmax(scores, axis=1)])
