@@ -102,7 +102,7 @@ def nested_pseudo_outcomes(logs, rows, *, cv, max_folds, **settings):
     if isinstance(cv, numbers.Integral):
         cv = min(cv, max_folds, smallest)
     too_few = isinstance(cv, numbers.Integral) and cv < 2
-    one_model = np.unique(logs.action[rows]).size < 2
+    one_model = (counts > 0).sum() < 2
     if logs.reward.ndim == 2 or too_few or one_model:
         return None
     return cross_fit_on_rows(logs, rows, cv=cv, warn_overlap=False, **settings)

@@ -526,7 +526,12 @@ def _checked_propensity(propensity, n_samples, method):
             f"method {method!r} needs propensity, the logging probability of "
             "each logged model; pass it or estimate it first."
         )
-    return check_propensity(propensity, n_samples)
+    return check_propensity(
+        propensity,
+        n_samples,
+        hint="Pass the probability with which the logging policy chose the "
+        "logged model.",
+    )
 
 
 def _value_and_standard_error(

@@ -268,14 +268,7 @@ def check_full_feedback(X, reward, cost=None):
         )
     check_finite(X, "X")
     check_finite(reward, "reward")
-    if cost is not None:
-        cost = check_numeric(cost, "cost")
-        if cost.shape != reward.shape:
-            raise ValueError(
-                f"cost must have the shape of reward {reward.shape}; got {cost.shape}."
-            )
-        check_finite(cost, "cost")
-    return X, reward, cost
+    return X, reward, _check_cost_like(cost, reward)
 
 
 def check_model_names(models, n_models):
@@ -369,15 +362,20 @@ def check_full_feedback_outcomes(reward, cost=None):
     if reward.shape[0] == 0:
         raise ValueError("reward has no rows: there are no queries to evaluate.")
     check_finite(reward, "reward")
+    return reward, _check_cost_like(cost, reward)
+
+
+def _check_cost_like(cost, reward):
+    """``cost`` (None stays None) as a finite array of ``reward``'s shape."""
     if cost is None:
-        return reward, None
+        return None
     cost = check_numeric(cost, "cost")
     if cost.shape != reward.shape:
         raise ValueError(
             f"cost must have the shape of reward {reward.shape}; got {cost.shape}."
         )
     check_finite(cost, "cost")
-    return reward, cost
+    return cost
 
 
 def check_pseudo_outcome_inputs(target, action, propensity, n_samples, n_classes):

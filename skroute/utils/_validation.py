@@ -300,10 +300,7 @@ def check_propensity(
     propensity,
     n_samples=None,
     name="propensity",
-    hint=(
-        "Pass the probability with which the logging policy chose the logged "
-        "model, or omit propensity to estimate it."
-    ),
+    hint="",
 ):
     """Check logging propensities: finite, in (0, 1], one per logged row.
 
@@ -315,7 +312,7 @@ def check_propensity(
         Number of logged rows; None accepts any 1-D array.
     name : str, default="propensity"
         Name of the argument in error messages.
-    hint : str
+    hint : str, default=""
         What to do about values outside (0, 1] (ends the message).
 
     Returns
@@ -337,7 +334,7 @@ def check_propensity(
         first = propensity[outside][0]
         raise ValueError(
             f"{name} must be in (0, 1]; got {_exact(first)} at rows "
-            f"{_rows(outside)}. {hint}"
+            f"{_rows(outside)}." + (f" {hint}" if hint else "")
         )
     return propensity
 
@@ -603,7 +600,12 @@ def check_logged_outcomes(
                 f"{_rows((cost < 0).reshape(n_samples, -1).any(axis=1))}."
             )
     if propensity is not None:
-        propensity = check_propensity(propensity, n_samples)
+        propensity = check_propensity(
+            propensity,
+            n_samples,
+            hint="Pass the probability with which the logging policy chose the "
+            "logged model, or omit propensity to estimate it.",
+        )
     if sample_weight is not None:
         sample_weight = _as_float_array(sample_weight, "sample_weight")
     sample_weight = _check_sample_weight(
