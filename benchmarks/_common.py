@@ -298,22 +298,13 @@ def _routerbench(rng, data_dir):
 
 
 def _llmrouter(rng, data_dir):
-    import pandas as pd
-
-    from skroute.datasets import costs_from_token_prices, load_model_prices
-
-    folder = Path(data_dir) / "llmrouter_9models"
-    frame = pd.read_csv(folder / "llmrouter_9models.csv", keep_default_na=False)
-    prices = load_model_prices(folder / "model_prices.json")
-    models = list(prices)
-    X = np.load(folder / f"query_{EMBEDDING}").astype(np.float32)
-    cost = costs_from_token_prices(frame["query"].to_numpy(), prices, models=models)
-    order = rng.permutation(len(frame))
+    data = load_real_table("llmrouter_9models", data_dir)  # USD per 1k queries
+    order = rng.permutation(len(data.reward))
     return dict(
-        X=X,
-        reward=frame[models].to_numpy(dtype=float),
-        cost=cost * 1000.0,
-        topic=frame["task_name"].to_numpy(),
+        X=data.X,
+        reward=data.reward,
+        cost=data.cost,
+        topic=data.topic,
         train=order[:2000],
         test=order[2000:3000],
     )

@@ -44,6 +44,7 @@ from _common import (  # noqa: E402
     SPLIT,
     add_data_dir_argument,
     exchange_rate,
+    logged_outcomes,
     policy_logs,
     unit_logs,
 )
@@ -113,7 +114,7 @@ def run_unit(dataset, policy, seed, params, budgets=True, data_dir=None):
     truth = data.get("expected_reward", reward)
     rate = exchange_rate(reward[train], cost[train])
     classes = np.arange(reward.shape[1])
-    logged = dict(reward=logs.reward, cost=logs.cost, propensity=logs.propensity)
+    logged = logged_outcomes(logs)
 
     # Calibration logs for the budgets, logged by the same kind of policy:
     # "same" logs every test row and measures the true cost on those rows;
@@ -248,7 +249,7 @@ def _budget_entries(router, X, cost, classes, rate, rows, logs, evaluation):
     )
     budgets = [low + level * (high - low) for level in BUDGET_LEVELS]
     entries = [dict(level=lv, budget=b) for lv, b in zip(BUDGET_LEVELS, budgets)]
-    logged = dict(reward=logs.reward, cost=logs.cost, propensity=logs.propensity)
+    logged = logged_outcomes(logs)
 
     def true_cost(value):
         routes = router.predict(X[evaluation], cost_sensitivity=value)

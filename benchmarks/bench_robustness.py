@@ -33,16 +33,12 @@ minutes per split with ``--jobs 2``.
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
-
-import numpy as np  # noqa: E402
-from _common import (  # noqa: E402
+import _common  # first: it sets the thread limits before numpy loads
+import numpy as np
+from _common import (
     SEEDS,
     SPLIT,
     DecoupledAnchor,
@@ -132,20 +128,11 @@ def run_unit(dataset, policy, seed, params, data_dir=None):
             )
             fitted.append(("reference", None, reference))
             for name, state, router in fitted:
-                start = time.perf_counter()
                 if name == "reference":
-                    router.fit(
-                        X[train], logs.action, reward=reward[train], cost=cost[train]
-                    )
+                    logged = {"reward": reward[train], "cost": cost[train]}
                 else:
-                    router.fit(
-                        X[train],
-                        logs.action,
-                        reward=logs.reward,
-                        cost=logs.cost,
-                        propensity=logs.propensity,
-                    )
-                elapsed = time.perf_counter() - start
+                    logged = _common.logged_outcomes(logs)
+                _, elapsed = _common.timed(router.fit, X[train], logs.action, **logged)
 
                 def regret_of(chosen, cost_sensitivity=cost_sensitivity):
                     return regret(

@@ -15,24 +15,23 @@ configurations that differ. Runs in about 20 s on 2 cores.
 """
 
 import argparse
-import os
 import tempfile
 import warnings
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+# First: it sets the thread limits before numpy loads.
+import _common  # noqa: F401
+import numpy as np
+from sklearn.dummy import DummyRegressor
 
-import numpy as np  # noqa: E402
-from sklearn.dummy import DummyRegressor  # noqa: E402
-
-from skroute import CausalRouterClassifier, IntervalCostRouter  # noqa: E402
-from skroute.datasets import make_routing_problem, simulate_logging  # noqa: E402
-from skroute.routers import (  # noqa: E402
+from skroute import CausalRouterClassifier, IntervalCostRouter
+from skroute.datasets import make_routing_problem, simulate_logging
+from skroute.routers import (
     BestSingleModelRouter,
     DecoupledRouter,
     RandomRouter,
 )
-from skroute.serving import load_exported  # noqa: E402
+from skroute.serving import load_exported
 
 
 def _logs(n_samples):
@@ -105,12 +104,13 @@ def outputs(router, logs, lambdas, logged, X):
         paths = router.routing_path(X[:50])
         out["breakpoints"] = np.array([len(path.breakpoints) for path in paths])
     if getattr(router, "heads", "quality") == "quality":
-        path = Path(tempfile.mkdtemp()) / "router.npz"
-        router.export(path)
-        served = load_exported(path)
-        options = {} if lambdas is None else {"cost_sensitivity": lambdas[-1]}
-        out["served"] = served.predict(X, **options)
-        out["served_proba"] = served.predict_proba(X, **options)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "router.npz"
+            router.export(path)
+            served = load_exported(path)
+            options = {} if lambdas is None else {"cost_sensitivity": lambdas[-1]}
+            out["served"] = served.predict(X, **options)
+            out["served_proba"] = served.predict_proba(X, **options)
     report = getattr(router, "safety_report_", None)
     if report:
         estimates = report["estimates"]
