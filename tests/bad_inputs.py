@@ -35,10 +35,11 @@ from skroute.metrics import (
 )
 from skroute.ope import estimate_policy_value, pseudo_outcomes
 
-_LOGS = make_logs()
-_X, _Y, _REWARD = _LOGS["X"], _LOGS["y"], _LOGS["reward"]
-_ACTION = np.arange(60) % 3
-_POLICY = np.random.default_rng(0).integers(0, 3, 60)
+# Logs of three models under a uniform logging policy, and a policy to value.
+LOGS = make_logs()
+_X, _Y, _REWARD = LOGS["X"], LOGS["y"], LOGS["reward"]
+ACTION = np.arange(60) % 3
+POLICY = np.random.default_rng(0).integers(0, 3, 60)
 
 
 def _fit_first(**changes):
@@ -47,10 +48,11 @@ def _fit_first(**changes):
     return router.fit(data.pop("X"), data.pop("y"), **data)
 
 
-def _ope(**changes):
+def run_ope(random_state=None, **changes):
+    """``estimate_policy_value`` of ``POLICY`` on ``LOGS``, some arguments changed."""
     arguments = {
-        "policy": _POLICY,
-        "action": _ACTION,
+        "policy": POLICY,
+        "action": ACTION,
         "outcome": _REWARD,
         "propensity": np.full(60, 1 / 3),
         "method": "ipw",
@@ -61,6 +63,7 @@ def _ope(**changes):
         arguments.pop("policy"),
         arguments.pop("action"),
         arguments.pop("outcome"),
+        random_state=random_state,
         **arguments,
     )
 
@@ -257,61 +260,61 @@ BAD_INPUTS = [
     ),
     (
         "ope outcome strings",
-        lambda: _ope(outcome=["a"] * 60),
+        lambda: run_ope(outcome=["a"] * 60),
         TypeError,
         "outcome must be numeric",
     ),
     (
         "ope propensity strings",
-        lambda: _ope(propensity=["a"] * 60),
+        lambda: run_ope(propensity=["a"] * 60),
         TypeError,
         "propensity must be numeric",
     ),
     (
         "ope outcome_estimates NaN",
-        lambda: _ope(method="dr", outcome_estimates=np.full((60, 3), np.nan)),
+        lambda: run_ope(method="dr", outcome_estimates=np.full((60, 3), np.nan)),
         ValueError,
         "outcome_estimates contains NaN",
     ),
     (
         "ope policy labels",
-        lambda: _ope(policy=_Y),
+        lambda: run_ope(policy=_Y),
         TypeError,
         "policy must hold integer model codes",
     ),
     (
         "ope sample_weight NaN",
-        lambda: _ope(sample_weight=np.full(60, np.nan)),
+        lambda: run_ope(sample_weight=np.full(60, np.nan)),
         ValueError,
         "sample_weight must be finite",
     ),
     (
         "ope min_propensity string",
-        lambda: _ope(min_propensity="a"),
+        lambda: run_ope(min_propensity="a"),
         TypeError,
         "min_propensity must be a number",
     ),
     (
         "ope min_propensity above 1",
-        lambda: _ope(min_propensity=2.0),
+        lambda: run_ope(min_propensity=2.0),
         ValueError,
         "min_propensity must be in (0, 1]",
     ),
     (
         "ope confidence_level string",
-        lambda: _ope(confidence_level="a"),
+        lambda: run_ope(confidence_level="a"),
         TypeError,
         "confidence_level must be a number",
     ),
     (
         "ope n_bootstrap 0",
-        lambda: _ope(interval="bootstrap", n_bootstrap=0),
+        lambda: run_ope(interval="bootstrap", n_bootstrap=0),
         ValueError,
         "n_bootstrap must be an int >= 2",
     ),
     (
         "ope overflow",
-        lambda: _ope(outcome=np.full(60, 1e300), propensity=np.full(60, 1e-300)),
+        lambda: run_ope(outcome=np.full(60, 1e300), propensity=np.full(60, 1e-300)),
         ValueError,
         "overflows float64",
     ),
@@ -350,14 +353,14 @@ BAD_INPUTS = [
     (
         "interval cost_sensitivities strings",
         lambda: _FITTED_INTERVAL().cost_quality_path(
-            _X, _Y, reward=_REWARD, cost=_LOGS["cost"], cost_sensitivities=["a"]
+            _X, _Y, reward=_REWARD, cost=LOGS["cost"], cost_sensitivities=["a"]
         ),
         TypeError,
         "cost_sensitivities must be numeric",
     ),
     (
         "ope n_bootstrap 1",
-        lambda: _ope(interval="bootstrap", n_bootstrap=1),
+        lambda: run_ope(interval="bootstrap", n_bootstrap=1),
         ValueError,
         "n_bootstrap must be an int >= 2",
     ),
@@ -727,7 +730,7 @@ LOADER_AND_FORMULA_CASES = [
     (
         "pseudo_outcomes lists",
         lambda: pseudo_outcomes(
-            _REWARD.tolist(), _ACTION.tolist(), [0.5] * 60, np.ones((60, 3)).tolist()
+            _REWARD.tolist(), ACTION.tolist(), [0.5] * 60, np.ones((60, 3)).tolist()
         ),
         None,
         "",
@@ -735,7 +738,7 @@ LOADER_AND_FORMULA_CASES = [
     ),
     (
         "pseudo_outcomes outcome_estimates rows",
-        lambda: pseudo_outcomes(_REWARD, _ACTION, np.full(60, 0.5), np.ones((3, 3))),
+        lambda: pseudo_outcomes(_REWARD, ACTION, np.full(60, 0.5), np.ones((3, 3))),
         ValueError,
         "outcome_estimates",
         "IndexError",
@@ -743,7 +746,7 @@ LOADER_AND_FORMULA_CASES = [
     (
         "pseudo_outcomes float action",
         lambda: pseudo_outcomes(
-            _REWARD, _ACTION.astype(float), np.full(60, 0.5), np.ones((60, 3))
+            _REWARD, ACTION.astype(float), np.full(60, 0.5), np.ones((60, 3))
         ),
         TypeError,
         "action",
@@ -752,7 +755,7 @@ LOADER_AND_FORMULA_CASES = [
     (
         "pseudo_outcomes overflow",
         lambda: pseudo_outcomes(
-            _REWARD * 1e300, _ACTION, np.full(60, 1e-300), np.ones((60, 3))
+            _REWARD * 1e300, ACTION, np.full(60, 1e-300), np.ones((60, 3))
         ),
         ValueError,
         "propensity",

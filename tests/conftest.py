@@ -1,11 +1,15 @@
-import warnings
-
 import pytest
-from helpers import fit_kwargs
+from helpers import fit_logged
+from tiny_routers import make_logs
 
 from skroute import CausalRouterClassifier, DecoupledRouter, IntervalCostRouter
 from skroute.datasets import make_routing_problem, simulate_logging
-from skroute.routers import PolicyFallbackWarning
+
+
+@pytest.fixture(scope="session")
+def tiny_logs():
+    """``tiny_routers.make_logs()``: 60 rows of three models, shared read-only."""
+    return make_logs()
 
 
 @pytest.fixture(scope="session")
@@ -30,19 +34,13 @@ def routing_logs():
 # check's fallbacks have tests of their own (tests/routers/test_selection.py).
 
 
-def _fit(router, logs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PolicyFallbackWarning)
-        return router.fit(logs.X, logs.action, **fit_kwargs(logs))
-
-
 @pytest.fixture(scope="session")
 def fitted_causal(routing_logs):
     """A default CausalRouterClassifier at lambda 0.05, fitted on ``routing_logs``."""
     router = CausalRouterClassifier(
         cost_sensitivity=0.05, safety_check="off", random_state=0
     )
-    return _fit(router, routing_logs[1])
+    return fit_logged(router, routing_logs[1], quiet=True)
 
 
 @pytest.fixture(scope="session")
@@ -51,10 +49,12 @@ def fitted_interval(routing_logs):
     router = IntervalCostRouter(
         cost_range=(0.0, 0.2), n_intervals=4, safety_check="off", random_state=0
     )
-    return _fit(router, routing_logs[1])
+    return fit_logged(router, routing_logs[1], quiet=True)
 
 
 @pytest.fixture(scope="session")
 def fitted_decoupled(routing_logs):
     """A default DecoupledRouter at lambda 0.05, fitted on ``routing_logs``."""
-    return _fit(DecoupledRouter(cost_sensitivity=0.05), routing_logs[1])
+    return fit_logged(
+        DecoupledRouter(cost_sensitivity=0.05), routing_logs[1], quiet=True
+    )

@@ -1,20 +1,39 @@
 """Helpers shared by the test modules."""
 
+import warnings
+
 import numpy as np
 import sklearn
 from sklearn.pipeline import make_pipeline
 
 from skroute import CausalRouterClassifier
+from skroute.routers import PolicyFallbackWarning
 
 
-def fit_kwargs(logs):
+def fit_kwargs(logs, rows=None):
     """The logged arrays of ``logs`` as keyword arguments of ``fit`` and ``score``.
 
     ``logs`` is what :func:`skroute.datasets.simulate_logging` or
     :func:`skroute.datasets.load_logs` return: ``router.fit(logs.X, logs.action,
-    **fit_kwargs(logs))``.
+    **fit_kwargs(logs))``. ``rows`` (a slice or an index array) keeps those rows.
     """
-    return {"reward": logs.reward, "cost": logs.cost, "propensity": logs.propensity}
+    logged = {"reward": logs.reward, "cost": logs.cost, "propensity": logs.propensity}
+    if rows is None:
+        return logged
+    return {name: values[rows] for name, values in logged.items()}
+
+
+def fit_logged(router, logs, *, quiet=False, **extra):
+    """``router`` fitted on ``logs``, with ``extra`` passed on to ``fit``.
+
+    ``quiet=True`` ignores the :class:`~skroute.routers.PolicyFallbackWarning` of
+    the safety check, for tests about something else.
+    """
+    if not quiet:
+        return router.fit(logs.X, logs.action, **fit_kwargs(logs), **extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PolicyFallbackWarning)
+        return router.fit(logs.X, logs.action, **fit_kwargs(logs), **extra)
 
 
 # Prompts of two topics and logs of a model right on each: a text pipeline's data.

@@ -9,6 +9,7 @@ import joblib
 import numpy as np
 import pytest
 import sklearn
+from helpers import fit_kwargs
 from sklearn.model_selection import GridSearchCV, KFold
 
 from skroute import CausalRouterClassifier
@@ -41,11 +42,7 @@ def _search(n_jobs):
 def test_grid_search_runs_on_a_dask_cluster(client, routing_logs):
     _, logs, _, _ = routing_logs
     rows = slice(0, 600)
-    params = {
-        "reward": logs.reward[rows],
-        "cost": logs.cost[rows],
-        "propensity": logs.propensity[rows],
-    }
+    params = fit_kwargs(logs, rows)
     X, y = logs.X[rows], logs.action[rows]
     with sklearn.config_context(enable_metadata_routing=True):
         local = _search(n_jobs=None).fit(X, y, **params)

@@ -3,12 +3,11 @@
 import operator
 import os
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import fit_kwargs
+from helpers import fit_logged
 
 from skroute import CausalRouterClassifier
 from skroute.cli import main
@@ -20,7 +19,7 @@ from skroute.datasets import (
     simulate_logging,
 )
 from skroute.persistence import load_router, save_router
-from skroute.routers import DecoupledRouter, PolicyFallbackWarning
+from skroute.routers import DecoupledRouter
 
 
 class _Payload:
@@ -50,14 +49,7 @@ def routers(problem_logs):
         CausalRouterClassifier(max_epochs=2, safety_check="off", random_state=0),
         DecoupledRouter(),
     ):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PolicyFallbackWarning)
-            router.fit(
-                logs.X,
-                logs.action,
-                **fit_kwargs(logs),
-            )
-        fitted.append(router)
+        fitted.append(fit_logged(router, logs, quiet=True))
     return fitted
 
 

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import fit_kwargs
+from helpers import fit_logged
 
 from skroute import CausalRouterClassifier, IntervalCostRouter, load_exported
 from skroute.cli import main
@@ -17,7 +17,6 @@ from skroute.routers import (
     BestSingleModelRouter,
     CostScaleWarning,
     DecoupledRouter,
-    PolicyFallbackWarning,
     RandomRouter,
 )
 
@@ -29,21 +28,13 @@ def problem_and_logs(routing_logs):
     return problem, routing_logs[1]
 
 
-def _fit(router, logs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PolicyFallbackWarning)
-        return router.fit(
-            logs.X,
-            logs.action,
-            **fit_kwargs(logs),
-        )
-
-
 @pytest.fixture(scope="module")
 def checked_interval(problem_and_logs):
     """The interval router with its safety check, fitted once for this module."""
     _, logs = problem_and_logs
-    return _fit(IntervalCostRouter(cost_range=(0, 0.2), random_state=0), logs)
+    return fit_logged(
+        IntervalCostRouter(cost_range=(0, 0.2), random_state=0), logs, quiet=True
+    )
 
 
 # A router, or the name of the fixture of a fitted one (see also conftest.py).
@@ -78,7 +69,7 @@ def test_exported_routes_equal_predict_on_10000_rows(
     if isinstance(router, str):
         router = request.getfixturevalue(router)
     else:
-        router = _fit(router, logs)
+        router = fit_logged(router, logs, quiet=True)
     path = tmp_path / "router.npz"
     router.export(path)
     served = load_exported(path)
@@ -156,7 +147,7 @@ def test_route_command_with_a_pickle_and_an_export(
 
 def test_route_refuses_lambda_for_a_router_fitted_at_one(problem_and_logs, tmp_path):
     _, logs = problem_and_logs
-    save_router(_fit(DecoupledRouter(), logs), tmp_path / "r.pkl")
+    save_router(fit_logged(DecoupledRouter(), logs, quiet=True), tmp_path / "r.pkl")
     np.save(tmp_path / "q.npy", logs.X[:5])
     argv = ["route", str(tmp_path / "r.pkl"), str(tmp_path / "q.npy")]
     with pytest.raises(SystemExit, match="applies to an interval router"):

@@ -2,14 +2,8 @@
 
 import numpy as np
 import pytest
-from tiny_routers import make_logs
 
 from skroute.metrics import policy_value, regret, utility
-
-
-@pytest.fixture(scope="module")
-def logs():
-    return make_logs()
 
 
 def test_regret_and_utility_hand_computed():
@@ -46,7 +40,7 @@ def test_metrics_bad_input(args, kwargs, message):
     assert message in str(info.value)
 
 
-def test_zero_costs_make_any_cost_sensitivity_irrelevant(logs):
+def test_zero_costs_make_any_cost_sensitivity_irrelevant(tiny_logs):
     rng = np.random.default_rng(0)
     reward = rng.uniform(size=(60, 3))
     routes = rng.integers(0, 3, 60)
@@ -54,13 +48,13 @@ def test_zero_costs_make_any_cost_sensitivity_irrelevant(logs):
         reward, routes, cost=np.zeros((60, 3)), cost_sensitivity=1e6
     ) == pytest.approx(regret(reward, routes))
     value = policy_value(
-        logs["y"],
-        logs["y"],
-        reward=logs["reward"],
+        tiny_logs["y"],
+        tiny_logs["y"],
+        reward=tiny_logs["reward"],
         cost=np.zeros(60),
-        propensity=logs["propensity"],
+        propensity=tiny_logs["propensity"],
         cost_sensitivity=1e6,
-        X=logs["X"],
+        X=tiny_logs["X"],
         cv=2,
     )
     assert np.isfinite(value.estimate) and np.isfinite(value.standard_error)

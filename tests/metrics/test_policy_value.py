@@ -4,21 +4,17 @@ import numpy as np
 import pytest
 from helpers import fit_kwargs
 
-from skroute import DecoupledRouter
 from skroute.metrics import (
     policy_value,
 )
 
-LAMBDA = 0.05
+LAMBDA = 0.05  # the cost sensitivity of ``fitted_decoupled``
 
 
 @pytest.mark.parametrize("method", ["ipw", "snipw", "dr", "sndr"])
-def test_policy_value_tracks_the_truth(routing_logs, method):
+def test_policy_value_tracks_the_truth(routing_logs, fitted_decoupled, method):
     problem, logs, train, _ = routing_logs
-    router = DecoupledRouter(cost_sensitivity=LAMBDA).fit(
-        logs.X, logs.action, **fit_kwargs(logs)
-    )
-    chosen = router.predict(logs.X)
+    chosen = fitted_decoupled.predict(logs.X)
     estimate = policy_value(
         chosen,
         logs.action,

@@ -19,7 +19,6 @@ from sklearn.exceptions import InconsistentVersionWarning, NotFittedError
 from tiny_routers import (
     assert_same_outputs,
     fit,
-    make_logs,
     outputs,
     router_id,
     tiny_routers,
@@ -38,11 +37,6 @@ FORMAT_1_PICKLE = (
 )
 
 
-@pytest.fixture(scope="module")
-def logs():
-    return make_logs()
-
-
 def _round_trip(router, dump, path):
     if dump == "pickle":
         return pickle.loads(pickle.dumps(router))
@@ -57,31 +51,33 @@ DUMPS = ["pickle", "joblib", "deepcopy"]
 
 @pytest.mark.parametrize("dump", DUMPS)
 @pytest.mark.parametrize("router", tiny_routers(), ids=router_id)
-def test_fitted_round_trip_predicts_the_same(router, dump, logs, tmp_path):
-    router = fit(clone(router), logs)
+def test_fitted_round_trip_predicts_the_same(router, dump, tiny_logs, tmp_path):
+    router = fit(clone(router), tiny_logs)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # same version: no warning
         restored = _round_trip(router, dump, tmp_path)
     assert restored.get_params() == router.get_params()
     np.testing.assert_array_equal(restored.classes_, router.classes_)
-    assert_same_outputs(outputs(restored, logs["X"]), outputs(router, logs["X"]))
-    assert restored.score(**logs) == router.score(**logs)
+    assert_same_outputs(
+        outputs(restored, tiny_logs["X"]), outputs(router, tiny_logs["X"])
+    )
+    assert restored.score(**tiny_logs) == router.score(**tiny_logs)
 
 
 @pytest.mark.parametrize("dump", DUMPS)
 @pytest.mark.parametrize("router", tiny_routers(), ids=router_id)
-def test_unfitted_round_trip_fits_the_same(router, dump, logs, tmp_path):
+def test_unfitted_round_trip_fits_the_same(router, dump, tiny_logs, tmp_path):
     restored = _round_trip(router, dump, tmp_path)
     assert restored.get_params() == router.get_params()
     with pytest.raises(NotFittedError):
-        restored.predict(logs["X"])
+        restored.predict(tiny_logs["X"])
     assert_same_outputs(
-        outputs(fit(restored, logs), logs["X"]),
-        outputs(fit(clone(router), logs), logs["X"]),
+        outputs(fit(restored, tiny_logs), tiny_logs["X"]),
+        outputs(fit(clone(router), tiny_logs), tiny_logs["X"]),
     )
 
 
-def test_pickle_written_by_an_earlier_version_loads_and_predicts_as_saved(logs):
+def test_pickle_written_by_an_earlier_version_loads_and_predicts_as_saved(tiny_logs):
     # Written by skroute 0.1.0.dev0 before pickles recorded their version: it
     # loads with a warning, predicts exactly as it did, and refits.
     with pytest.warns(SkrouteVersionWarning, match="did not record itself"):
@@ -103,7 +99,7 @@ def test_pickle_written_by_an_earlier_version_loads_and_predicts_as_saved(logs):
         # Every parameter of this version is set (added ones by default).
         params = router.get_params()
         assert set(params) == set(clone(router).get_params())
-        fit(clone(router), logs).predict(logs["X"])
+        fit(clone(router), tiny_logs).predict(tiny_logs["X"])
 
 
 def test_routers_of_pickle_format_1_load_each_deployed_policy():
@@ -145,18 +141,20 @@ def test_routers_of_pickle_format_1_load_each_deployed_policy():
     assert len(kinds) == 6
 
 
-def test_pickle_of_another_version_loads_with_a_warning(logs, monkeypatch):
-    router = fit(tiny_routers()[0], logs)
+def test_pickle_of_another_version_loads_with_a_warning(tiny_logs, monkeypatch):
+    router = fit(tiny_routers()[0], tiny_logs)
     with monkeypatch.context() as patch:
         patch.setattr(skroute, "__version__", "0.0.1")
         blob = pickle.dumps(router)
     with pytest.warns(SkrouteVersionWarning, match=r"saved by skroute 0\.0\.1"):
         restored = pickle.loads(blob)
-    assert_same_outputs(outputs(restored, logs["X"]), outputs(router, logs["X"]))
+    assert_same_outputs(
+        outputs(restored, tiny_logs["X"]), outputs(router, tiny_logs["X"])
+    )
 
 
-def test_parameters_added_since_a_pickle_take_their_defaults(logs):
-    router = fit(CausalRouterClassifier(temperature=0.5, max_epochs=1, cv=2), logs)
+def test_parameters_added_since_a_pickle_take_their_defaults(tiny_logs):
+    router = fit(CausalRouterClassifier(temperature=0.5, max_epochs=1, cv=2), tiny_logs)
     state = router.__getstate__()
     # As written by a version without ``temperature`` and without a version.
     del state["temperature"], state["_skroute_version"], state["_skroute_format"]
@@ -164,11 +162,11 @@ def test_parameters_added_since_a_pickle_take_their_defaults(logs):
     with pytest.warns(SkrouteVersionWarning):
         restored.__setstate__(state)
     assert restored.temperature == 1.0
-    assert restored.predict_proba(logs["X"]).shape == (60, 3)
+    assert restored.predict_proba(tiny_logs["X"]).shape == (60, 3)
 
 
-def test_pickle_of_a_newer_format_is_a_clear_error(logs):
-    router = fit(tiny_routers()[2], logs)
+def test_pickle_of_a_newer_format_is_a_clear_error(tiny_logs):
+    router = fit(tiny_routers()[2], tiny_logs)
     state = router.__getstate__()
     assert state["_skroute_format"] == PERSISTENCE_FORMAT
     state["_skroute_format"] = PERSISTENCE_FORMAT + 1
@@ -203,8 +201,10 @@ def _as_if_fitted_on_cuda(router, monkeypatch):
     ],
     ids=router_id,
 )
-def test_router_fitted_on_cuda_loads_and_predicts_on_cpu(router, logs, monkeypatch):
-    router = fit(router, logs)
+def test_router_fitted_on_cuda_loads_and_predicts_on_cpu(
+    router, tiny_logs, monkeypatch
+):
+    router = fit(router, tiny_logs)
     blob, tensor = _as_if_fitted_on_cuda(router, monkeypatch)
     # The simulation is faithful: a bare tensor pickled the same way needs CUDA.
     with pytest.raises(RuntimeError, match="CUDA"):
@@ -213,24 +213,27 @@ def test_router_fitted_on_cuda_loads_and_predicts_on_cpu(router, logs, monkeypat
         restored = pickle.loads(blob)
     assert str(restored.net_.device) == "cpu"
     assert all(p.device.type == "cpu" for p in restored.net_.module_.parameters())
-    assert_same_outputs(outputs(restored, logs["X"]), outputs(router, logs["X"]))
+    assert_same_outputs(
+        outputs(restored, tiny_logs["X"]), outputs(router, tiny_logs["X"])
+    )
     # Refitting here needs the device changed; the error says how.
     assert restored.device == "cuda"
     with pytest.raises(ValueError, match=r"set_params\(device='cpu'\)"):
-        fit(clone(restored), logs)
-    fit(clone(restored).set_params(device="cpu"), logs)
+        fit(clone(restored), tiny_logs)
+    fit(clone(restored).set_params(device="cpu"), tiny_logs)
 
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_router_fitted_on_a_gpu_predicts_in_a_process_without_one(logs, tmp_path):
+def test_router_fitted_on_a_gpu_predicts_in_a_process_without_one(tiny_logs, tmp_path):
     router = fit(
-        CausalRouterClassifier(max_epochs=5, device="cuda", cv=2, random_state=0), logs
+        CausalRouterClassifier(max_epochs=5, device="cuda", cv=2, random_state=0),
+        tiny_logs,
     )
     assert next(router.net_.module_.parameters()).is_cuda
     joblib.dump(router, tmp_path / "router.joblib")
-    np.save(tmp_path / "X.npy", logs["X"])
-    np.save(tmp_path / "expected.npy", router.decision_function(logs["X"]))
+    np.save(tmp_path / "X.npy", tiny_logs["X"])
+    np.save(tmp_path / "expected.npy", router.decision_function(tiny_logs["X"]))
     script = textwrap.dedent(
         f"""
         import joblib, numpy as np, torch
@@ -257,18 +260,21 @@ def test_router_fitted_on_a_gpu_predicts_in_a_process_without_one(logs, tmp_path
     ],
     ids=router_id,
 )
-def test_save_params_moves_the_policy_weights_alone(router, logs, tmp_path):
+def test_save_params_moves_the_policy_weights_alone(router, tiny_logs, tmp_path):
     # save_params/load_params of the skorch net carry the module's weights,
     # not the router: the receiving router must be fitted with the same
     # architecture, models and features (see docs/persistence.rst).
-    source = fit(clone(router).set_params(random_state=0), logs)
-    target = fit(clone(router).set_params(random_state=1), logs)
+    source = fit(clone(router).set_params(random_state=0), tiny_logs)
+    target = fit(clone(router).set_params(random_state=1), tiny_logs)
     assert not np.array_equal(
-        source.decision_function(logs["X"]), target.decision_function(logs["X"])
+        source.decision_function(tiny_logs["X"]),
+        target.decision_function(tiny_logs["X"]),
     )
     source.net_.save_params(f_params=tmp_path / "policy.pt")
     target.net_.load_params(f_params=tmp_path / "policy.pt")
-    assert_same_outputs(outputs(target, logs["X"]), outputs(source, logs["X"]))
+    assert_same_outputs(
+        outputs(target, tiny_logs["X"]), outputs(source, tiny_logs["X"])
+    )
 
 
 def test_the_old_name_of_the_version_warning_still_works_and_says_so():

@@ -15,11 +15,6 @@ from tiny_routers import (
 from skroute import CausalRouterClassifier, IntervalCostRouter
 
 
-@pytest.fixture(scope="module")
-def logs():
-    return make_logs()
-
-
 def _with_lambda(router, cost_sensitivity):
     router = clone(router)
     if isinstance(router, IntervalCostRouter):
@@ -43,12 +38,12 @@ EXTREMES = {
 @pytest.mark.parametrize("cost_sensitivity", [0.05, 1e6])
 @pytest.mark.parametrize("extreme", list(EXTREMES), ids=str)
 @pytest.mark.parametrize("router", tiny_routers(), ids=router_id)
-def test_extreme_logs_give_finite_routers(router, extreme, cost_sensitivity, logs):
-    router = fit(_with_lambda(router, cost_sensitivity), logs, **EXTREMES[extreme])
-    assert_valid_outputs(router, logs["X"])
+def test_extreme_logs_give_finite_routers(router, extreme, cost_sensitivity, tiny_logs):
+    router = fit(_with_lambda(router, cost_sensitivity), tiny_logs, **EXTREMES[extreme])
+    assert_valid_outputs(router, tiny_logs["X"])
     if hasattr(router, "net_"):
         assert all(torch.isfinite(p).all() for p in router.net_.module_.parameters())
-    assert np.isfinite(router.score(**logs))
+    assert np.isfinite(router.score(**tiny_logs))
 
 
 @pytest.mark.parametrize(
@@ -59,30 +54,37 @@ def test_extreme_logs_give_finite_routers(router, extreme, cost_sensitivity, log
     ],
     ids=router_id,
 )
-def test_huge_rewards_are_rescaled_by_a_power_of_two(router, logs):
+def test_huge_rewards_are_rescaled_by_a_power_of_two(router, tiny_logs):
     # Beyond 2**40 the pseudo-outcomes are divided by a power of two: two
     # scales that both need it train on exactly the same float32 matrices,
     # hence the same policy (the interval router's scores are in units of
     # utility, so they scale with the rewards).
-    first = fit(clone(router), logs, reward=logs["reward"] * 2.0**100)
-    second = fit(clone(router), logs, reward=logs["reward"] * 2.0**200)
+    first = fit(clone(router), tiny_logs, reward=tiny_logs["reward"] * 2.0**100)
+    second = fit(clone(router), tiny_logs, reward=tiny_logs["reward"] * 2.0**200)
     np.testing.assert_array_equal(
-        first.predict_proba(logs["X"]), second.predict_proba(logs["X"])
+        first.predict_proba(tiny_logs["X"]), second.predict_proba(tiny_logs["X"])
     )
-    np.testing.assert_array_equal(first.predict(logs["X"]), second.predict(logs["X"]))
+    np.testing.assert_array_equal(
+        first.predict(tiny_logs["X"]), second.predict(tiny_logs["X"])
+    )
 
 
-def test_overflowing_pseudo_outcomes_are_a_clear_error(logs):
+def test_overflowing_pseudo_outcomes_are_a_clear_error(tiny_logs):
     router = CausalRouterClassifier(min_propensity=1e-300, max_epochs=1, cv=2)
     with pytest.raises(ValueError, match="pseudo-outcomes? overflows? float64"):
-        fit(router, logs, reward=logs["reward"] * 1e90, propensity=np.full(60, 1e-300))
+        fit(
+            router,
+            tiny_logs,
+            reward=tiny_logs["reward"] * 1e90,
+            propensity=np.full(60, 1e-300),
+        )
 
 
 @pytest.mark.parametrize("router", tiny_routers(), ids=router_id)
-def test_rewards_beyond_1e100_are_a_clear_error(router, logs):
+def test_rewards_beyond_1e100_are_a_clear_error(router, tiny_logs):
     # Their squares and weighted sums would overflow the outcome models.
     with pytest.raises(ValueError, match="reward holds values up to 9.*e\\+299"):
-        fit(clone(router), logs, reward=logs["reward"] * 1e300)
+        fit(clone(router), tiny_logs, reward=tiny_logs["reward"] * 1e300)
 
 
 @pytest.mark.parametrize("router", tiny_routers(), ids=router_id)

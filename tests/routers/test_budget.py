@@ -6,6 +6,7 @@ import pickle
 import numpy as np
 import pytest
 import sklearn
+from helpers import fit_kwargs
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
@@ -44,33 +45,25 @@ def logs():
     )
 
 
-def _logged(logs, rows=slice(None)):
-    return {
-        "reward": logs.reward[rows],
-        "cost": logs.cost[rows],
-        "propensity": logs.propensity[rows],
-    }
-
-
 def _data(logs, rows=slice(None)):
     return logs.X[rows], logs.action[rows]
 
 
 @pytest.fixture(scope="module")
 def fitted(logs):
-    return _router().fit(*_data(logs, FIT), **_logged(logs, FIT))
+    return _router().fit(*_data(logs, FIT), **fit_kwargs(logs, FIT))
 
 
 @pytest.fixture(scope="module")
 def path(logs, fitted):
     return fitted.cost_quality_path(
-        *_data(logs, CALIBRATION), **_logged(logs, CALIBRATION)
+        *_data(logs, CALIBRATION), **fit_kwargs(logs, CALIBRATION)
     )
 
 
 def _prefit(logs, router, budget, **params):
     budgeted = BudgetRouter(router, budget=budget, cv="prefit", **params)
-    return budgeted.fit(*_data(logs, CALIBRATION), **_logged(logs, CALIBRATION))
+    return budgeted.fit(*_data(logs, CALIBRATION), **fit_kwargs(logs, CALIBRATION))
 
 
 def test_budget_is_met_by_the_estimate(logs, fitted, path):
@@ -166,7 +159,7 @@ def test_a_share_of_rows_calibrates_a_clone(logs, path):
     router = _router()
     budget = float(path.cost.max())
     budgeted = BudgetRouter(router, budget=budget, random_state=0)
-    budgeted.fit(*_data(logs), **_logged(logs))
+    budgeted.fit(*_data(logs), **fit_kwargs(logs))
     assert not hasattr(router, "classes_")  # the router given stays unfitted
     assert budgeted.router_ is not router
     assert budgeted.budget_result_.n_samples == 150  # a quarter of 600 rows
@@ -176,9 +169,9 @@ def test_a_share_of_rows_calibrates_a_clone(logs, path):
     fit_rows, held_out = train_test_split(
         np.arange(600), test_size=0.25, random_state=0, stratify=logs.action
     )
-    by_hand = _router().fit(*_data(logs, fit_rows), **_logged(logs, fit_rows))
+    by_hand = _router().fit(*_data(logs, fit_rows), **fit_kwargs(logs, fit_rows))
     again = BudgetRouter(by_hand, budget=budget, cv="prefit")
-    again.fit(*_data(logs, held_out), **_logged(logs, held_out))
+    again.fit(*_data(logs, held_out), **fit_kwargs(logs, held_out))
     assert again.budget_result_ == budgeted.budget_result_
 
 
@@ -205,7 +198,7 @@ def test_score_is_the_value_at_the_chosen_lambda(logs, fitted, path):
     expected = policy_value(
         budgeted.predict(X),
         y,
-        **_logged(logs, CALIBRATION),
+        **fit_kwargs(logs, CALIBRATION),
         cost_sensitivity=budgeted.cost_sensitivity_,
         X=X,
         classes=fitted.classes_,
@@ -213,11 +206,13 @@ def test_score_is_the_value_at_the_chosen_lambda(logs, fitted, path):
         **fitted._evaluation_settings(),
         min_propensity=fitted.min_propensity,
     ).estimate
-    assert budgeted.score(X, y, **_logged(logs, CALIBRATION)) == pytest.approx(expected)
+    assert budgeted.score(X, y, **fit_kwargs(logs, CALIBRATION)) == pytest.approx(
+        expected
+    )
     at_lambda = pickle.loads(pickle.dumps(fitted))
     at_lambda.set_params(cost_sensitivity=budgeted.cost_sensitivity_)
-    assert budgeted.score(X, y, **_logged(logs, CALIBRATION)) == pytest.approx(
-        at_lambda.score(X, y, **_logged(logs, CALIBRATION))
+    assert budgeted.score(X, y, **fit_kwargs(logs, CALIBRATION)) == pytest.approx(
+        at_lambda.score(X, y, **fit_kwargs(logs, CALIBRATION))
     )
 
 
@@ -226,9 +221,9 @@ def test_model_selection_routes_the_logged_arrays(logs, path):
     budgeted = BudgetRouter(_router(), budget=budgets[0], random_state=0)
     with sklearn.config_context(enable_metadata_routing=True):
         search = GridSearchCV(budgeted, {"budget": budgets}, cv=KFold(2))
-        search.fit(*_data(logs), **_logged(logs))
+        search.fit(*_data(logs), **fit_kwargs(logs))
         scores = cross_validate(
-            budgeted, *_data(logs), params=_logged(logs), cv=KFold(2)
+            budgeted, *_data(logs), params=fit_kwargs(logs), cv=KFold(2)
         )
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.best_estimator_.budget in budgets
@@ -257,12 +252,12 @@ def test_bad_budget_input(logs, fitted, params, error, message):
     settings = {"router": fitted, "budget": 1.0, "cv": "prefit", **params}
     with pytest.raises(error, match=message):
         BudgetRouter(**settings).fit(
-            *_data(logs, CALIBRATION), **_logged(logs, CALIBRATION)
+            *_data(logs, CALIBRATION), **fit_kwargs(logs, CALIBRATION)
         )
 
 
 def test_budget_needs_the_cost(logs, fitted):
-    logged = {**_logged(logs, CALIBRATION), "cost": None}
+    logged = {**fit_kwargs(logs, CALIBRATION), "cost": None}
     with pytest.raises(ValueError, match="cost is required to meet a budget"):
         BudgetRouter(fitted, budget=1.0, cv="prefit").fit(
             *_data(logs, CALIBRATION), **logged

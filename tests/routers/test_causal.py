@@ -5,7 +5,7 @@ import joblib
 import numpy as np
 import pytest
 import sklearn
-from helpers import fit_kwargs
+from helpers import fit_kwargs, fit_logged
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -22,15 +22,6 @@ from skroute.datasets import simulate_logging
 from skroute.metrics import policy_value, regret, utility
 
 LAMBDA = 0.05
-
-
-def _fit(router, logs, **extra):
-    return router.fit(
-        logs.X,
-        logs.action,
-        **fit_kwargs(logs),
-        **extra,
-    )
 
 
 def _test_regret(router, problem, test):
@@ -53,7 +44,7 @@ def test_causal_router_beats_simple_baselines(routing_logs, fitted_causal):
         "random": RandomRouter(random_state=0),
     }
     for name, router in baselines.items():
-        assert causal < _test_regret(_fit(router, logs), problem, test), name
+        assert causal < _test_regret(fit_logged(router, logs), problem, test), name
 
 
 @pytest.mark.slow
@@ -82,7 +73,9 @@ def test_full_feedback_reference_beats_logged_training(routing_logs, fitted_caus
 )
 def test_variants_fit_and_predict_valid_routes(routing_logs, params):
     problem, logs, _, test = routing_logs
-    router = _fit(CausalRouterClassifier(max_epochs=5, random_state=0, **params), logs)
+    router = fit_logged(
+        CausalRouterClassifier(max_epochs=5, random_state=0, **params), logs
+    )
     proba = router.predict_proba(problem.X[test])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert set(router.predict(problem.X[test])) <= set(problem.models)
@@ -184,8 +177,8 @@ def test_cost_is_optional(routing_logs):
 def test_same_random_state_gives_identical_fits(routing_logs):
     problem, logs, _, test = routing_logs
     router = CausalRouterClassifier(max_epochs=8, random_state=3)
-    first = _fit(clone(router), logs).decision_function(problem.X[test])
-    second = _fit(clone(router), logs).decision_function(problem.X[test])
+    first = fit_logged(clone(router), logs).decision_function(problem.X[test])
+    second = fit_logged(clone(router), logs).decision_function(problem.X[test])
     np.testing.assert_array_equal(first, second)
 
 
@@ -194,7 +187,7 @@ def test_fit_leaves_global_torch_rng_untouched(routing_logs):
 
     _, logs, _, _ = routing_logs
     state = torch.random.get_rng_state()
-    _fit(CausalRouterClassifier(max_epochs=2, random_state=0), logs)
+    fit_logged(CausalRouterClassifier(max_epochs=2, random_state=0), logs)
     assert torch.equal(state, torch.random.get_rng_state())
 
 

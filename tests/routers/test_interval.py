@@ -1,11 +1,10 @@
 import copy
 import pickle
-import warnings
 
 import numpy as np
 import pytest
 import sklearn
-from helpers import fit_kwargs
+from helpers import fit_kwargs, fit_logged
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -27,9 +26,7 @@ def _fitted(routing_logs, **params):
     router.set_params(**params)
     key = repr(sorted(router.get_params().items()))
     if key not in _FITTED:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PolicyFallbackWarning)
-            _FITTED[key] = router.fit(logs.X, logs.action, **fit_kwargs(logs))
+        _FITTED[key] = fit_logged(router, logs, quiet=True)
     return _FITTED[key]
 
 

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from helpers import fit_kwargs
+from helpers import fit_kwargs, fit_logged
 
 from skroute import CausalRouterClassifier, DecoupledRouter, IntervalCostRouter
 from skroute.datasets import make_routing_problem, simulate_logging
@@ -15,14 +15,6 @@ from skroute.routers import (
     PolicyFallbackWarning,
     RandomRouter,
 )
-
-
-def _fit(router, logs):
-    return router.fit(
-        logs.X,
-        logs.action,
-        **fit_kwargs(logs),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +51,7 @@ def linear_logs():
 def test_no_signal_falls_back_to_a_simple_policy(flat_logs):
     router = CausalRouterClassifier(max_epochs=20, random_state=0)
     with pytest.warns(PolicyFallbackWarning, match="could not be shown better"):
-        _fit(router, flat_logs)
+        fit_logged(router, flat_logs)
     report = router.safety_report_
     estimates = report["estimates"]
     assert set(estimates) == {"network", "direct_method", "best_single"}
@@ -97,7 +89,7 @@ def test_the_fallback_warning_points_at_the_callers_fit(flat_logs, router):
 def test_a_policy_the_outcome_models_already_find_falls_back_to_them(linear_logs):
     router = CausalRouterClassifier(max_epochs=20, random_state=0)
     with pytest.warns(PolicyFallbackWarning):
-        _fit(router, linear_logs)
+        fit_logged(router, linear_logs)
     assert router.deployed_policy_ == "direct_method"
     decoupled = DecoupledRouter().fit(
         linear_logs.X, linear_logs.action, reward=linear_logs.reward
@@ -114,13 +106,13 @@ def test_a_policy_the_outcome_models_already_find_falls_back_to_them(linear_logs
 def test_warn_keeps_the_network_and_off_skips_the_check(flat_logs):
     warned = CausalRouterClassifier(max_epochs=5, safety_check="warn", random_state=0)
     with pytest.warns(PolicyFallbackWarning, match="deployed anyway"):
-        _fit(warned, flat_logs)
+        fit_logged(warned, flat_logs)
     assert warned.deployed_policy_ == "network"
     assert warned.safety_report_["choice"] != "network"
     off = CausalRouterClassifier(max_epochs=5, safety_check="off", random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", PolicyFallbackWarning)
-        _fit(off, flat_logs)
+        fit_logged(off, flat_logs)
     assert off.deployed_policy_ == "network" and off.safety_report_ is None
     # The same folds and seeds train the same network either way.
     np.testing.assert_array_equal(
@@ -177,7 +169,7 @@ def test_no_doubly_robust_estimate_means_no_check(flat_logs, method):
     router = CausalRouterClassifier(pseudo_outcome=method, max_epochs=3, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", PolicyFallbackWarning)
-        _fit(router, flat_logs)
+        fit_logged(router, flat_logs)
     assert router.deployed_policy_ == "network"
     assert router.safety_report_ is None
 
@@ -223,14 +215,14 @@ def test_heavy_tailed_costs_never_give_a_router_worse_than_a_safe_policy(seed):
         )
 
     single = true_regret(
-        _fit(BestSingleModelRouter(cost_sensitivity=lam, random_state=0), logs)
+        fit_logged(BestSingleModelRouter(cost_sensitivity=lam, random_state=0), logs)
     )
-    uniform = true_regret(_fit(RandomRouter(random_state=0), logs))
+    uniform = true_regret(fit_logged(RandomRouter(random_state=0), logs))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         regrets = [
             true_regret(
-                _fit(
+                fit_logged(
                     CausalRouterClassifier(cost_sensitivity=lam, random_state=state),
                     logs,
                 )
@@ -248,4 +240,4 @@ def test_bad_safety_settings_are_clear_errors(flat_logs):
         ({"policy_cv": 1}, "policy_cv"),
     ):
         with pytest.raises(ValueError, match=phrase):
-            _fit(CausalRouterClassifier(**params), flat_logs)
+            fit_logged(CausalRouterClassifier(**params), flat_logs)

@@ -11,13 +11,15 @@ repeated here.
 import tempfile
 import warnings
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from bad_inputs import ACTION, LOGS, check_named_error, run_ope
 from sklearn.base import clone
-from tiny_routers import make_logs, tiny_routers
+from tiny_routers import fit, make_logs, tiny_routers
 
 from skroute.cli import main
 from skroute.datasets import (
@@ -35,7 +37,6 @@ from skroute.metrics import (
 from skroute.ope import (
     OPE_METHODS,
     UnreliableEstimateWarning,
-    estimate_policy_value,
     pseudo_outcomes,
     select_shrinkage,
 )
@@ -46,11 +47,7 @@ _REWARD = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
 _COST = np.array([[1.0, 2.0], [2.0, 1.0], [1.0, 1.0]])
 _ROUTES = np.array([0, 1, 0])
 
-# Logs of three models under a uniform logging policy.
-_LOGS = make_logs()
-_ACTION = np.arange(60) % 3
-_POLICY = np.random.default_rng(0).integers(0, 3, 60)
-_OUTCOME = _LOGS["reward"]
+_OUTCOME = LOGS["reward"]
 _ESTIMATES = np.random.default_rng(1).uniform(size=(60, 3))
 
 
@@ -64,27 +61,22 @@ def _policy_value(cost_sensitivity=0.0, propensity=None):
         # 60 rows leave a small effective sample size, which is warned about.
         warnings.simplefilter("ignore", UnreliableEstimateWarning)
         return policy_value(
-            _LOGS["y"][::-1],
-            _LOGS["y"],
+            LOGS["y"][::-1],
+            LOGS["y"],
             reward=_OUTCOME,
-            cost=_LOGS["cost"],
-            propensity=_LOGS["propensity"] if propensity is None else propensity,
+            cost=LOGS["cost"],
+            propensity=LOGS["propensity"] if propensity is None else propensity,
             cost_sensitivity=cost_sensitivity,
             method="ipw",
         )
 
 
-def _ope(**changes):
-    arguments = {"propensity": np.full(60, 1 / 3), "method": "ipw", **changes}
-    return estimate_policy_value(
-        _POLICY, _ACTION, _OUTCOME, warn=False, random_state=0, **arguments
-    )
+_ope = partial(run_ope, random_state=0)
 
 
 def _fit(**changes):
     """The DecoupledRouter of ``tiny_routers``, fitted on ``make_logs()``."""
-    data = {**make_logs(), **changes}
-    return clone(tiny_routers()[2]).fit(data.pop("X"), data.pop("y"), **data)
+    return fit(clone(tiny_routers()[2]), make_logs(), **changes)
 
 
 def _load_logs(propensity):
@@ -111,14 +103,6 @@ def _simulate(**options):
     rng = np.random.default_rng(0)
     X, reward = rng.normal(size=(5, 2)), rng.uniform(size=(5, 3))
     return simulate_logging(X, reward, random_state=0, **options)
-
-
-def _check_raises(call, error, phrase):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pytest.raises(error) as info:
-            call()
-    assert phrase in str(info.value)
 
 
 # --- check_cost_sensitivity: one number (metrics) ----------------------------------
@@ -166,7 +150,7 @@ BAD_COST_SENSITIVITIES = [
     ids=[case[0] for case in BAD_COST_SENSITIVITIES],
 )
 def test_bad_cost_sensitivity(call, error, phrase):
-    _check_raises(call, error, phrase)
+    check_named_error(call, error, phrase)
 
 
 @pytest.mark.parametrize(
@@ -249,7 +233,7 @@ def test_bad_row_cost_sensitivity(
 ):
     X = routing_logs[0].X[-5:]
     call = getattr(fitted_interval, method)
-    _check_raises(lambda: call(X, cost_sensitivity=value), error, phrase)
+    check_named_error(lambda: call(X, cost_sensitivity=value), error, phrase)
 
 
 def test_cost_quality_path_checks_each_cost_sensitivity(fitted_interval, routing_logs):
@@ -340,7 +324,7 @@ BAD_PROPENSITIES = [
     ids=[case[0] for case in BAD_PROPENSITIES],
 )
 def test_bad_propensity(call, error, phrase):
-    _check_raises(call, error, phrase)
+    check_named_error(call, error, phrase)
 
 
 def test_good_propensity():
@@ -442,7 +426,7 @@ BAD_NUMBERS = [
     ids=[case[0] for case in BAD_NUMBERS],
 )
 def test_bad_number(call, error, phrase):
-    _check_raises(call, error, phrase)
+    check_named_error(call, error, phrase)
 
 
 def test_good_numbers():
@@ -543,7 +527,7 @@ BAD_CHOICES = [
     (
         "select_shrinkage method",
         lambda: select_shrinkage(
-            _OUTCOME, _ACTION, np.full(60, 1 / 3), _ESTIMATES, method="dr"
+            _OUTCOME, ACTION, np.full(60, 1 / 3), _ESTIMATES, method="dr"
         ),
         "method must be 'dr-shrink' or 'switch-dr'; got 'dr'",
     ),
@@ -560,7 +544,7 @@ BAD_CHOICES = [
     (
         "pseudo_outcomes method",
         lambda: pseudo_outcomes(
-            _OUTCOME, _ACTION, np.full(60, 1 / 3), _ESTIMATES, method="DR"
+            _OUTCOME, ACTION, np.full(60, 1 / 3), _ESTIMATES, method="DR"
         ),
         "pseudo_outcome must be one of ('dr', 'sndr', 'ipw', 'dm', 'dr-shrink', "
         "'switch-dr'); got 'DR'",
@@ -574,7 +558,7 @@ BAD_CHOICES = [
     ids=[case[0] for case in BAD_CHOICES],
 )
 def test_bad_choice(call, phrase):
-    _check_raises(call, ValueError, phrase)
+    check_named_error(call, ValueError, phrase)
 
 
 @pytest.mark.parametrize("method", OPE_METHODS)
