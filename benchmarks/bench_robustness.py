@@ -80,12 +80,10 @@ def _routers(cost_sensitivity, seed, params, n_models):
 
 
 def _candidate_regrets(router, X, regret_of):
-    """True regrets of the network and of the best single model of a fitted router."""
-    import torch
-
-    with torch.inference_mode():
-        scores = router.net_.module_(torch.as_tensor(X, dtype=torch.float32))
-    network = router.classes_[scores.argmax(dim=1).numpy()]
+    """True regrets of the learned policy and of the best single model of a fitted
+    router (deployed or not): for the calibration of its check."""
+    learned = router.learned_policy_.scores(X, router.cost_sensitivity)
+    network = router.classes_[np.argmax(learned, axis=1)]
     single = np.full(X.shape[0], router.safety_report_["best_single_model"])
     return {
         "network_regret": regret_of(network),

@@ -129,6 +129,10 @@ class CausalRouterClassifier(NeuralRouter):
         What ``predict`` uses: the learned network, or the simple policy the
         safety check fell back to. The simple policies are deterministic:
         their ``predict_proba`` puts all mass on their choice.
+    learned_policy_ : object
+        The learned policy, deployed or not, as a deployed-policy object:
+        ``learned_policy_.scores(X, cost_sensitivity)`` are its scores. It
+        is ``deployed_`` unless the safety check fell back.
     deployed_ : object
         The deployed policy itself, through which ``predict``,
         ``predict_proba``, ``decision_function`` and ``export`` go; its

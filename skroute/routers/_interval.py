@@ -218,6 +218,10 @@ n_jobs, memory, random_state, verbose
         Epochs each fold's network trained before it stopped.
     deployed_policy_ : {"network", "direct_method", "best_single"}
         What ``predict`` uses (see ``safety_check``).
+    learned_policy_ : object
+        The learned policy, deployed or not, as a deployed-policy object:
+        ``learned_policy_.scores(X, cost_sensitivity)`` are its scores. It
+        is ``deployed_`` unless the safety check fell back.
     deployed_ : object
         The deployed policy itself, through which ``predict``,
         ``predict_proba``, ``routing_path`` and ``export`` go.

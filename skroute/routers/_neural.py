@@ -98,6 +98,7 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
         self.net_ = trained.net
         self.n_epochs_ = trained.n_epochs
         self.training_epochs_ = trained.training_epochs
+        self.learned_policy_ = trained.learned
         self.deployed_ = trained.deployed
         self.deployed_policy_ = trained.deployed.name
         self.safety_report_ = trained.report

@@ -183,6 +183,7 @@ class TrainedPolicy:
     net: object
     n_epochs: int
     training_epochs: list
+    learned: object
     deployed: object
     report: dict | None
 
@@ -270,13 +271,13 @@ class PolicyTrainer:
         deployed, report = self._safety_choice(
             targets.checkable, values[epoch], simple, bounds
         )
+        learned = targets.deploy_network(net, scale)
         return TrainedPolicy(
             net=net,
             n_epochs=epoch,
             training_epochs=[max(states) for states in members],
-            deployed=targets.deploy_network(net, scale)
-            if deployed is None
-            else deployed,
+            learned=learned,
+            deployed=learned if deployed is None else deployed,
             report=report,
         )
 
