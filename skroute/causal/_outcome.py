@@ -13,10 +13,11 @@ from skroute.causal._ridge import RidgeOutcomeModel, ridge_arrays
 
 
 def default_outcome_model():
-    """The default outcome model: standardised ridge, penalty by leave-one-out.
+    """The default outcome model: ridge, scaling and penalty by leave-one-out.
 
-    It suits features on any scale, chooses its penalty per model column from
-    the logs, and calibrates 0/1 outcomes (see :class:`RidgeOutcomeModel`).
+    It suits features on any scale, chooses its feature scaling and penalty
+    per model column from the logs, and calibrates 0/1 outcomes (see
+    :class:`RidgeOutcomeModel`).
     """
     return RidgeOutcomeModel()
 
@@ -145,7 +146,14 @@ def _split_targets(model):
                 if name.endswith("_") and not name.startswith("_")
             }
         )
-        for name in ("low_", "high_", "target_mean_", "alpha_", "loo_error_"):
+        for name in (
+            "low_",
+            "high_",
+            "target_mean_",
+            "alpha_",
+            "scaling_",
+            "loo_error_",
+        ):
             setattr(part, name, getattr(model, name)[k : k + 1])
         part.calibrated_ = model.calibrated_[k : k + 1]
         part.platt_ = model.platt_[k : k + 1]

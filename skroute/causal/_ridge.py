@@ -11,6 +11,9 @@ from skroute.utils._docs import DocLinkMixin
 # constant predictions at the row counts of routing logs.
 DEFAULT_ALPHAS = tuple(10.0**k for k in range(-2, 6))
 _MIN_ROWS = 3
+_SCALINGS = {"auto", "standard", "isotropic"}
+# Folds of the cross-validated choice of the logistic map of 0/1 targets.
+_PLATT_FOLDS = 5
 
 
 def _sigmoid(z):
@@ -71,25 +74,112 @@ def _platt(score, target, weight, C=1e4):
     return float(params[0]), float(params[1])
 
 
+def _platt_cv_error(score, target, weight, n_folds=_PLATT_FOLDS):
+    """Weighted squared error (summed) of the Platt map, cross-validated.
+
+    The folds interleave the rows (row ``i`` in fold ``i % n_folds``): the
+    scores are leave-one-out predictions already, so no row's own target
+    enters the map it is judged by.
+    """
+    fold = np.arange(score.size) % n_folds
+    error = 0.0
+    for k in range(n_folds):
+        held, kept = fold == k, fold != k
+        if np.ptp(target[kept]) == 0:
+            # One class in the fitting rows: the map would be a constant.
+            return np.inf
+        slope, intercept = _platt(score[kept], target[kept], weight[kept])
+        mapped = _sigmoid(slope * score[held] + intercept)
+        error += weight[held] @ (mapped - target[held]) ** 2
+    return error
+
+
+def _leave_one_out_path(X, Y, weight, mean, scale, target_mean, alphas):
+    """Ridge on ``(X - mean) / scale`` for every penalty, with exact leave-one-out.
+
+    Returns, per target, the smallest weighted leave-one-out squared error,
+    its penalty, the leave-one-out predictions at that penalty, and the
+    coefficients on the raw features.
+    """
+    n_samples, n_targets = Y.shape
+    total = weight.sum()
+    root = np.sqrt(weight)[:, None]
+    # A becomes the scaled, weighted features, computed in place.
+    A = X.astype(np.float64)
+    A -= mean
+    A /= scale
+    A *= root
+    B = (Y - target_mean) * root
+    # One eigendecomposition of the smaller Gram matrix gives every penalty's
+    # fit and leverages: P = A V (primal) or U sqrt(s) (dual) satisfies
+    # fit = P diag(1 / (s + alpha)) P' B and h_ii = sum_j P_ij^2 / (s_j + alpha).
+    primal = n_samples >= X.shape[1]
+    s, vectors = np.linalg.eigh(A.T @ A if primal else A @ A.T)
+    keep = s > 1e-10 * max(s.max(), 1e-300)
+    s, vectors = s[keep], vectors[:, keep]
+    P = A @ vectors if primal else vectors * np.sqrt(s)
+    if primal:
+        # The primal coefficients need only V and P'B: A is freed here.
+        del A
+    PB = P.T @ B
+    # Every penalty's fit in one product, then every penalty's leverages
+    # from P squared in P's own buffer: no second array of P's size.
+    shrinks = 1.0 / (s[:, None] + alphas[None, :])
+    fits = P @ (shrinks[:, :, None] * PB[:, None, :]).reshape(
+        s.size, alphas.size * n_targets
+    )
+    leverages = np.square(P, out=P) @ shrinks + (weight / total)[:, None]
+    del P
+    best = np.full(n_targets, np.inf)
+    chosen = np.full(n_targets, alphas[-1])
+    loo_best = np.zeros((n_samples, n_targets))
+    for k, alpha in enumerate(alphas):
+        fitted = fits[:, k * n_targets : (k + 1) * n_targets]
+        leverage = leverages[:, k]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            residual = (B - fitted) / np.maximum(1.0 - leverage, 1e-12)[:, None]
+        # Back from the weighted scale: residual / sqrt(w) squared, times w.
+        error = (residual**2).sum(axis=0) / total
+        better = error < best
+        best[better] = error[better]
+        chosen[better] = alpha
+        with np.errstate(divide="ignore", invalid="ignore"):
+            loo = Y - np.where(root > 0, residual / root, 0.0)
+        loo_best[:, better] = loo[:, better]
+    shrink = 1.0 / (s[:, None] + chosen[None, :])
+    if primal:
+        coef = vectors @ (shrink * PB)
+    else:
+        coef = A.T @ (vectors @ (shrink * (vectors.T @ B)))
+    return best, chosen, loo_best, coef / scale[:, None]
+
+
 class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
-    """Ridge regression on standardised features, its penalty chosen by leave-one-out.
+    """Ridge regression with its feature scaling and penalty chosen by leave-one-out.
 
-    The features are standardised with the (weighted) training mean and
-    standard deviation, so that features on different scales are penalised
-    alike. For every penalty in ``alphas`` the exact leave-one-out residuals
-    come from one eigendecomposition, and each target keeps the penalty with
-    the smallest leave-one-out squared error. Predictions are clipped to the
-    range of the training targets. For a 0/1 target, a logistic (Platt) map of
-    the leave-one-out predictions is used instead when it lowers their
-    squared error: a calibrated probability rather than a linear one.
+    Two scalings of the centred features are tried: ``"standard"`` divides
+    each feature by its own (weighted) standard deviation, so that features
+    on different scales are penalised alike; ``"isotropic"`` divides every
+    feature by one number, the root mean variance, which keeps the geometry
+    of features that share a scale (query embeddings, where standardising
+    lends the weak directions as much weight as the strong ones). For every
+    scaling and every penalty in ``alphas`` the exact leave-one-out residuals
+    come from one eigendecomposition, and each target keeps the scaling and
+    penalty with the smallest leave-one-out squared error. Predictions are
+    clipped to the range of the training targets. For a 0/1 target, a
+    logistic (Platt) map of the leave-one-out predictions is used instead
+    when it lowers their squared error: a calibrated probability rather than
+    a linear one.
 
-    Several targets (e.g. quality and cost) share the decomposition, each with
-    its own penalty and calibration.
+    Several targets (e.g. quality and cost) share the decompositions, each
+    with its own scaling, penalty and calibration.
 
     Parameters
     ----------
     alphas : tuple of float, default=(0.01, 0.1, ..., 1e5)
-        Candidate penalties, on standardised features.
+        Candidate penalties, on the scaled features.
+    scaling : {"auto", "standard", "isotropic"}, default="auto"
+        The scalings tried; ``"auto"`` tries both.
     calibrate : bool, default=True
         Allow the logistic map for 0/1 targets.
 
@@ -97,6 +187,8 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
     ----------
     alpha_ : ndarray of shape (n_targets,)
         Chosen penalty of each target.
+    scaling_ : ndarray of str of shape (n_targets,)
+        Chosen scaling of each target: ``"standard"`` or ``"isotropic"``.
     calibrated_ : ndarray of bool of shape (n_targets,)
         Whether each target's predictions go through the logistic map.
     loo_error_ : ndarray of shape (n_targets,)
@@ -114,13 +206,14 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, alphas=DEFAULT_ALPHAS, calibrate=True):
+    def __init__(self, alphas=DEFAULT_ALPHAS, scaling="auto", calibrate=True):
         self.alphas = alphas
+        self.scaling = scaling
         self.calibrate = calibrate
 
     def fit(self, X, y, sample_weight=None):
         # float32 stays float32 here: the one float64 array of X's size is the
-        # standardised copy below.
+        # standardised copy made per scaling.
         X, y = validate_data(
             self,
             X,
@@ -132,6 +225,10 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
         alphas = np.asarray(self.alphas, dtype=np.float64).reshape(-1)
         if alphas.size == 0 or not (alphas > 0).all():
             raise ValueError(f"alphas must be positive numbers; got {self.alphas!r}.")
+        if self.scaling not in _SCALINGS:
+            raise ValueError(
+                f"scaling must be one of {sorted(_SCALINGS)}; got {self.scaling!r}."
+            )
         self._one_target = y.ndim == 1
         Y = np.asarray(y, dtype=np.float64).reshape(X.shape[0], -1)
         n_samples, n_targets = Y.shape
@@ -143,73 +240,57 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
         total = weight.sum()
         counted = Y[weight > 0] if (weight > 0).any() else Y
         self.low_, self.high_ = counted.min(axis=0), counted.max(axis=0)
-        # A becomes the standardised, weighted features, computed in place.
-        A = X.astype(np.float64)
-        self.mean_ = weight @ A / total
-        A -= self.mean_
+        self.mean_ = np.zeros(X.shape[1])
+        for start in range(0, n_samples, _PREDICT_BLOCK):
+            rows = slice(start, start + _PREDICT_BLOCK)
+            self.mean_ += weight[rows] @ np.asarray(X[rows], dtype=np.float64)
+        self.mean_ /= total
         variance = np.zeros(X.shape[1])
         for start in range(0, n_samples, _PREDICT_BLOCK):
             rows = slice(start, start + _PREDICT_BLOCK)
-            variance += weight[rows] @ np.square(A[rows])
+            centred = np.asarray(X[rows], dtype=np.float64) - self.mean_
+            variance += weight[rows] @ np.square(centred)
         spread = np.sqrt(variance / total)
-        self.scale_ = np.where(spread > 1e-12 * (1 + np.abs(self.mean_)), spread, 1.0)
+        per_feature = np.where(spread > 1e-12 * (1 + np.abs(self.mean_)), spread, 1.0)
+        # One scale for every feature: the root mean variance, which keeps the
+        # features' own geometry (embeddings) and puts the penalties on the
+        # scale of the standardised ones.
+        isotropic = np.full(X.shape[1], max(np.sqrt(np.mean(spread**2)), 1e-300))
         self.target_mean_ = weight @ Y / total
         self.alpha_ = np.full(n_targets, alphas[-1])
+        self.scaling_ = np.full(n_targets, "standard", dtype=object)
         self.calibrated_ = np.zeros(n_targets, dtype=bool)
         self.platt_ = np.zeros((n_targets, 2))
         self.loo_error_ = np.zeros(n_targets)
         self.coef_ = np.zeros((X.shape[1], n_targets))
         if np.count_nonzero(weight) < _MIN_ROWS:
             return self
-
-        root = np.sqrt(weight)[:, None]
-        A /= self.scale_
-        A *= root
-        B = (Y - self.target_mean_) * root
-        # One eigendecomposition of the smaller Gram matrix gives every penalty's
-        # fit and leverages: P = A V (primal) or U sqrt(s) (dual) satisfies
-        # fit = P diag(1 / (s + alpha)) P' B and h_ii = sum_j P_ij^2 / (s_j + alpha).
-        primal = n_samples >= X.shape[1]
-        s, vectors = np.linalg.eigh(A.T @ A if primal else A @ A.T)
-        keep = s > 1e-10 * max(s.max(), 1e-300)
-        s, vectors = s[keep], vectors[:, keep]
-        P = A @ vectors if primal else vectors * np.sqrt(s)
-        if primal:
-            # The primal coefficients need only V and P'B: A is freed here.
-            del A
-        PB = P.T @ B
-        # Every penalty's fit in one product, then every penalty's leverages
-        # from P squared in P's own buffer: no second array of P's size.
-        shrinks = 1.0 / (s[:, None] + alphas[None, :])
-        fits = P @ (shrinks[:, :, None] * PB[:, None, :]).reshape(
-            s.size, alphas.size * n_targets
-        )
-        leverages = np.square(P, out=P) @ shrinks + (weight / total)[:, None]
-        del P
+        scalings = {"standard": per_feature, "isotropic": isotropic}
+        if self.scaling != "auto":
+            scalings = {self.scaling: scalings[self.scaling]}
         best = np.full(n_targets, np.inf)
         loo_best = np.zeros((n_samples, n_targets))
-        for k, alpha in enumerate(alphas):
-            fitted = fits[:, k * n_targets : (k + 1) * n_targets]
-            leverage = leverages[:, k]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                residual = (B - fitted) / np.maximum(1.0 - leverage, 1e-12)[:, None]
-            # Back from the weighted scale: residual / sqrt(w) squared, times w.
-            error = (residual**2).sum(axis=0) / total
+        for name, scale in scalings.items():
+            error, alpha, loo, coef = _leave_one_out_path(
+                X, Y, weight, self.mean_, scale, self.target_mean_, alphas
+            )
             better = error < best
             best[better] = error[better]
-            self.alpha_[better] = alpha
-            with np.errstate(divide="ignore", invalid="ignore"):
-                loo = Y - np.where(root > 0, residual / root, 0.0)
+            self.alpha_[better] = alpha[better]
+            self.scaling_[better] = name
             loo_best[:, better] = loo[:, better]
-        shrink = 1.0 / (s[:, None] + self.alpha_[None, :])
-        if primal:
-            self.coef_ = vectors @ (shrink * PB)
-        else:
-            self.coef_ = A.T @ (vectors @ (shrink * (vectors.T @ B)))
-        self.coef_ /= self.scale_[:, None]
+            self.coef_[:, better] = coef[:, better]
         self.loo_error_ = best
         if self.calibrate:
-            self._calibrate(Y, loo_best, weight, total)
+            # The leave-one-out intercept, the mean of the other rows' targets,
+            # moves against each row's own target: a map of the predictions
+            # could read the target off that shift (with a strong penalty,
+            # perfectly). The map is fitted on the predictions with the
+            # intercept of every row instead, which tell nothing of the row.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = np.where(weight < total, weight / (total - weight), 0.0)
+            scores = loo_best + share[:, None] * (Y - self.target_mean_)
+            self._calibrate(Y, scores, weight, total)
         return self
 
     def _calibrate(self, Y, loo, weight, total):
@@ -221,12 +302,14 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
                 continue
             clipped = np.clip(loo[:, k], 0.0, 1.0)
             linear_error = weight @ (clipped - target) ** 2 / total
-            slope, intercept = _platt(loo[:, k], target, weight)
-            mapped = _sigmoid(slope * loo[:, k] + intercept)
-            error = weight @ (mapped - target) ** 2 / total
+            # The map is judged on rows it was not fitted on: fitted and judged
+            # on the same rows, two parameters found patterns in the noise of a
+            # few dozen nearly constant scores, and won where they lost on new
+            # queries.
+            error = _platt_cv_error(loo[:, k], target, weight) / total
             if error < linear_error:
                 self.calibrated_[k] = True
-                self.platt_[k] = slope, intercept
+                self.platt_[k] = _platt(loo[:, k], target, weight)
                 self.loo_error_[k] = error
             else:
                 self.loo_error_[k] = linear_error
