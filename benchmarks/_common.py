@@ -438,7 +438,6 @@ def _many_models(rng, data_dir=None):
     )
 
 
-
 def _paper_scale(rng, data_dir=None):
     """The paper's scale: 5 models, clustered 32-d queries, 28,000 logged rows."""
     from skroute.datasets import make_routing_problem

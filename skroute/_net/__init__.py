@@ -1,6 +1,8 @@
 """Private torch modules and the skorch NeuralNet subclass."""
 
 from skroute._net._modules import (
+    AnchoredEnsemble,
+    AnchoredPolicyNetwork,
     IntervalEnsemble,
     IntervalPolicyNetwork,
     PolicyEnsemble,
@@ -19,6 +21,8 @@ from skroute._net._regret_net import (
 )
 
 __all__ = [
+    "AnchoredEnsemble",
+    "AnchoredPolicyNetwork",
     "EarlyStopping",
     "IntervalEnsemble",
     "IntervalPolicyNetwork",

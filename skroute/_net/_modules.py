@@ -60,6 +60,86 @@ class PolicyEnsemble(nn.Module):
         return torch.stack([member(features) for member in self.members]).mean(dim=0)
 
 
+class AnchoredPolicyNetwork(nn.Module):
+    """The direct method's utilities plus a learned correction that starts at 0.
+
+    The scores are ``s (u(x) + d(x))``: ``u`` is the ``utility_line`` of the
+    batch (the outcome models' utility of each model), ``d`` a multi-layer
+    perceptron whose last layer starts at zero, and ``s > 0`` a learned
+    sharpness. Untrained, the policy is the direct method; training moves it
+    only where the regret surrogate finds a gain, so that where the
+    correction flips no argmax the two policies agree.
+
+    Parameters
+    ----------
+    n_features : int
+    n_outputs : int
+        Number of candidate models.
+    hidden_layer_sizes : tuple of int
+        Width of each hidden layer of the correction (ReLU).
+    sharpness : float, default=1.0
+        Initial ``s``.
+    """
+
+    def __init__(self, n_features, n_outputs, hidden_layer_sizes=(128,), sharpness=1.0):
+        super().__init__()
+        layers = []
+        width = n_features
+        for size in hidden_layer_sizes:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            width = size
+        self.trunk = nn.Sequential(*layers)
+        # Named as the interval network's correction: the export reads both.
+        self.quality = nn.Linear(width, n_outputs)
+        nn.init.zeros_(self.quality.weight)
+        nn.init.zeros_(self.quality.bias)
+        self.log_sharpness = nn.Parameter(torch.tensor(float(sharpness)).log())
+
+    def sharpness(self):
+        return self.log_sharpness.exp()
+
+    def forward(self, features, utility_line=None, **batch_targets):
+        correction = self.quality(self.trunk(features))
+        if utility_line is not None:
+            correction = correction + utility_line.to(correction.dtype)
+        return self.sharpness() * correction
+
+
+class AnchoredEnsemble(nn.Module):
+    """Mean scores of several :class:`AnchoredPolicyNetwork` members.
+
+    Features are standardised first, as the members were trained. The mean
+    of ``s_m (u + d_m)`` ranks the models as ``u`` plus the members'
+    corrections averaged with weights ``s_m``.
+    """
+
+    def __init__(
+        self,
+        n_features,
+        n_outputs,
+        hidden_layer_sizes=(128,),
+        n_members=1,
+        sharpness=1.0,
+    ):
+        super().__init__()
+        self.members = nn.ModuleList(
+            AnchoredPolicyNetwork(n_features, n_outputs, hidden_layer_sizes, sharpness)
+            for _ in range(n_members)
+        )
+        self.register_buffer("shift", torch.zeros(n_features))
+        self.register_buffer("scale", torch.ones(n_features))
+
+    def sharpness(self):
+        """Mean sharpness of the members: the factor of the mean scores."""
+        return torch.stack([member.sharpness() for member in self.members]).mean()
+
+    def forward(self, features, utility_line=None, **batch_targets):
+        features = (features - self.shift) / self.scale
+        return torch.stack(
+            [member(features, utility_line=utility_line) for member in self.members]
+        ).mean(dim=0)
+
+
 class IntervalPolicyNetwork(nn.Module):
     """Shared trunk with score heads over a grid of cost sensitivities.
 

@@ -54,6 +54,13 @@ class CausalRouterClassifier(NeuralRouter):
         Propensities are clipped below at this value.
     hidden_layer_sizes : tuple of int, default=(128,)
         Hidden layers of the policy network; ``()`` for a linear policy.
+    anchored : bool, default=True
+        Whether the policy's scores are the direct method's utilities (the
+        outcome models' ``quality - lambda cost``) plus a learned correction
+        that starts at 0, so that training improves on the direct method
+        rather than replacing it; False trains a free network on the
+        features alone. Without outcome models (``"ipw"`` pseudo-outcomes,
+        full-feedback matrices) the network is free.
     temperature : float, default=1.0
         Temperature of the policy's softmax.
     gap_weighted : bool, default=False
@@ -173,7 +180,7 @@ class CausalRouterClassifier(NeuralRouter):
     (3,)
     """
 
-    _parameter_constraints = NEURAL_ROUTER_CONSTRAINTS
+    _parameter_constraints = {**NEURAL_ROUTER_CONSTRAINTS, "anchored": ["boolean"]}
 
     def __init__(
         self,
@@ -188,6 +195,7 @@ class CausalRouterClassifier(NeuralRouter):
         cv=5,
         min_propensity=0.01,
         hidden_layer_sizes=(128,),
+        anchored=True,
         temperature=1.0,
         gap_weighted=False,
         max_epochs=100,
@@ -216,6 +224,7 @@ class CausalRouterClassifier(NeuralRouter):
         self.cv = cv
         self.min_propensity = min_propensity
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.anchored = anchored
         self.temperature = temperature
         self.gap_weighted = gap_weighted
         self.max_epochs = max_epochs

@@ -315,6 +315,32 @@ class NetworkPolicy(DeployedPolicy):
         return arrays
 
 
+def _corrected_lines_arrays(policy, meta, temperature):
+    """Export arrays of a policy whose quality line is the outcome model's plus
+    the members' correction (``"corrected_lines"``, read by serving)."""
+    arrays = _outcome_arrays(policy.reward_models, policy.cost_models, meta)
+    module = policy.net.module_
+    meta.update(
+        policy="corrected_lines",
+        proba="softmax",
+        proba_factor=policy._sharpness() / policy.training_scale / temperature,
+        training_scale=policy.training_scale,
+        n_members=len(module.members),
+    )
+    arrays["shift"] = module.shift.cpu().numpy()
+    arrays["scale"] = module.scale.cpu().numpy()
+    for m, member in enumerate(module.members):
+        prefix = f"member/{m}/"
+        arrays.update(_linear_layers(member.trunk, prefix + "trunk/", meta))
+        for name, tensor in (
+            ("quality/weight", member.quality.weight),
+            ("quality/bias", member.quality.bias),
+            ("log_sharpness", member.log_sharpness),
+        ):
+            arrays[prefix + name] = tensor.detach().cpu().numpy()
+    return arrays
+
+
 class IntervalNetworkPolicy(NetworkPolicy):
     """The folds' interval networks: scores at any ``lambda`` of a grid's range.
 
@@ -422,27 +448,59 @@ class IntervalNetworkPolicy(NetworkPolicy):
                 f"this one has heads={self.heads!r}. Keep it as a pickle "
                 "(skroute.persistence.save_router) instead."
             )
-        arrays = _outcome_arrays(self.reward_models, self.cost_models, meta)
-        module = self.net.module_
-        meta.update(
-            policy="corrected_lines",
-            proba="softmax",
-            proba_factor=self._sharpness() / self.training_scale / temperature,
-            training_scale=self.training_scale,
-            n_members=len(module.members),
+        return _corrected_lines_arrays(self, meta, temperature)
+
+
+class AnchoredNetworkPolicy(NetworkPolicy):
+    """The direct method's utilities plus the folds' learned correction.
+
+    The scores are ``q(x) + d(x) - lambda c(x)``: the outcome models' quality
+    and cost lines, with ``d`` the members' corrections averaged with their
+    sharpness as weights, in units of utility. At the fitted ``lambda`` they
+    rank the models as the ensemble of :class:`~skroute._net.AnchoredEnsemble`
+    does.
+
+    Parameters
+    ----------
+    net : RegretNet
+        The fitted skorch net of an :class:`~skroute._net.AnchoredEnsemble`.
+    n_classes : int
+    training_scale : float
+        The power of two the pseudo-outcomes were divided by in training.
+    reward_models, cost_models : list
+        The outcome models (``cost_models`` None without cost).
+    """
+
+    def __init__(self, net, n_classes, *, training_scale, reward_models, cost_models):
+        super().__init__(net, n_classes)
+        self.training_scale = training_scale
+        self.reward_models = reward_models
+        self.cost_models = cost_models
+
+    def _sharpness(self):
+        return float(self.net.module_.sharpness().detach())
+
+    def lines(self, X):
+        quality, cost = DirectMethodPolicy(self.reward_models, self.cost_models).lines(
+            X
         )
-        arrays["shift"] = module.shift.cpu().numpy()
-        arrays["scale"] = module.scale.cpu().numpy()
-        for m, member in enumerate(module.members):
-            prefix = f"member/{m}/"
-            arrays.update(_linear_layers(member.trunk, prefix + "trunk/", meta))
-            for name, tensor in (
-                ("quality/weight", member.quality.weight),
-                ("quality/bias", member.quality.bias),
-                ("log_sharpness", member.log_sharpness),
-            ):
-                arrays[prefix + name] = tensor.detach().cpu().numpy()
-        return arrays
+        # With no utility line, the module's scores are the sharpened correction.
+        correction = _module_outputs(
+            self.net, _Blocks(X, self.n_classes), (self.n_classes,)
+        )
+        return quality + correction * (self.training_scale / self._sharpness()), cost
+
+    def scores(self, X, cost_sensitivity):
+        return DeployedPolicy.scores(self, X, cost_sensitivity)
+
+    def proba(self, scores, temperature):
+        # The scores are in units of utility; the policy the surrogate trained
+        # is the softmax of the module's outputs.
+        factor = self._sharpness() / self.training_scale
+        return super().proba(scores * factor, temperature)
+
+    def to_arrays(self, meta, temperature):
+        return _corrected_lines_arrays(self, meta, temperature)
 
 
 # What routers kept of their deployed policy before ``deployed_`` held it.

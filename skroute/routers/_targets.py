@@ -24,6 +24,8 @@ import torch
 from sklearn.utils.validation import check_memory
 
 from skroute._net import (
+    AnchoredEnsemble,
+    AnchoredPolicyNetwork,
     IntervalEnsemble,
     IntervalPolicyNetwork,
     IntervalRegretNet,
@@ -35,6 +37,7 @@ from skroute.causal import predict_arm_models
 from skroute.causal._direct_method import fit_outcome_models
 from skroute.routers._base import ROUTE_BLOCK, routes_by_block
 from skroute.routers._deployed import (
+    AnchoredNetworkPolicy,
     BestSinglePolicy,
     DirectMethodPolicy,
     IntervalNetworkPolicy,
@@ -80,9 +83,13 @@ def _fitted_outcome_models(router, logs):
 
 class UtilityTargets:
     """One cost sensitivity: networks score the candidates, trained on
-    ``Gamma_a - lambda Gamma_c`` (:class:`~skroute.CausalRouterClassifier`)."""
+    ``Gamma_a - lambda Gamma_c`` (:class:`~skroute.CausalRouterClassifier`).
 
-    scaled_keys = ("utility",)
+    Anchored (the router's ``anchored`` and outcome models), a network's
+    scores are the direct method's utilities plus its correction: rows carry
+    the cross-fitted ``utility_line`` of the outcome models, and the deployed
+    policy predicts it with the models fitted on every row.
+    """
 
     def __init__(self, router, logs, estimates):
         self.router, self.logs = router, logs
@@ -94,19 +101,41 @@ class UtilityTargets:
         self.direct = None
         if not full_feedback:
             self.direct = estimates.direct_utility(self.cost_sensitivity)
+        self.anchored = bool(getattr(router, "anchored", False)) and (
+            self.direct is not None
+        )
+        self.scaled_keys = (
+            ("utility", "utility_line") if self.anchored else ("utility",)
+        )
         # No doubly robust estimate ("dm" or "ipw" pseudo-outcomes): the
         # training pseudo-outcomes choose the epoch, and nothing is checked.
         self.judged = self.utility if judged is None else judged
+        self._outcome_models = None
+
+    def _models(self):
+        """The outcome models fitted on every row (fitted once)."""
+        if self._outcome_models is None:
+            self._outcome_models = _fitted_outcome_models(self.router, self.logs)
+        return self._outcome_models
 
     def fold_targets(self, fold, rows):
         if fold is None:
-            return {"utility": self.utility[rows]}
-        return {"utility": fold.utility(self.cost_sensitivity)}
+            target = {"utility": self.utility[rows]}
+            if self.anchored:
+                target["utility_line"] = self.direct[rows]
+            return target
+        target = {"utility": fold.utility(self.cost_sensitivity)}
+        if self.anchored:
+            line = fold.direct_utility(self.cost_sensitivity)
+            target["utility_line"] = self.direct[rows] if line is None else line
+        return target
 
     def magnitudes(self):
-        return [self.utility]
+        return [self.utility, self.direct] if self.anchored else [self.utility]
 
     def batches(self):
+        if self.anchored:
+            return {"utility": self.utility, "utility_line": self.direct}
         return {"utility": self.utility}
 
     def network(self, scale):
@@ -118,15 +147,31 @@ class UtilityTargets:
                 router.hidden_layer_sizes
             ),
         }
+        if not self.anchored:
+            return NetworkSpec(
+                RegretNet, PolicyNetwork, PolicyEnsemble, module_params, {}, {}
+            )
+        # Start as sharp as the typical regret, as the interval router's
+        # quality heads do: the softmax over utility gaps of that size is then
+        # already peaked at the direct method's choice.
+        typical = _typical_regret(self.judged, np.zeros_like(self.judged), [0.0])
+        module_params["module__sharpness"] = float(
+            router.temperature / (typical[0] / scale)
+        )
         return NetworkSpec(
-            RegretNet, PolicyNetwork, PolicyEnsemble, module_params, {}, {}
+            RegretNet, AnchoredPolicyNetwork, AnchoredEnsemble, module_params, {}, {}
         )
 
     def decisions(self, module, features, held_out):
-        return routes_by_block(
-            lambda rows: module(torch.from_numpy(features[rows])).numpy(),
-            features.shape[0],
-        )
+        line = held_out.get("utility_line") if self.anchored else None
+
+        def scores(rows):
+            inputs = {"features": torch.from_numpy(features[rows])}
+            if line is not None:
+                inputs["utility_line"] = torch.from_numpy(line[rows])
+            return module(**inputs).numpy()
+
+        return routes_by_block(scores, features.shape[0])
 
     def values(self, choices, rows=slice(None)):
         judged = self.judged[rows]
@@ -147,10 +192,19 @@ class UtilityTargets:
         return self.router.classes_[np.argmax(self._model_values())]
 
     def deploy_network(self, net, scale):
-        return NetworkPolicy(net, self.router.classes_.size)
+        if not self.anchored:
+            return NetworkPolicy(net, self.router.classes_.size)
+        reward_models, cost_models = self._models()
+        return AnchoredNetworkPolicy(
+            net,
+            self.router.classes_.size,
+            training_scale=float(scale),
+            reward_models=reward_models,
+            cost_models=cost_models,
+        )
 
     def deploy_direct_method(self):
-        return DirectMethodPolicy(*_fitted_outcome_models(self.router, self.logs))
+        return DirectMethodPolicy(*self._models())
 
     def deploy_best_single(self):
         classes = self.router.classes_

@@ -269,7 +269,10 @@ class PolicyTrainer:
         )
         net = self._ensemble(spec, members, epoch, standard)
         deployed, report = self._safety_choice(
-            targets.checkable, values[epoch], simple, bounds
+            targets.checkable,
+            self._judged_values(folds, values, reference),
+            simple,
+            bounds,
         )
         learned = targets.deploy_network(net, scale)
         return TrainedPolicy(
@@ -419,6 +422,33 @@ class PolicyTrainer:
         z = NormalDist().inv_cdf(self.router.safety_level)
         epoch, bounds = choose_epoch(values, reference, self.logs.sample_weight, z)
         return epoch, bounds, values
+
+    def _judged_values(self, folds, values, reference):
+        """Per-row values of the learned policy for the check, each fold's rows
+        at the training length chosen on the other folds' rows.
+
+        The length chosen on every row maximises a bound on those same rows;
+        judged there, the chosen policy's gain was the largest of several
+        noisy estimates, and the check deployed it too often. Chosen without
+        a fold's rows, the length is a fixed choice on them: the check then
+        judges the whole procedure (training length included) honestly.
+        """
+        if len(values) == 1:
+            return next(iter(values.values()))
+        z = NormalDist().inv_cdf(self.router.safety_level)
+        weight = self.logs.sample_weight
+        judged = np.empty(weight.shape[0])
+        for _, test in folds:
+            others = np.ones(weight.shape[0], dtype=bool)
+            others[test] = False
+            epoch, _ = choose_epoch(
+                {e: rows[others] for e, rows in values.items()},
+                reference[others],
+                weight[others],
+                z,
+            )
+            judged[test] = values[epoch][test]
+        return judged
 
     def _ensemble(self, spec, members, epoch, standard):
         """The deployed net: each fold's state at ``epoch``, and the features'

@@ -1,8 +1,8 @@
 """The default outcome model: ridge on standardised features, tuned by leave-one-out."""
 
 import numpy as np
-from sklearn.base import clone
 import pytest
+from sklearn.base import clone
 from sklearn.linear_model import Ridge
 
 from skroute.causal import RidgeOutcomeModel

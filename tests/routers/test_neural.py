@@ -15,6 +15,7 @@ from tiny_routers import (
 )
 
 from skroute import CausalRouterClassifier, IntervalCostRouter
+from skroute.causal import RidgeOutcomeModel
 
 NEURAL_ROUTERS = [
     CausalRouterClassifier(hidden_layer_sizes=(4,), early_stopping=False, cv=2),
@@ -213,7 +214,12 @@ def test_training_features_are_the_standardised_features_of_prediction(dtype):
     logs = make_logs(n=300, n_features=7)
     units = np.array([1, 10, 1e3, 1e-3, 5, 1, 2])
     moved = ((logs["X"] + np.arange(7)) * units).astype(dtype)
+    # Outcome models that standardise too (the default may choose isotropic
+    # scaling, which keeps the features' units by design).
+    outcome = RidgeOutcomeModel(scaling="standard")
     router = CausalRouterClassifier(
+        reward_model=outcome,
+        cost_model=outcome,
         hidden_layer_sizes=(8,),
         max_epochs=5,
         early_stopping=False,
