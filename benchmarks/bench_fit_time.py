@@ -7,10 +7,20 @@ rows. Medians over --repeats runs.
 
     python benchmarks/bench_fit_time.py [--repeats 3] [--threads 2]
         [--propensity {logged,estimated,both}]
+
+Side by side, two source trees of skroute (say a clone of an older commit and
+this checkout), fits interleaved so that both see the same machine load; one
+fresh process per fit, medians per tree:
+
+    python benchmarks/bench_fit_time.py --trees OLD_TREE . --propensity logged
 """
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -27,7 +37,18 @@ def main():
     parser.add_argument(
         "--propensity", choices=["logged", "estimated", "both"], default="both"
     )
+    parser.add_argument(
+        "--trees",
+        nargs="+",
+        default=None,
+        help="source trees to time side by side (whole fits, interleaved)",
+    )
+    parser.add_argument("--one-fit", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.trees:
+        return side_by_side(args)
+    if args.one_fit:
+        return one_fit(args)
 
     import torch
     from threadpoolctl import threadpool_limits
@@ -103,6 +124,71 @@ def main():
         rows,
     )
     print(f"\npredict throughput: {throughput:,.0f} rows/s on {len(big):,} rows")
+
+
+def one_fit(args):
+    """Time one default fit (logged propensities) and print it as JSON."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(args.threads)
+    from skroute import CausalRouterClassifier
+
+    X, logs = embedding_logs(args.n_samples, args.n_features, args.n_models)
+    router = CausalRouterClassifier(cost_sensitivity=0.05, random_state=0)
+    with threadpool_limits(args.threads):
+        start = time.perf_counter()
+        router.fit(
+            X,
+            logs.action,
+            reward=logs.reward,
+            cost=logs.cost,
+            propensity=logs.propensity,
+        )
+        seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "deployed": router.deployed_policy_}))
+
+
+def side_by_side(args):
+    """Whole default fits of each tree, interleaved, one process each."""
+    times = {tree: [] for tree in args.trees}
+    deployed = {tree: [] for tree in args.trees}
+    for repeat in range(args.repeats):
+        for tree in args.trees:
+            env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
+            command = [
+                sys.executable,
+                os.path.abspath(__file__),
+                "--one-fit",
+                f"--n-samples={args.n_samples}",
+                f"--n-features={args.n_features}",
+                f"--n-models={args.n_models}",
+                f"--threads={args.threads}",
+            ]
+            done = subprocess.run(
+                command, env=env, capture_output=True, text=True, check=True
+            )
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            times[tree].append(result["seconds"])
+            deployed[tree].append(result["deployed"])
+            print(f"repeat {repeat}, {tree}: {result['seconds']:.1f} s", flush=True)
+    print(
+        f"\n{args.n_samples} x {args.n_features}, {args.n_models} models, logged "
+        f"propensities, {args.threads} threads, median of {args.repeats} "
+        "interleaved fits"
+    )
+    print_table(
+        ["source tree", "fit s (median)", "runs", "deployed"],
+        [
+            [
+                tree,
+                f"{statistics.median(times[tree]):.1f}",
+                " ".join(f"{t:.1f}" for t in times[tree]),
+                ", ".join(sorted(set(deployed[tree]))),
+            ]
+            for tree in args.trees
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -63,12 +63,15 @@ class PolicyEnsemble(nn.Module):
 class AnchoredPolicyNetwork(nn.Module):
     """The direct method's utilities plus a learned correction that starts at 0.
 
-    The scores are ``s (u(x) + d(x))``: ``u`` is the ``utility_line`` of the
-    batch (the outcome models' utility of each model), ``d`` a multi-layer
-    perceptron whose last layer starts at zero, and ``s > 0`` a learned
-    sharpness. Untrained, the policy is the direct method; training moves it
-    only where the regret surrogate finds a gain, so that where the
-    correction flips no argmax the two policies agree.
+    The scores are ``s (u(x) + r d(x))``: ``u`` is the ``utility_line`` of
+    the batch (the outcome models' utility of each model), ``d`` a
+    multi-layer perceptron whose last layer starts at zero, ``r`` the typical
+    utility gap between models (a constant: the optimiser's steps, of a size
+    set by the learning rate, then move the scores by a fraction of a gap,
+    whatever the units of utility), and ``s > 0`` a learned sharpness.
+    Untrained, the policy is the direct method; training moves it only where
+    the regret surrogate finds a gain, so that where the correction flips no
+    argmax the two policies agree.
 
     Parameters
     ----------
@@ -79,9 +82,18 @@ class AnchoredPolicyNetwork(nn.Module):
         Width of each hidden layer of the correction (ReLU).
     sharpness : float, default=1.0
         Initial ``s``.
+    unit : float, default=1.0
+        The constant ``r``.
     """
 
-    def __init__(self, n_features, n_outputs, hidden_layer_sizes=(128,), sharpness=1.0):
+    def __init__(
+        self,
+        n_features,
+        n_outputs,
+        hidden_layer_sizes=(128,),
+        sharpness=1.0,
+        unit=1.0,
+    ):
         super().__init__()
         layers = []
         width = n_features
@@ -94,12 +106,13 @@ class AnchoredPolicyNetwork(nn.Module):
         nn.init.zeros_(self.quality.weight)
         nn.init.zeros_(self.quality.bias)
         self.log_sharpness = nn.Parameter(torch.tensor(float(sharpness)).log())
+        self.register_buffer("unit", torch.tensor(float(unit)))
 
     def sharpness(self):
         return self.log_sharpness.exp()
 
     def forward(self, features, utility_line=None, **batch_targets):
-        correction = self.quality(self.trunk(features))
+        correction = self.unit * self.quality(self.trunk(features))
         if utility_line is not None:
             correction = correction + utility_line.to(correction.dtype)
         return self.sharpness() * correction
@@ -120,10 +133,13 @@ class AnchoredEnsemble(nn.Module):
         hidden_layer_sizes=(128,),
         n_members=1,
         sharpness=1.0,
+        unit=1.0,
     ):
         super().__init__()
         self.members = nn.ModuleList(
-            AnchoredPolicyNetwork(n_features, n_outputs, hidden_layer_sizes, sharpness)
+            AnchoredPolicyNetwork(
+                n_features, n_outputs, hidden_layer_sizes, sharpness, unit
+            )
             for _ in range(n_members)
         )
         self.register_buffer("shift", torch.zeros(n_features))

@@ -332,12 +332,16 @@ def _corrected_lines_arrays(policy, meta, temperature):
     for m, member in enumerate(module.members):
         prefix = f"member/{m}/"
         arrays.update(_linear_layers(member.trunk, prefix + "trunk/", meta))
-        for name, tensor in (
-            ("quality/weight", member.quality.weight),
-            ("quality/bias", member.quality.bias),
-            ("log_sharpness", member.log_sharpness),
+        # An anchored member scales its correction by a constant unit; the
+        # file holds the scaled layer, which serving reads as the interval
+        # network's correction.
+        unit = float(getattr(member, "unit", 1.0))
+        for name, tensor, factor in (
+            ("quality/weight", member.quality.weight, unit),
+            ("quality/bias", member.quality.bias, unit),
+            ("log_sharpness", member.log_sharpness, 1.0),
         ):
-            arrays[prefix + name] = tensor.detach().cpu().numpy()
+            arrays[prefix + name] = tensor.detach().cpu().numpy() * factor
     return arrays
 
 

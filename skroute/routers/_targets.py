@@ -151,13 +151,14 @@ class UtilityTargets:
             return NetworkSpec(
                 RegretNet, PolicyNetwork, PolicyEnsemble, module_params, {}, {}
             )
-        # Start as sharp as the typical regret, as the interval router's
-        # quality heads do: the softmax over utility gaps of that size is then
-        # already peaked at the direct method's choice.
-        typical = _typical_regret(self.judged, np.zeros_like(self.judged), [0.0])
-        module_params["module__sharpness"] = float(
-            router.temperature / (typical[0] / scale)
-        )
+        # The typical gap of the direct method's utilities (smooth, unlike the
+        # pseudo-outcomes') sets the correction's unit and the first sharpness,
+        # as for the interval router's quality heads: the softmax over gaps of
+        # that size is then already peaked at the direct method's choice.
+        typical = _typical_regret(self.direct, np.zeros_like(self.direct), [0.0])
+        unit = float(typical[0] / scale)
+        module_params["module__sharpness"] = float(router.temperature / unit)
+        module_params["module__unit"] = unit
         return NetworkSpec(
             RegretNet, AnchoredPolicyNetwork, AnchoredEnsemble, module_params, {}, {}
         )

@@ -328,3 +328,48 @@ def test_scores_do_not_depend_on_the_batch(routing_logs, fitted_causal):
             rtol=1e-12,
         )
         assert fitted_causal.predict(X[row : row + 1])[0] == routes[row]
+
+
+def test_anchored_policy_starts_at_the_direct_method(routing_logs):
+    # The correction's last layer starts at zero: with a learning rate too
+    # small to move it, the learned policy is the direct method, which
+    # DecoupledRouter deploys with the same outcome models.
+    problem, logs, train, test = routing_logs
+    router = CausalRouterClassifier(
+        cost_sensitivity=0.05,
+        max_epochs=1,
+        early_stopping=False,
+        lr=1e-12,
+        safety_check="off",
+        random_state=0,
+    )
+    fit_logged(router, logs, quiet=True)
+    decoupled = DecoupledRouter(cost_sensitivity=0.05).fit(
+        logs.X, logs.action, **fit_kwargs(logs)
+    )
+    X = problem.X[test]
+    np.testing.assert_allclose(
+        router.learned_policy_.scores(X, 0.05),
+        decoupled.decision_function(X),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    assert router.deployed_ is router.learned_policy_
+    assert (router.predict(X) == decoupled.predict(X)).mean() > 0.99
+
+
+def test_free_network_is_kept_as_an_option(routing_logs):
+    problem, logs, train, test = routing_logs
+    router = CausalRouterClassifier(
+        cost_sensitivity=0.05,
+        anchored=False,
+        max_epochs=5,
+        safety_check="off",
+        random_state=0,
+    )
+    fit_logged(router, logs, quiet=True)
+    assert router.learned_policy_.lines(problem.X[test]) is None
+    with pytest.raises(ValueError, match="anchored"):
+        CausalRouterClassifier(anchored="yes").fit(
+            logs.X, logs.action, reward=logs.reward
+        )
