@@ -356,6 +356,23 @@ def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def _binary_dataset(rng, X, expected, price, cost_sigma, topic, n_train):
+    """0/1 outcomes drawn from ``expected``; cost: ``price`` times a per-query
+    log-normal length factor; a random split with ``n_train`` training rows."""
+    n = X.shape[0]
+    cost = price * rng.lognormal(sigma=cost_sigma, size=(n, 1))
+    order = rng.permutation(n)
+    return dict(
+        X=X,
+        reward=(rng.uniform(size=expected.shape) < expected).astype(float),
+        expected_reward=expected,
+        cost=cost,
+        topic=topic,
+        train=order[:n_train],
+        test=order[n_train:],
+    )
+
+
 def _unscaled(rng, data_dir=None):
     """5 models, raw 24-d features on scales 0.01-100, clustered, 0/1 quality."""
     n, d, k, t = 4000, 24, 12, 5
@@ -369,17 +386,7 @@ def _unscaled(rng, data_dir=None):
     ability = np.linspace(-0.5, 1.0, t)
     expected = _sigmoid(ability + skill[cluster] + Z @ weights / np.sqrt(d) * 2)
     price = np.geomspace(0.08, 5.0, t)
-    cost = price * rng.lognormal(sigma=0.5, size=(n, 1))
-    order = rng.permutation(n)
-    return dict(
-        X=X,
-        reward=(rng.uniform(size=(n, t)) < expected).astype(float),
-        expected_reward=expected,
-        cost=cost,
-        topic=cluster,
-        train=order[:2800],
-        test=order[2800:],
-    )
+    return _binary_dataset(rng, X, expected, price, 0.5, cluster, 2800)
 
 
 def _heavy_cost(rng, data_dir=None):
@@ -484,24 +491,14 @@ def _pooled_real(rng, data_dir):
     per-query length factor.
     """
     X, source = _pooled_embeddings(data_dir)
-    n, d, t = X.shape[0], X.shape[1], 6
+    d, t = X.shape[1], 6
     skill = rng.normal(scale=1.0, size=(source.max() + 1, t))
     weights = rng.normal(size=(d, t))
     ability = np.linspace(-0.6, 0.9, t)
     Z = (X - X.mean(axis=0)) / X.std(axis=0).clip(1e-6)
     expected = _sigmoid(ability + skill[source] + 1.5 * Z @ weights / np.sqrt(d))
     price = np.geomspace(0.1, 8.0, t)
-    cost = price * rng.lognormal(sigma=0.4, size=(n, 1))
-    order = rng.permutation(n)
-    return dict(
-        X=X,
-        reward=(rng.uniform(size=(n, t)) < expected).astype(float),
-        expected_reward=expected,
-        cost=cost,
-        topic=source,
-        train=order[:20000],
-        test=order[20000:],
-    )
+    return _binary_dataset(rng, X, expected, price, 0.4, source, 20000)
 
 
 ROBUSTNESS_DATASETS = {

@@ -4,6 +4,16 @@ import torch
 from torch import nn
 
 
+def _hidden_layers(n_features, hidden_layer_sizes):
+    """Linear layers with ReLU after each, and the width of their output."""
+    layers = []
+    width = n_features
+    for size in hidden_layer_sizes:
+        layers += [nn.Linear(width, size), nn.ReLU()]
+        width = size
+    return layers, width
+
+
 class PolicyNetwork(nn.Module):
     """Multi-layer perceptron from query features to one score per model.
 
@@ -18,11 +28,7 @@ class PolicyNetwork(nn.Module):
 
     def __init__(self, n_features, n_outputs, hidden_layer_sizes=(128,)):
         super().__init__()
-        layers = []
-        width = n_features
-        for size in hidden_layer_sizes:
-            layers += [nn.Linear(width, size), nn.ReLU()]
-            width = size
+        layers, width = _hidden_layers(n_features, hidden_layer_sizes)
         layers.append(nn.Linear(width, n_outputs))
         self.layers = nn.Sequential(*layers)
 
@@ -95,11 +101,7 @@ class AnchoredPolicyNetwork(nn.Module):
         unit=1.0,
     ):
         super().__init__()
-        layers = []
-        width = n_features
-        for size in hidden_layer_sizes:
-            layers += [nn.Linear(width, size), nn.ReLU()]
-            width = size
+        layers, width = _hidden_layers(n_features, hidden_layer_sizes)
         self.trunk = nn.Sequential(*layers)
         # Named as the interval network's correction: the export reads both.
         self.quality = nn.Linear(width, n_outputs)
@@ -196,11 +198,7 @@ class IntervalPolicyNetwork(nn.Module):
         sharpness=1.0,
     ):
         super().__init__()
-        layers = []
-        width = n_features
-        for size in hidden_layer_sizes:
-            layers += [nn.Linear(width, size), nn.ReLU()]
-            width = size
+        layers, width = _hidden_layers(n_features, hidden_layer_sizes)
         self.trunk = nn.Sequential(*layers)
         grid = torch.as_tensor(grid, dtype=torch.float32)
         self.n_endpoints, self.n_outputs = grid.shape[0], n_outputs
