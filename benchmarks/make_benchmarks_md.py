@@ -30,7 +30,6 @@ from pathlib import Path
 from _common import (
     FULL_FEEDBACK,
     REAL_TABLES,
-    SEEDS,
     SPLIT,
     add_data_dir_argument,
     real_table_paths,
@@ -172,7 +171,7 @@ def robustness_sections(dev, test):
             "",
             "(dataset, logging policy) pairs: "
             + ", ".join(f"{d} × {p}" for d, p in combos)
-            + f"; seeds {', '.join(map(str, SEEDS[split]))}.",
+            + f"; seeds {', '.join(map(str, sorted({r['seed'] for r in rows})))}.",
             "",
             *summarise_robustness(rows, split),
             "",
