@@ -101,9 +101,7 @@ class UtilityTargets:
         self.direct = None
         if not full_feedback:
             self.direct = estimates.direct_utility(self.cost_sensitivity)
-        self.anchored = bool(getattr(router, "anchored", False)) and (
-            self.direct is not None
-        )
+        self.anchored = bool(router.anchored) and (self.direct is not None)
         self.scaled_keys = (
             ("utility", "utility_line") if self.anchored else ("utility",)
         )
