@@ -315,37 +315,70 @@ class NetworkPolicy(DeployedPolicy):
         return arrays
 
 
-def _corrected_lines_arrays(policy, meta, temperature):
-    """Export arrays of a policy whose quality line is the outcome model's plus
-    the members' correction (``"corrected_lines"``, read by serving)."""
-    arrays = _outcome_arrays(policy.reward_models, policy.cost_models, meta)
-    module = policy.net.module_
-    meta.update(
-        policy="corrected_lines",
-        proba="softmax",
-        proba_factor=policy._sharpness() / policy.training_scale / temperature,
-        training_scale=policy.training_scale,
-        n_members=len(module.members),
-    )
-    arrays["shift"] = module.shift.cpu().numpy()
-    arrays["scale"] = module.scale.cpu().numpy()
-    for m, member in enumerate(module.members):
-        prefix = f"member/{m}/"
-        arrays.update(_linear_layers(member.trunk, prefix + "trunk/", meta))
-        # An anchored member scales its correction by a constant unit; the
-        # file holds the scaled layer, which serving reads as the interval
-        # network's correction.
-        unit = float(getattr(member, "unit", 1.0))
-        for name, tensor, factor in (
-            ("quality/weight", member.quality.weight, unit),
-            ("quality/bias", member.quality.bias, unit),
-            ("log_sharpness", member.log_sharpness, 1.0),
-        ):
-            arrays[prefix + name] = tensor.detach().cpu().numpy() * factor
-    return arrays
+class _CorrectedNetworkPolicy(NetworkPolicy):
+    """A network whose scores correct the outcome models' lines, in units of
+    utility: what the interval router's ``"quality"`` heads and the anchored
+    causal router share (their sharpness, their softmax, their export as
+    ``"corrected_lines"``, read by serving).
+
+    Parameters
+    ----------
+    net : skorch NeuralNet
+    n_classes : int
+    training_scale : float
+        The power of two the pseudo-outcomes were divided by in training.
+    reward_models, cost_models : list
+        The outcome models (``cost_models`` None without cost).
+    """
+
+    def __init__(self, net, n_classes, *, training_scale, reward_models, cost_models):
+        super().__init__(net, n_classes)
+        self.training_scale = training_scale
+        self.reward_models = reward_models
+        self.cost_models = cost_models
+
+    def _sharpness(self):
+        return float(self.net.module_.sharpness().detach())
+
+    def _outcome_lines(self, X):
+        return DirectMethodPolicy(self.reward_models, self.cost_models).lines(X)
+
+    def proba(self, scores, temperature):
+        # The scores are in units of utility; the policy the surrogate trained
+        # is the softmax of the module's outputs.
+        factor = self._sharpness() / self.training_scale
+        return super().proba(scores * factor, temperature)
+
+    def to_arrays(self, meta, temperature):
+        # The outcome models and every member's correction.
+        arrays = _outcome_arrays(self.reward_models, self.cost_models, meta)
+        module = self.net.module_
+        meta.update(
+            policy="corrected_lines",
+            proba="softmax",
+            proba_factor=self._sharpness() / self.training_scale / temperature,
+            training_scale=self.training_scale,
+            n_members=len(module.members),
+        )
+        arrays["shift"] = module.shift.cpu().numpy()
+        arrays["scale"] = module.scale.cpu().numpy()
+        for m, member in enumerate(module.members):
+            prefix = f"member/{m}/"
+            arrays.update(_linear_layers(member.trunk, prefix + "trunk/", meta))
+            # An anchored member scales its correction by a constant unit; the
+            # file holds the scaled layer, which serving reads as the interval
+            # network's correction.
+            unit = float(getattr(member, "unit", 1.0))
+            for name, tensor, factor in (
+                ("quality/weight", member.quality.weight, unit),
+                ("quality/bias", member.quality.bias, unit),
+                ("log_sharpness", member.log_sharpness, 1.0),
+            ):
+                arrays[prefix + name] = tensor.detach().cpu().numpy() * factor
+        return arrays
 
 
-class IntervalNetworkPolicy(NetworkPolicy):
+class IntervalNetworkPolicy(_CorrectedNetworkPolicy):
     """The folds' interval networks: scores at any ``lambda`` of a grid's range.
 
     With ``"quality"`` heads the scores are the network's quality score
@@ -375,27 +408,24 @@ class IntervalNetworkPolicy(NetworkPolicy):
         reward_models,
         cost_models,
     ):
-        super().__init__(net, n_classes)
+        super().__init__(
+            net,
+            n_classes,
+            training_scale=training_scale,
+            reward_models=reward_models,
+            cost_models=cost_models,
+        )
         self.grid = grid
-        self.training_scale = training_scale
-        self.reward_models = reward_models
-        self.cost_models = cost_models
 
     @property
     def heads(self):
         return self.net.module_.heads
-
-    def _sharpness(self):
-        return float(self.net.module_.sharpness().detach())
 
     def _endpoints(self, X, quality_line=None):
         """The module's endpoint scores (float64, scaled units), with no cost line
         (and the quality line given, scaled)."""
         blocks = _Blocks(X, self.n_classes, quality_line)
         return _module_outputs(self.net, blocks, (self.grid.size, self.n_classes))
-
-    def _outcome_lines(self, X):
-        return DirectMethodPolicy(self.reward_models, self.cost_models).lines(X)
 
     def lines(self, X):
         scale = self.training_scale
@@ -439,12 +469,6 @@ class IntervalNetworkPolicy(NetworkPolicy):
             torch.from_numpy(np.ascontiguousarray(values)),
         ).numpy()
 
-    def proba(self, scores, temperature):
-        # The scores are in units of utility; the policy the surrogate trained
-        # is the softmax of the module's outputs.
-        factor = self._sharpness() / self.training_scale
-        return super().proba(scores * factor, temperature)
-
     def to_arrays(self, meta, temperature):
         if self.heads != "quality":
             raise ValueError(
@@ -452,10 +476,10 @@ class IntervalNetworkPolicy(NetworkPolicy):
                 f"this one has heads={self.heads!r}. Keep it as a pickle "
                 "(skroute.persistence.save_router) instead."
             )
-        return _corrected_lines_arrays(self, meta, temperature)
+        return super().to_arrays(meta, temperature)
 
 
-class AnchoredNetworkPolicy(NetworkPolicy):
+class AnchoredNetworkPolicy(_CorrectedNetworkPolicy):
     """The direct method's utilities plus the folds' learned correction.
 
     The scores are ``q(x) + d(x) - lambda c(x)``: the outcome models' quality
@@ -475,19 +499,8 @@ class AnchoredNetworkPolicy(NetworkPolicy):
         The outcome models (``cost_models`` None without cost).
     """
 
-    def __init__(self, net, n_classes, *, training_scale, reward_models, cost_models):
-        super().__init__(net, n_classes)
-        self.training_scale = training_scale
-        self.reward_models = reward_models
-        self.cost_models = cost_models
-
-    def _sharpness(self):
-        return float(self.net.module_.sharpness().detach())
-
     def lines(self, X):
-        quality, cost = DirectMethodPolicy(self.reward_models, self.cost_models).lines(
-            X
-        )
+        quality, cost = self._outcome_lines(X)
         # With no utility line, the module's scores are the sharpened correction.
         correction = _module_outputs(
             self.net, _Blocks(X, self.n_classes), (self.n_classes,)
@@ -496,15 +509,6 @@ class AnchoredNetworkPolicy(NetworkPolicy):
 
     def scores(self, X, cost_sensitivity):
         return DeployedPolicy.scores(self, X, cost_sensitivity)
-
-    def proba(self, scores, temperature):
-        # The scores are in units of utility; the policy the surrogate trained
-        # is the softmax of the module's outputs.
-        factor = self._sharpness() / self.training_scale
-        return super().proba(scores * factor, temperature)
-
-    def to_arrays(self, meta, temperature):
-        return _corrected_lines_arrays(self, meta, temperature)
 
 
 # What routers kept of their deployed policy before ``deployed_`` held it.

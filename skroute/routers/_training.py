@@ -419,9 +419,13 @@ class PolicyTrainer:
             for (_, test), part in zip(folds, parts):
                 chosen[test] = part
             values[epoch] = value_of(chosen)
-        z = NormalDist().inv_cdf(self.router.safety_level)
+        z = self._z()
         epoch, bounds = choose_epoch(values, reference, self.logs.sample_weight, z)
         return epoch, bounds, values
+
+    def _z(self):
+        """Normal quantile of the one-sided bounds, at ``safety_level``."""
+        return NormalDist().inv_cdf(self.router.safety_level)
 
     def _judged_values(self, folds, values, reference):
         """Per-row values of the learned policy for the check, each fold's rows
@@ -435,7 +439,7 @@ class PolicyTrainer:
         """
         if len(values) == 1:
             return next(iter(values.values()))
-        z = NormalDist().inv_cdf(self.router.safety_level)
+        z = self._z()
         weight = self.logs.sample_weight
         judged = np.empty(weight.shape[0])
         for _, test in folds:
