@@ -120,24 +120,24 @@ def test_the_served_path_imports_neither_torch_nor_sklearn(
 def test_exported_files_are_checked(tmp_path):
     path = tmp_path / "junk.npz"
     path.write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="not a router exported by skroute"):
+    with pytest.raises(ValueError, match="junk.npz: not a skroute router file"):
         load_exported(path)
     np.savez(tmp_path / "other.npz", a=np.zeros(2))
     with pytest.raises(ValueError, match="no metadata"):
         load_exported(tmp_path / "other.npz")
 
 
-def test_route_command_with_a_pickle_and_an_export(
+def test_route_command_with_a_saved_and_an_exported_router(
     problem_and_logs, checked_interval, tmp_path
 ):
     problem, _ = problem_and_logs
     router = checked_interval
-    save_router(router, tmp_path / "router.pkl")
+    save_router(router, tmp_path / "saved.npz")
     router.export(tmp_path / "router.npz")
     X = problem.X[2000:2500]
     np.save(tmp_path / "queries.npy", X)
     expected = router.predict(X, cost_sensitivity=0.1)
-    for name in ("router.pkl", "router.npz"):
+    for name in ("saved.npz", "router.npz"):
         out = tmp_path / f"routes-{name}.csv"
         argv = ["route", str(tmp_path / name), str(tmp_path / "queries.npy")]
         assert main([*argv, "--cost-sensitivity", "0.1", "--out", str(out)]) == 0
@@ -147,13 +147,13 @@ def test_route_command_with_a_pickle_and_an_export(
 
 def test_route_refuses_lambda_for_a_router_fitted_at_one(problem_and_logs, tmp_path):
     _, logs = problem_and_logs
-    save_router(fit_logged(DecoupledRouter(), logs, quiet=True), tmp_path / "r.pkl")
+    save_router(fit_logged(DecoupledRouter(), logs, quiet=True), tmp_path / "r.npz")
     np.save(tmp_path / "q.npy", logs.X[:5])
-    argv = ["route", str(tmp_path / "r.pkl"), str(tmp_path / "q.npy")]
-    with pytest.raises(SystemExit, match="applies to an interval router"):
+    argv = ["route", str(tmp_path / "r.npz"), str(tmp_path / "q.npy")]
+    with pytest.raises(SystemExit, match="fitted at lambda = 0 and routes at it"):
         main([*argv, "--cost-sensitivity", "0.1", "--out", str(tmp_path / "o.csv")])
     with pytest.raises(SystemExit, match="no such file"):
-        main(["route", str(tmp_path / "r.pkl"), "nowhere.npy", "--out", "o.csv"])
+        main(["route", str(tmp_path / "r.npz"), "nowhere.npy", "--out", "o.csv"])
 
 
 def test_a_negligible_cost_term_is_warned_about(problem_and_logs):
@@ -181,13 +181,13 @@ def test_cli_cost_scale_and_file_messages(problem_and_logs, tmp_path):
     np.save(tmp_path / "logs_emb.npy", logs.X)
     argv = ["fit", str(tmp_path / "logs.csv"), "--cost-column", "cost"]
     argv += ["--router", "decoupled", "--cost-sensitivity", "0.05"]
-    argv += ["--out", str(tmp_path / "r.pkl")]
+    argv += ["--out", str(tmp_path / "r.npz")]
     with pytest.warns(CostScaleWarning):
         assert main(argv) == 0
     with warnings.catch_warnings():
         warnings.simplefilter("error", CostScaleWarning)
         assert main([*argv, "--cost-scale", "10000"]) == 0
     with pytest.raises(SystemExit, match="no such file"):
-        main(["fit", str(tmp_path / "nothere.csv"), "--out", str(tmp_path / "x")])
+        main(["fit", str(tmp_path / "nothere.csv"), "--out", str(tmp_path / "x.npz")])
     with pytest.raises(SystemExit, match="Name it with --quality-column"):
-        main([*argv[:2], "--quality-column", "score", "--out", str(tmp_path / "x")])
+        main([*argv[:2], "--quality-column", "score", "--out", str(tmp_path / "x.npz")])

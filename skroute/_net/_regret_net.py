@@ -1,17 +1,15 @@
 """The skorch NeuralNet that trains a policy on batched rows of pseudo-outcomes."""
 
 import contextlib
-import io
 
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.callbacks import EarlyStopping as _SkorchEarlyStopping
-from skorch.utils import get_map_location, to_tensor
+from skorch.utils import to_tensor
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
 from skroute._net._modules import interpolate_scores
-from skroute.utils._restricted_loading import restricted_unpickler
 
 
 class TrainingDiverged(ArithmeticError):
@@ -103,20 +101,6 @@ class RegretNet(NeuralNet):
     and ``y=None``; skorch slices every entry of the dict per batch, so each
     batch's scores meet the utility rows of the same queries in ``get_loss``.
     """
-
-    def __setstate__(self, state):
-        unpickler = restricted_unpickler()
-        if unpickler is None:
-            super().__setstate__(state)
-            return
-        # skorch reads the torch state with an unpickler that resolves any
-        # name; under skroute's safe loading it goes through the restricted
-        # one, as the rest of the file did.
-        map_location = get_map_location(state["device"])
-        state["device"] = self._check_device(state["device"], map_location)
-        data = state.pop("__cuda_dependent_attributes__")
-        state.update(unpickler(io.BytesIO(data), map_location=map_location).load())
-        self.__dict__.update(state)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         utility = to_tensor(X["utility"], device=self.device)

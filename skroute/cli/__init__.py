@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from skroute import __version__
+from skroute.cli._files import check_outputs
 from skroute.cli._logs import ROUTERS, evaluate_command, fit_command, route_command
 from skroute.utils import check_cost_sensitivity, check_number
 
@@ -76,27 +77,15 @@ def _log_arguments(parser):
     parser.add_argument(
         "--cost-scale",
         type=_positive_float,
-        default=1.0,
         help="multiply the cost column, e.g. 1000 for USD per 1,000 queries, so "
-        "that lambda reads as quality given up per unit of cost (default 1)",
+        "that lambda reads as quality given up per unit of cost (fit: default 1, "
+        "recorded in the router file; evaluate: the router's own)",
     )
     parser.add_argument(
         "--random-state",
         type=int,
         default=0,
         help="seed of the cross-fitting and training (default 0)",
-    )
-    _trust_argument(parser)
-
-
-def _trust_argument(parser):
-    parser.add_argument(
-        "--trust-pickle",
-        action="store_true",
-        help="read pickle files (.pkl, .pickle, or a router saved by an older "
-        "skroute) as pickle does: unpickling runs whatever code the file names, "
-        "so only for files you trust. Without it, pickled tables are refused and "
-        "routers load through an unpickler that allows only what a router holds",
     )
 
 
@@ -152,7 +141,6 @@ def _benchmark_parser(commands):
         help="torch and BLAS threads (default 1: the small policy networks gain "
         "little from more, and lose much when cores are shared)",
     )
-    _trust_argument(bench)
     bench.add_argument(
         "--out",
         help="write per-seed results to a .json or .csv file, and a plot of "
@@ -210,19 +198,17 @@ def _fit_parser(commands):
     fit.add_argument(
         "--out",
         required=True,
-        help="where to save the router (written atomically: an interrupted save "
-        "leaves any previous file as it was)",
+        help="the router file to write (.npz: arrays and JSON, read by route and "
+        "evaluate without running code; written atomically, so an interrupted "
+        "save leaves any previous file as it was)",
     )
     fit.add_argument(
         "--router",
         choices=ROUTERS,
         help="the router to fit (default causal; interval with --budget)",
     )
-    fit.add_argument(
-        "--export",
-        help="also write the router as a .npz of arrays, served by `skroute "
-        "route` or skroute.load_exported with numpy alone",
-    )
+    # Gone: --out writes the router file; kept to say so.
+    fit.add_argument("--export", help=argparse.SUPPRESS)
     fit.add_argument(
         "--cost-sensitivity",
         type=_lambda,
@@ -271,7 +257,9 @@ def _evaluate_parser(commands):
         "evaluate",
         help="estimate off policy the utility of a saved router on a log file",
     )
-    evaluate.add_argument("router_file", help="a router saved by `skroute fit`")
+    evaluate.add_argument(
+        "router_file", help="a router file written by `skroute fit` (.npz)"
+    )
     _log_arguments(evaluate)
     evaluate.add_argument(
         "--cost-sensitivity",
@@ -300,8 +288,8 @@ def _route_parser(commands):
     )
     route.add_argument(
         "router_file",
-        help="a router saved by `skroute fit` (.pkl) or exported with "
-        "router.export / fit --export (.npz, served with numpy alone)",
+        help="a router file: written by `skroute fit`, router.export or "
+        "skroute.persistence.save_router (.npz, read with numpy alone)",
     )
     route.add_argument(
         "queries",
@@ -326,7 +314,6 @@ def _route_parser(commands):
     route.add_argument(
         "--out", required=True, help="the CSV file to write, one route per row"
     )
-    _trust_argument(route)
 
 
 def benchmark_command(args):
@@ -335,8 +322,17 @@ def benchmark_command(args):
     out = None if args.out is None else Path(args.out)
     if out is not None and out.suffix not in (".json", ".csv"):
         raise SystemExit(f"skroute: --out must end in .json or .csv: {args.out}")
-    if out is not None and not out.parent.is_dir():
-        raise SystemExit(f"skroute: --out: no folder {out.parent}")
+    if out is not None:
+        inputs = {
+            "--data": args.data,
+            "--embeddings": args.embeddings,
+            "--prices": args.prices,
+        }
+        outputs = {"--out": out, "--out's plot": out.with_suffix(".png")}
+        try:
+            check_outputs(outputs, inputs)
+        except ValueError as exc:
+            raise SystemExit(f"skroute: {exc}") from None
     if args.logging_policy == "topic" and args.data and not args.topic_column:
         raise SystemExit("skroute: --logging-policy topic needs --topic-column")
     table_only = ("embeddings", "prices", "text_column", "topic_column")
@@ -399,7 +395,6 @@ def _run(args):
         prices=args.prices,
         text_column=args.text_column,
         output_tokens=args.output_tokens,
-        trusted=args.trust_pickle,
     )
 
 
@@ -437,11 +432,13 @@ def _main(args):
         if args.debug:
             raise
         raise SystemExit(f"skroute: {_message(exc)}") from None
-    except MemoryError:
+    except MemoryError as exc:
         if args.debug:
             raise
+        where = f" ({exc})" if str(exc) else ""
         raise SystemExit(
-            "skroute: out of memory; use fewer rows, --seeds or --threads"
+            f"skroute: out of memory{where}: the data or the fit needs more memory "
+            "than this machine has; use fewer rows, --seeds or --threads"
         ) from None
     except Exception as exc:
         if args.debug:

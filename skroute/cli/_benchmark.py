@@ -1,6 +1,7 @@
 """``skroute benchmark``: routers and baselines on simulated logs of a full table."""
 
 import csv
+import io
 import json
 import sys
 import time
@@ -29,6 +30,7 @@ from skroute.routers import (
     PolicyFallbackWarning,
     RandomRouter,
 )
+from skroute.utils import atomic_write
 
 # Offset of the seed of the logs simulated on the test half (for the
 # off-policy estimates), so that they differ from the training logs.
@@ -338,14 +340,16 @@ def write_results(records, path):
     """Write the records as JSON or CSV by the file's extension."""
     path = Path(path)
     if path.suffix == ".json":
-        path.write_text(json.dumps(records, indent=2))
+        text = json.dumps(records, indent=2)
     elif path.suffix == ".csv":
-        with path.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(records[0]))
-            writer.writeheader()
-            writer.writerows(records)
+        handle = io.StringIO(newline="")
+        writer = csv.DictWriter(handle, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+        text = handle.getvalue()
     else:
         raise ValueError(f"--out must end in .json or .csv; got {path.name!r}.")
+    atomic_write(path, lambda file: file.write(text.encode("utf-8")))
 
 
 def summarise(records):
@@ -500,4 +504,4 @@ def plot_results(records, path, *, title=None, cost_unit=None):
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    atomic_write(path, lambda file: figure.savefig(file, dpi=110, format="png"))

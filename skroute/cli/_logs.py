@@ -1,13 +1,17 @@
 """``skroute fit`` and ``skroute evaluate``: routers on a user's own log files."""
 
+import csv
+import io
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from skroute.causal import LoggedNuisances
+from skroute.cli._files import check_outputs
 from skroute.datasets import load_logs
 from skroute.datasets._loaders import _read_table
+from skroute.utils import atomic_write
 
 ROUTERS = ("causal", "interval", "decoupled", "best-single")
 
@@ -52,12 +56,21 @@ def read_logs(args):
     return logs
 
 
+def _features(logs):
+    """The logged queries, as a table named by its embedding columns if it has any."""
+    if logs.get("feature_names") is None:
+        return logs.X
+    import pandas
+
+    return pandas.DataFrame(logs.X, columns=logs.feature_names)
+
+
 def _read_logs(args, path):
     embedding_columns = embeddings = None
     if args.embedding_prefix is not None:
         if args.embeddings is not None:
             raise ValueError("pass one of --embeddings and --embedding-prefix.")
-        header = [str(c) for c in _read_table(path, trusted=args.trust_pickle).columns]
+        header = [str(c) for c in _read_table(path).columns]
         named = _named_columns(args)
         embedding_columns = [
             c
@@ -84,7 +97,7 @@ def _read_logs(args, path):
         from skroute.cli._benchmark import _find_embeddings
 
         embeddings = args.embeddings or _find_embeddings(path)
-    return load_logs(
+    logs = load_logs(
         path,
         model_column=args.model_column,
         quality_column=args.quality_column,
@@ -92,49 +105,33 @@ def _read_logs(args, path):
         propensity_column=args.propensity_column,
         embedding_columns=embedding_columns,
         embeddings=embeddings,
-        trusted=args.trust_pickle,
     )
+    logs.feature_names = embedding_columns
+    return logs
 
 
-def _same_file(first, second):
-    try:
-        return Path(first).resolve() == Path(second).resolve() or (
-            Path(first).exists()
-            and Path(second).exists()
-            and Path(first).samefile(second)
-        )
-    except OSError:
-        return False
+def _embedding_inputs(args):
+    """The input files of a log-reading command, by what they are called."""
+    inputs = {"the log file": args.logs, "--embeddings": args.embeddings}
+    if args.embeddings is None and args.embedding_prefix is None:
+        from skroute.cli._benchmark import _find_embeddings
+
+        try:
+            inputs["the embeddings beside the logs"] = _find_embeddings(Path(args.logs))
+        except (OSError, ValueError):
+            pass
+    return inputs
 
 
 def check_out(args):
-    """Refuse an ``--out`` that is an input or has no folder (before any fit)."""
+    """Refuse an ``--out`` that is an input, or cannot be written (before any fit)."""
     out = Path(args.out)
-    inputs = {"the log file": args.logs}
-    if args.embeddings is not None:
-        inputs["--embeddings"] = args.embeddings
-    else:
-        found = None
-        if args.embedding_prefix is None:
-            from skroute.cli._benchmark import _find_embeddings
-
-            try:
-                found = _find_embeddings(Path(args.logs))
-            except (OSError, ValueError):
-                found = None
-        if found is not None:
-            inputs["the embeddings"] = found
-    for what, path in inputs.items():
-        if _same_file(out, path):
-            raise ValueError(
-                f"--out {args.out} is {what}: saving there would destroy it; "
-                "choose another path."
-            )
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise ValueError(f"--out {args.out}: no folder {folder}; create it first.")
-    if out.is_dir():
-        raise ValueError(f"--out {args.out} is a folder; give a file path.")
+    if out.suffix.lower() != ".npz":
+        raise ValueError(
+            f"--out {args.out}: a router file ends in .npz (arrays and JSON, read "
+            "without running code); name it e.g. router.npz."
+        )
+    check_outputs({"--out": out}, _embedding_inputs(args))
     return out
 
 
@@ -160,9 +157,16 @@ def build_router(args):
 
 
 def fit_command(args, out):
-    """Fit a router on a log file and save it atomically."""
+    """Fit a router on a log file and save its router file atomically."""
     from skroute.persistence import save_router
 
+    if args.export is not None:
+        raise ValueError(
+            "--export is gone: --out writes the router file (arrays and JSON) "
+            "that `skroute route` and `skroute evaluate` read; drop --export."
+        )
+    if args.cost_scale is None:
+        args.cost_scale = 1.0
     target = check_out(args)
     _check_budget_options(args)
     replaced = target.exists()
@@ -173,7 +177,7 @@ def fit_command(args, out):
     n_fitted = logs.X.shape[0]
     if args.budget is None:
         router.fit(
-            logs.X,
+            _features(logs),
             logs.action,
             reward=logs.reward,
             cost=logs.cost,
@@ -181,11 +185,9 @@ def fit_command(args, out):
         )
     else:
         router, n_fitted = _fit_to_budget(router, logs, args, out)
-    save_router(router, target)
+    save_router(router, target, cost_scale=args.cost_scale, cost_unit=_cost_unit(args))
     if replaced:
         print(f"skroute: replaced {target}", file=sys.stderr)
-    if args.export is not None:
-        router.export(args.export)
     shares = _shares(router.classes_, logs.action)
     print(
         f"fitted {router!r} on {n_fitted} logged rows of {args.logs} "
@@ -193,6 +195,14 @@ def fit_command(args, out):
         f"{args.out}",
         file=out,
     )
+
+
+def _cost_unit(args):
+    if args.cost_column is None:
+        return None
+    if args.cost_scale == 1:
+        return f"the log column {args.cost_column!r}"
+    return f"the log column {args.cost_column!r} x {args.cost_scale:g}"
 
 
 def _check_budget_options(args):
@@ -229,7 +239,7 @@ def _fit_to_budget(router, logs, args, out):
         cv=args.calibration_fraction,
         random_state=args.random_state,
     ).fit(
-        logs.X,
+        _features(logs),
         logs.action,
         reward=logs.reward,
         cost=logs.cost,
@@ -245,10 +255,8 @@ def _fit_to_budget(router, logs, args, out):
         f"{result.quality_se:.2g}",
         file=out,
     )
-    # The fitted interval router is the CLI's own (a clone fitted by the
-    # BudgetRouter): it is saved with the chosen lambda as its default.
-    fitted = budgeted.router_.set_params(cost_sensitivity=result.cost_sensitivity)
-    return fitted, logs.X.shape[0] - result.n_samples
+    # Saved as its interval router with the chosen lambda as its default.
+    return budgeted, logs.X.shape[0] - result.n_samples
 
 
 def _shares(classes, chosen):
@@ -256,20 +264,54 @@ def _shares(classes, chosen):
     return ", ".join(f"{m}: {np.mean(chosen == m):.0%}" for m in classes.tolist())
 
 
-def evaluate_command(args, out):
-    """Off-policy estimates of a saved router's utility, quality and cost."""
+def _load_router_file(path):
     from skroute.persistence import load_router
-    from skroute.routers import IntervalCostRouter
 
-    router = load_router(args.router_file, trusted=args.trust_pickle)
-    logs = read_logs(args)
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"{path}: no such file (the router).")
+    return load_router(path)
+
+
+def _cost_scale(args, router):
+    """The cost scale of new logs: the router's own, which --cost-scale must match."""
+    if args.cost_scale is None:
+        return router.cost_scale
+    if args.cost_scale != router.cost_scale:
+        raise ValueError(
+            f"--cost-scale {args.cost_scale:g}: {args.router_file} was fitted on costs "
+            f"x {router.cost_scale:g}, and its lambda is in those units; drop "
+            "--cost-scale (the router's own is applied) or refit the router."
+        )
+    return args.cost_scale
+
+
+def _lambda(args, router):
+    """The lambda to route and judge at: the router's own, or one of its range."""
     lam = args.cost_sensitivity
     if lam is None:
-        lam = router.cost_sensitivity
-    if isinstance(router, IntervalCostRouter):
-        chosen = router.predict(logs.X, cost_sensitivity=lam)
+        return router.cost_sensitivity
+    if router.cost_range is None and lam != router.cost_sensitivity:
+        raise ValueError(
+            f"--cost-sensitivity {lam:g}: {args.router_file} was fitted at lambda = "
+            f"{router.cost_sensitivity:g} and routes at it alone; drop "
+            "--cost-sensitivity, or refit the router at that lambda (or fit an "
+            "interval router: --router interval)."
+        )
+    return lam
+
+
+def evaluate_command(args, out):
+    """Off-policy estimates of a router file's utility, quality and cost."""
+    router = _load_router_file(args.router_file)
+    args.cost_scale = _cost_scale(args, router)
+    lam = _lambda(args, router)
+    logs = read_logs(args)
+    queries = _features(logs)
+    if router.cost_range is not None:
+        chosen = router.predict(queries, cost_sensitivity=lam)
     else:
-        chosen = router.predict(logs.X)
+        chosen = router.predict(queries)
     evaluation = LoggedNuisances(
         logs.action,
         reward=logs.reward,
@@ -294,9 +336,10 @@ def evaluate_command(args, out):
         cost = evaluation.value(chosen, reward_weight=0.0, cost_weight=1.0, **options)
         rows.append(("cost", cost))
     observed = logs.reward - (0.0 if logs.cost is None else lam * logs.cost)
+    scale = "" if args.cost_scale == 1 else f", costs x {args.cost_scale:g}"
     print(
         f"{args.router_file} on {logs.X.shape[0]} logged rows of {args.logs}, "
-        f"cost_sensitivity={lam:g}, {args.method} estimates:",
+        f"cost_sensitivity={lam:g}{scale}, {args.method} estimates:",
         file=out,
     )
     for name, value in rows:
@@ -310,12 +353,20 @@ def evaluate_command(args, out):
     print(f"  routes: {_shares(router.classes_, chosen)}", file=out)
 
 
-def _load_queries(args):
+def _load_queries(args, router):
+    """The queries to route: embeddings (by the router's feature names when it
+    has them), or prompts for a router that embeds them."""
     path = Path(args.queries)
     if not path.exists():
         raise ValueError(f"{path}: no such file (the queries to route).")
     if args.embedding_prefix is not None and args.text_column is not None:
         raise ValueError("pass one of --embedding-prefix and --text-column.")
+    embeds = router.embedder_settings is not None
+    if embeds and args.text_column is None:
+        raise ValueError(
+            f"{args.router_file} embeds prompts itself (its Pipeline starts with a "
+            "PromptEmbedder): pass a table of prompts with --text-column."
+        )
     if path.suffix.lower() == ".npy":
         if args.embedding_prefix is not None or args.text_column is not None:
             raise ValueError(
@@ -329,9 +380,15 @@ def _load_queries(args):
             "the embedding) or --text-column (prompts to embed), or pass the "
             "embeddings as a .npy file."
         )
-    table = _read_table(path, trusted=args.trust_pickle)
+    table = _read_table(path)
     if args.text_column is not None:
-        return _embedded_prompts(table, path, args.text_column)
+        if args.text_column not in table.columns:
+            raise ValueError(
+                f"{path}: no column {args.text_column!r} (--text-column); the "
+                f"columns are {list(table.columns)}."
+            )
+        texts = table[args.text_column].astype(str).tolist()
+        return texts if embeds else _embedded_prompts(texts)
     columns = [c for c in table.columns if c.startswith(args.embedding_prefix)]
     if not columns:
         raise ValueError(
@@ -340,62 +397,46 @@ def _load_queries(args):
         )
     from skroute.utils import check_numeric
 
-    return check_numeric(table[columns].to_numpy(), f"{path}: the embedding columns")
+    check_numeric(table[columns].to_numpy(), f"{path}: the embedding columns")
+    # By name: the router selects and orders the columns it was fitted on.
+    return table[columns].astype(np.float64)
 
 
-def _embedded_prompts(table, path, column):
-    """The prompts of one table column, embedded by PromptEmbedder's default."""
-    if column not in table.columns:
-        raise ValueError(
-            f"{path}: no column {column!r} (--text-column); the columns are "
-            f"{list(table.columns)}."
-        )
+def _embedded_prompts(texts):
+    """Prompts embedded by PromptEmbedder's default model."""
     try:
         from skroute.text import PromptEmbedder
 
-        embedder = PromptEmbedder().fit(table[column].astype(str).tolist())
+        embedder = PromptEmbedder().fit(texts[:1] or ["prompt"])
     except ImportError as exc:
         raise ImportError(
             f"--text-column needs the text extra: pip install 'skroute[text]' ({exc})."
         ) from None
-    return embedder.transform(table[column].astype(str).tolist())
+    return embedder.transform(texts)
 
 
 def route_command(args, out):
-    """Route the queries of a file with a saved or exported router."""
-    path = Path(args.router_file)
-    if not path.exists():
-        raise ValueError(f"{path}: no such file (the router).")
-    X = _load_queries(args)
-    if path.suffix.lower() == ".npz":
-        from skroute.serving import load_exported
-
-        router = load_exported(path)
-        takes_lambda = router.router == "IntervalCostRouter"
-    else:
-        from skroute.persistence import load_router
-        from skroute.routers import IntervalCostRouter
-
-        router = load_router(path, trusted=args.trust_pickle)
-        takes_lambda = isinstance(router, IntervalCostRouter)
-    if args.cost_sensitivity is not None and not takes_lambda:
-        raise ValueError(
-            "--cost-sensitivity applies to an interval router; this router was "
-            "fitted at one lambda (refit it to change it)."
-        )
-    if takes_lambda:
-        routes = router.predict(X, cost_sensitivity=args.cost_sensitivity)
+    """Route the queries of a file with a router file."""
+    target = Path(args.out)
+    check_outputs(
+        {"--out": target},
+        {"the router file": args.router_file, "the queries": args.queries},
+    )
+    router = _load_router_file(args.router_file)
+    lam = _lambda(args, router)
+    X = _load_queries(args, router)
+    if router.cost_range is not None:
+        routes = router.predict(X, cost_sensitivity=lam)
     else:
         routes = router.predict(X)
-    import pandas
-
-    target = Path(args.out)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise ValueError(f"--out {args.out}: no folder {folder}; create it first.")
-    pandas.DataFrame({"model": routes}).to_csv(target, index=False)
+    rows = io.StringIO(newline="")
+    writer = csv.writer(rows)
+    writer.writerow(["model"])
+    writer.writerows([route] for route in routes.tolist())
+    text = rows.getvalue()
+    atomic_write(target, lambda file: file.write(text.encode("utf-8")))
     print(
-        f"routed {len(routes)} queries with {path}: "
+        f"routed {len(routes)} queries with {args.router_file}: "
         f"{_shares(router.classes_, routes)}; written to {target}",
         file=out,
     )

@@ -45,7 +45,9 @@ def _csv_header(path):
     """The header row of a CSV file as written (pandas renames duplicates)."""
     import csv
 
-    with open(path, newline="", encoding="utf-8") as file:
+    # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is not part of the
+    # first column's name.
+    with open(path, newline="", encoding="utf-8-sig") as file:
         return next(csv.reader(file), [])
 
 
@@ -64,6 +66,7 @@ def _read_table(path, *, trusted=False, label_columns=()):
             # Empty cells stay empty strings, so they are caught as non-numeric.
             table = pandas.read_csv(
                 path,
+                encoding="utf-8-sig",
                 keep_default_na=False,
                 dtype={c: str for c in label_columns if c in header},
             )

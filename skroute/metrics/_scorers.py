@@ -51,6 +51,9 @@ class _LoggedArraysScorer:
         if cost is None:
             return 0.0  # without cost, a router's lambda plays no part
         final = getattr(estimator, "_final_estimator", estimator)
+        fitted = getattr(final, "cost_sensitivity_", None)
+        if fitted is not None:
+            return fitted  # what the router was fitted at, as its predict uses
         if not hasattr(final, "cost_sensitivity"):
             raise ValueError(
                 f"{type(final).__name__} has no cost_sensitivity; pass "

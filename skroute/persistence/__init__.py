@@ -1,14 +1,28 @@
-"""Router files: saving a router atomically, and loading it without running code.
+"""Router files: fitted routers and Pipelines as data, never code.
 
-:func:`save_router` pickles a router to a file beside its target and renames
-it into place; :func:`load_router` reads it with an unpickler that resolves
-only the names a router is made of. A router loaded by another skroute
-version than the one that saved it warns with :class:`SkrouteVersionWarning`.
-For serving with numpy alone, export the router instead
-(:func:`skroute.serving.load_exported`).
+:func:`save_router` writes a router, or a Pipeline of linear steps (and a
+prompt embedder) ending with one, as a router file: arrays and JSON metadata
+with a version, written atomically. :func:`load_router` reads it, checking
+everything before use, into a router that routes with numpy alone; nothing in
+the file runs. ``router.export(path)`` writes the same file for a router.
+
+A whole fitted estimator (its diagnostics and nuisance models included) can
+also be pickled with :mod:`pickle` or :mod:`joblib`, as for any scikit-learn
+estimator: a pickle runs code as it loads, so load only pickles you made
+yourself. skroute never unpickles a router file. A pickled router records the
+skroute version that wrote it and warns with :class:`SkrouteVersionWarning`
+when another version loads it.
 """
 
-from skroute.persistence._safe_pickle import load_router, save_router
+from skroute.persistence._files import load_router, save_router
+from skroute.serving import ROUTER_FILE_FORMAT, RouterFileError
 from skroute.utils._versioned_state import PERSISTENCE_FORMAT, SkrouteVersionWarning
 
-__all__ = ["PERSISTENCE_FORMAT", "SkrouteVersionWarning", "load_router", "save_router"]
+__all__ = [
+    "PERSISTENCE_FORMAT",
+    "ROUTER_FILE_FORMAT",
+    "RouterFileError",
+    "SkrouteVersionWarning",
+    "load_router",
+    "save_router",
+]

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skroute.causal._nested import cross_fit_on_rows
 from skroute.metrics import policy_value
-from skroute.routers._export import export_router
+from skroute.routers._export import router_payload, write_router_file
 from skroute.utils import (
     check_action_counts,
     check_cv_folds,
@@ -190,6 +190,9 @@ class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
                 sample_weight=logs.sample_weight,
             )
             self.classes_ = classes
+            # What predict, score and export use: a cost_sensitivity set after
+            # fit changes nothing until the next fit, as any parameter.
+            self.cost_sensitivity_ = float(self.cost_sensitivity)
             self._warn_cost_scale(logs)
             self._fit(logs)
         except BaseException:
@@ -294,7 +297,7 @@ class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
             cost=cost,
             propensity=propensity,
             sample_weight=sample_weight,
-            cost_sensitivity=self.cost_sensitivity,
+            cost_sensitivity=self.cost_sensitivity_,
         )
 
     def _logged_value(
@@ -353,23 +356,31 @@ class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
         return scores
 
     def export(self, path):
-        """Write the fitted router for serving with numpy alone.
+        """Write the fitted router's router file: arrays and JSON, no code.
 
-        The file (``.npz``) holds the weights of the policy network and of
-        the outcome models as arrays, with JSON metadata: no pickle, so
-        :func:`skroute.serving.load_exported` reads it without running code
+        The file (``.npz``) holds the deployed policy's weights and the
+        outcome models as arrays, with JSON metadata (classes, feature names,
+        the fitted ``lambda`` or its range): no pickle, so
+        :func:`skroute.persistence.load_router` (or
+        :func:`skroute.serving.load_exported`) reads it without running code
         from it, and without importing torch, skorch or scikit-learn. Its
-        ``predict`` gives this router's routes. Routers with outcome models
-        other than the default :class:`~skroute.causal.RidgeOutcomeModel`,
-        and interval routers with other than ``"quality"`` heads, are kept
-        as pickles instead.
+        ``predict`` gives this router's routes. This is the same file as
+        ``save_router(router, path)``, which also saves Pipelines. Routers
+        with outcome models other than the default
+        :class:`~skroute.causal.RidgeOutcomeModel`, and interval routers with
+        other than ``"quality"`` heads, cannot be written as data (a
+        ValueError says so); pickle them for trusted use instead.
 
         Parameters
         ----------
         path : str or Path
             Written atomically (a temporary file renamed over it).
         """
-        export_router(self, path)
+        write_router_file(path, *self._router_file())
+
+    def _router_file(self):
+        """The metadata and arrays of this router's router file."""
+        return router_payload(self)
 
     def _export_arrays(self, meta):
         """Arrays of this router's export; adds to ``meta`` what serving reads."""
@@ -382,6 +393,9 @@ class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
 
     def __setstate__(self, state):
         super().__setstate__(restored_state(self, state))
+        if "classes_" in self.__dict__ and "cost_sensitivity_" not in self.__dict__:
+            # Saved before routers recorded the lambda they were fitted at.
+            self.cost_sensitivity_ = float(self.__dict__.get("cost_sensitivity", 0.0))
         if "classes_" in self.__dict__ and "deployed_" not in self.__dict__:
             # Saved before routers kept their deployed policy as an object.
             self.deployed_ = self._deployed_policy()
@@ -442,7 +456,7 @@ class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
         return self._policy_proba(self._scores(self._check_X(X)))
 
     def _decision_scores(self, X):
-        return self.deployed_.scores(X, self.cost_sensitivity)
+        return self.deployed_.scores(X, self.cost_sensitivity_)
 
     def _policy_proba(self, scores):
         # Only learned policies read a temperature.

@@ -40,6 +40,10 @@ class DecoupledRouter(BaseRouter):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+    cost_sensitivity_ : float
+        The ``cost_sensitivity`` the router was fitted at: ``predict``,
+        ``score`` and ``export`` use it, so setting the parameter after
+        ``fit`` changes nothing until the next ``fit``.
     reward_models_, cost_models_ : list of fitted models (``cost_models_`` is
         None without cost)
     deployed_ : object
@@ -117,6 +121,10 @@ class BestSingleModelRouter(NuisanceMixin, BaseRouter):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+    cost_sensitivity_ : float
+        The ``cost_sensitivity`` the router was fitted at: ``predict``,
+        ``score`` and ``export`` use it, so setting the parameter after
+        ``fit`` changes nothing until the next ``fit``.
     model_values_ : ndarray of shape (n_classes,)
         Estimated utility of routing every query to each model.
     best_model_ : label from ``classes_``
@@ -215,6 +223,10 @@ class RandomRouter(BaseRouter):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+    cost_sensitivity_ : float
+        The ``cost_sensitivity`` the router was fitted at: ``predict``,
+        ``score`` and ``export`` use it, so setting the parameter after
+        ``fit`` changes nothing until the next ``fit``.
     deployed_ : object
         The policy ``predict`` and ``export`` go through: the seeded hash.
 

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skroute._kernels import row_uniforms
 from skroute.routers._base import _LOGGED_ARRAYS
-from skroute.routers._export import export_router
+from skroute.routers._export import router_payload, write_router_file
 from skroute.routers._interval import IntervalCostRouter
 from skroute.utils import persisted_state, restored_state
 from skroute.utils._docs import DocLinkMixin
@@ -341,9 +341,9 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
         super().__setstate__(restored_state(self, state))
 
     def export(self, path):
-        """Write the router at the chosen ``lambda`` for serving with numpy alone.
+        """Write the router file of the router at the chosen ``lambda``.
 
-        The file is the interval router's export (see its ``export``), with
+        The file is the interval router's router file (see its ``export``), with
         ``cost_sensitivity_`` as its default ``lambda`` and the mixture, if
         any, which :func:`skroute.serving.load_exported` follows.
 
@@ -352,15 +352,18 @@ class BudgetRouter(DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstima
         path : str or Path
             Written atomically (a temporary file renamed over it).
         """
+        write_router_file(path, *self._router_file())
+
+    def _router_file(self):
+        """The metadata and arrays of this router's router file."""
         check_is_fitted(self)
         mixture = None
         if self.mixture_ is not None:
             mixture = {
                 key: self.mixture_[key] for key in ("low", "high", "high_probability")
             }
-        export_router(
+        return router_payload(
             self.router_,
-            path,
             cost_sensitivity=self.cost_sensitivity_,
             budget_mixture=mixture,
         )

@@ -122,6 +122,10 @@ class CausalRouterClassifier(NeuralRouter):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+    cost_sensitivity_ : float
+        The ``cost_sensitivity`` the router was fitted at: ``predict``,
+        ``score`` and ``export`` use it, so setting the parameter after
+        ``fit`` changes nothing until the next ``fit``.
         Candidate models.
     n_features_in_ : int
     net_ : RegretNet

@@ -63,7 +63,7 @@ def _arm_arrays(models, role):
             raise ValueError(
                 f"export supports the default outcome models (RidgeOutcomeModel); "
                 f"this router's {role} model is a {type(model).__name__}. Keep it "
-                "as a pickle (skroute.persistence.save_router) instead."
+                "as a pickle, for trusted use only, instead."
             )
     return arrays
 
@@ -473,8 +473,8 @@ class IntervalNetworkPolicy(_CorrectedNetworkPolicy):
         if self.heads != "quality":
             raise ValueError(
                 f"export supports the interval router's default heads ('quality'); "
-                f"this one has heads={self.heads!r}. Keep it as a pickle "
-                "(skroute.persistence.save_router) instead."
+                f"this one has heads={self.heads!r}. Keep it as a pickle, for "
+                "trusted use only, instead."
             )
         return super().to_arrays(meta, temperature)
 

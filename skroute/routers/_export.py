@@ -1,29 +1,28 @@
-"""Writing a fitted router as plain arrays for :mod:`skroute.serving`."""
-
-import json
+"""A fitted router as the metadata and arrays of a router file."""
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from skroute.serving import EXPORT_FORMAT
+from skroute.serving import ROUTER_FILE_FORMAT, dump_router_file
 from skroute.utils import atomic_write, skroute_version
 
 
-def export_router(router, path, *, cost_sensitivity=None, budget_mixture=None):
-    """Write ``router`` to ``path`` as a ``.npz`` of arrays and JSON metadata.
+def router_payload(router, *, cost_sensitivity=None, budget_mixture=None):
+    """The metadata (a dict) and arrays of ``router``'s router file.
 
-    ``cost_sensitivity`` replaces the router's default ``lambda`` in the file,
+    ``cost_sensitivity`` replaces the router's fitted ``lambda`` in the file,
     and ``budget_mixture`` (a dict of ``low``, ``high`` and
     ``high_probability``) is the mixture that serving follows without one:
     a budget's choices, kept out of the router's own state.
     """
     check_is_fitted(router)
+    fitted = getattr(router, "cost_sensitivity_", None)
     meta = {
-        "format": EXPORT_FORMAT,
+        "format": ROUTER_FILE_FORMAT,
         "skroute_version": skroute_version(),
         "router": type(router).__name__,
         "n_features": int(router.n_features_in_),
-        "cost_sensitivity": float(getattr(router, "cost_sensitivity", 0.0)),
+        "cost_sensitivity": float(0.0 if fitted is None else fitted),
     }
     if cost_sensitivity is not None:
         meta["cost_sensitivity"] = float(cost_sensitivity)
@@ -34,8 +33,20 @@ def export_router(router, path, *, cost_sensitivity=None, budget_mixture=None):
         }
     arrays = router._export_arrays(meta)
     classes = np.asarray(router.classes_)
-    if classes.dtype.kind == "O":
+    if classes.dtype.kind not in "Uiub":
         classes = classes.astype(str)
     arrays["classes"] = classes
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-    atomic_write(path, lambda file: np.savez(file, **arrays))
+    names = getattr(router, "feature_names_in_", None)
+    if names is not None:
+        arrays["feature_names"] = np.asarray(names).astype(str)
+    return meta, arrays
+
+
+def write_router_file(path, meta, arrays):
+    """Write a router file atomically (a temporary file renamed over ``path``)."""
+    atomic_write(path, lambda file: dump_router_file(file, meta, arrays))
+
+
+def export_router(router, path, **options):
+    """Write ``router``'s router file to ``path`` (see :func:`router_payload`)."""
+    write_router_file(path, *router_payload(router, **options))

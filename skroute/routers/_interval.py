@@ -206,6 +206,11 @@ n_jobs, memory, random_state, verbose
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+    cost_sensitivity_ : float
+        The ``cost_sensitivity`` the router was fitted at: the default
+        ``lambda`` of ``predict``, ``score`` and ``export``. Setting the
+        parameter after ``fit`` changes nothing until the next ``fit``; pass
+        ``cost_sensitivity=`` to ``predict`` to route at another ``lambda``.
     n_features_in_ : int
     cost_grid_ : ndarray of shape (n_points,)
         The grid of cost sensitivities.
@@ -416,7 +421,7 @@ n_jobs, memory, random_state, verbose
         """One validated lambda per row of ``X`` (``cost_sensitivity`` when
         None), as a float64 array within the router's range."""
         if cost_sensitivity is None:
-            cost_sensitivity = self.cost_sensitivity
+            cost_sensitivity = self.cost_sensitivity_
         values = check_cost_sensitivity(cost_sensitivity, n_samples=X.shape[0])
         low, high = self.cost_grid_[0], self.cost_grid_[-1]
         outside = (values < low) | (values > high)
@@ -457,7 +462,7 @@ n_jobs, memory, random_state, verbose
         ----------
         X : array-like of shape (n_samples, n_features)
         cost_sensitivity : float or array-like of shape (n_samples,), default=None
-            ``lambda`` for all rows or per row; when None, ``self.cost_sensitivity``.
+            ``lambda`` for all rows or per row; when None, ``cost_sensitivity_``.
 
         Returns
         -------
@@ -478,7 +483,7 @@ n_jobs, memory, random_state, verbose
         X : array-like of shape (n_samples, n_features)
         cost_sensitivity : float or array-like of shape (n_samples,), default=None
             ``lambda`` for all rows or per row; when None,
-            ``self.cost_sensitivity``. :class:`~skroute.BudgetRouter` chooses
+            ``cost_sensitivity_``. :class:`~skroute.BudgetRouter` chooses
             it to meet a budget on the mean cost per query.
 
         Returns

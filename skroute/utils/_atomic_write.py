@@ -31,7 +31,12 @@ def atomic_write(path, write):
         os.umask(mask)
         os.chmod(temporary, 0o666 & ~mask)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        if isinstance(exc, OSError) and exc.filename != str(path):
+            # The error names the file the user asked for, not the temporary.
+            raise OSError(
+                exc.errno, f"{exc.strerror or exc} (nothing written)", str(path)
+            ) from exc
         raise

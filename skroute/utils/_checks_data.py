@@ -168,8 +168,8 @@ def check_table_path(path, readers, *, trusted):
     if reader == "read_pickle" and not trusted:
         raise ValueError(
             f"{path}: a pickled table can run code from the file as it loads, so "
-            "it is read only with trusted=True (skroute --trust-pickle); pass it "
-            "if you trust where the file comes from, or save the table as CSV or "
+            "it is read only in Python with trusted=True, for files you trust "
+            "(the command line never reads pickles); save the table as CSV or "
             "parquet."
         )
     return path, reader

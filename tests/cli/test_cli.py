@@ -11,6 +11,7 @@ import torch
 from skroute.cli import main
 from skroute.datasets import load_logs, make_routing_problem, simulate_logging
 from skroute.metrics import policy_value
+from skroute.persistence import load_router
 
 
 @pytest.fixture
@@ -157,12 +158,15 @@ def test_benchmark_lambda_grids(table, tmp_path, lambdas, n_records):
     "argv, message",
     [
         (["benchmark", "--prices", "p.json"], "--prices apply to a table"),
-        (["benchmark", "--out", "nowhere/r.json"], "--out: no folder nowhere"),
+        (
+            ["benchmark", "--out", "nowhere/r.json"],
+            "--out nowhere/r.json: no folder nowhere",
+        ),
         (["benchmark", "--cost-scale", "0"], "must be a positive number"),
         (["benchmark", "--seeds", "abc"], "must be a positive integer"),
         (["benchmark", "--cost-sensitivity", "-1"], "lambda must be"),
         (["benchmark", "--threads", "100000"], "--threads 100000 exceeds the"),
-        (["fit", "l.csv", "--out", "r", "--cost-range", "-1", "2"], "--cost-range"),
+        (["fit", "l.csv", "--out", "r.npz", "--cost-range", "-1", "2"], "--cost-range"),
     ],
 )
 def test_command_line_errors_name_the_option(capsys, argv, message):
@@ -172,7 +176,7 @@ def test_command_line_errors_name_the_option(capsys, argv, message):
 
 
 def test_evaluate_without_costs_says_lambda_is_unused(log_file, tmp_path, capsys):
-    saved = tmp_path / "router.joblib"
+    saved = tmp_path / "router.npz"
     fit_argv = ["fit", str(log_file), "--out", str(saved), "--router", "decoupled"]
     assert main([*fit_argv, "--cost-column", "cost", "--cost-sensitivity", "0.1"]) == 0
     assert main(["evaluate", str(saved), str(log_file), "--min-propensity", "0.1"]) == 0
@@ -221,12 +225,12 @@ def log_file(tmp_path):
     ],
 )
 def test_fit_then_evaluate_a_saved_router(log_file, tmp_path, capsys, router, options):
-    saved = tmp_path / "router.joblib"
+    saved = tmp_path / "router.npz"
     columns = ["--cost-column", "cost", "--propensity-column", "p"]
     fit_argv = ["fit", str(log_file), "--out", str(saved), "--router", router]
     assert main([*fit_argv, *columns, *options]) == 0
     assert "saved to" in capsys.readouterr().out
-    fitted = joblib.load(saved)
+    fitted = load_router(saved)
     assert fitted.classes_.tolist() == ["llm-0", "llm-1", "llm-2"]
 
     evaluate_argv = ["evaluate", str(saved), str(log_file), *columns]
@@ -259,11 +263,11 @@ def test_fit_then_evaluate_a_saved_router(log_file, tmp_path, capsys, router, op
 
 
 def test_fit_reads_embedding_columns_and_estimates_propensities(log_file, tmp_path):
-    saved = tmp_path / "router.joblib"
+    saved = tmp_path / "router.npz"
     wide = log_file.with_name("wide_logs.csv")
     argv = ["fit", str(wide), "--out", str(saved), "--embedding-prefix", "e"]
     assert main([*argv, "--cost-column", "cost"]) == 0
-    assert joblib.load(saved).n_features_in_ == 20  # the columns e0 ... e19
+    assert load_router(saved).n_features_in_ == 20  # the columns e0 ... e19
     with pytest.raises(SystemExit, match="no column starts with --embedding-prefix"):
         main([*argv[:-1], "zz"])
 
@@ -277,21 +281,23 @@ def test_fit_reads_embedding_columns_and_estimates_propensities(log_file, tmp_pa
     ],
 )
 def test_fit_bad_log_files(log_file, tmp_path, change, message):
-    argv = ["fit", str(log_file), "--out", str(tmp_path / "r.joblib")]
+    argv = ["fit", str(log_file), "--out", str(tmp_path / "r.npz")]
     with pytest.raises(SystemExit, match=message):
         main([*argv, *change])
-    assert not (tmp_path / "r.joblib").exists()
+    assert not (tmp_path / "r.npz").exists()
 
 
 def test_evaluate_refuses_a_file_that_is_not_a_router(log_file, tmp_path):
     other = tmp_path / "other.joblib"
     joblib.dump({"not": "a router"}, other)
-    with pytest.raises(SystemExit, match="holds a dict, not a skroute router"):
+    with pytest.raises(
+        SystemExit, match="other.joblib: a pickle, not a skroute router"
+    ):
         main(["evaluate", str(other), str(log_file)])
 
 
 def test_fit_to_a_budget_sets_lambda_from_held_out_rows(log_file, tmp_path, capsys):
-    saved = tmp_path / "router.pkl"
+    saved = tmp_path / "router.npz"
     columns = ["--cost-column", "cost", "--propensity-column", "p"]
     logs = load_logs(
         log_file,
@@ -309,8 +315,8 @@ def test_fit_to_a_budget_sets_lambda_from_held_out_rows(log_file, tmp_path, caps
     held_out = int(np.ceil(0.25 * n_rows))
     assert f"estimated on {held_out} held-out rows" in printed
     assert f"on {n_rows - held_out} logged rows" in printed  # the rows fitted
-    fitted = joblib.load(saved)
-    assert type(fitted).__name__ == "IntervalCostRouter"
+    fitted = load_router(saved)
+    assert fitted.router == "IntervalCostRouter"
     assert 0.0 <= fitted.cost_sensitivity <= 2.0
     estimated = float(printed.split("at mean cost ")[1].split(" ")[0])
     assert estimated <= budget * (1 + 1e-9)
@@ -324,7 +330,7 @@ def test_fit_to_a_budget_sets_lambda_from_held_out_rows(log_file, tmp_path, caps
     ],
 )
 def test_fit_budget_conflicts_are_one_line_errors(log_file, tmp_path, extra, message):
-    argv = ["fit", str(log_file), "--out", str(tmp_path / "r.pkl")]
+    argv = ["fit", str(log_file), "--out", str(tmp_path / "r.npz")]
     with pytest.raises(SystemExit, match=message):
         main([*argv, "--cost-column", "cost", "--budget", "0.5", *extra])
     with pytest.raises(SystemExit, match="needs the logged cost"):
@@ -367,10 +373,10 @@ def test_route_embeds_a_text_column(tmp_path, capsys):
     labels = np.array(["small"] * 30 + ["large"] * 30)
     reward = np.ones(60)
     router = DecoupledRouter().fit(X, labels, reward=reward)
-    save_router(router, tmp_path / "router.pkl")
+    save_router(router, tmp_path / "router.npz")
     pd.DataFrame({"prompt": prompts}).to_csv(tmp_path / "q.csv", index=False)
     out = tmp_path / "routes.csv"
-    argv = ["route", str(tmp_path / "router.pkl"), str(tmp_path / "q.csv")]
+    argv = ["route", str(tmp_path / "router.npz"), str(tmp_path / "q.csv")]
     assert main([*argv, "--text-column", "prompt", "--out", str(out)]) == 0
     routes = pd.read_csv(out)["model"].to_numpy()
     np.testing.assert_array_equal(routes, router.predict(X))

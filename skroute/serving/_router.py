@@ -1,29 +1,5 @@
-"""Serving exported routers with numpy alone: no torch, skorch or scikit-learn.
+"""The router read from a router file: routes with numpy alone."""
 
-``router.export(path)`` writes a ``.npz`` file of plain arrays (weights of the
-policy network and of the outcome models) and JSON metadata; no pickle, so
-loading it runs no code from the file. :func:`load_exported` reads it into an
-:class:`ExportedRouter`, whose ``predict`` gives the same routes as the
-router's.
-
-Examples
---------
->>> import numpy as np
->>> from skroute.routers import DecoupledRouter
->>> from skroute.serving import load_exported
->>> rng = np.random.default_rng(0)
->>> X = rng.normal(size=(40, 3))
->>> y = np.array(["small", "large"] * 20)
->>> router = DecoupledRouter().fit(X, y, reward=rng.uniform(size=40))
->>> import tempfile, pathlib
->>> path = pathlib.Path(tempfile.mkdtemp()) / "router.npz"
->>> router.export(path)
->>> served = load_exported(path)
->>> bool((served.predict(X) == router.predict(X)).all())
-True
-"""
-
-import json
 from pathlib import Path
 
 import numpy as np
@@ -34,36 +10,84 @@ from skroute._kernels import (
     softmax,
     stacked_arm_predictions,
 )
-
-EXPORT_FORMAT = 1
+from skroute.serving._file import not_a_router_file, read_router_file
+from skroute.serving._schema import check_router_file
+from skroute.serving._steps import apply_steps
 
 
 class ExportedRouter:
-    """A router read from :meth:`export`: ``predict`` and ``predict_proba``.
+    """A router read from a router file: ``predict`` and ``predict_proba``.
+
+    Made by :func:`load_exported` (or :func:`skroute.persistence.load_router`,
+    which also embeds prompts for a file whose Pipeline starts with a
+    :class:`~skroute.text.PromptEmbedder`). It holds the router's arrays and
+    the linear steps of its Pipeline, and routes with numpy alone.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-    n_features_in_ : int
+    n_features_in_ : int or None
+        The number of input features (None when the input is prompt text).
+    feature_names_in_ : ndarray of shape (n_features_in_,) or None
+        The names of the features the router was fitted on, when it was fitted
+        on named columns: ``predict`` then selects and orders a DataFrame's
+        columns by them.
     router : str
-        The class of the router that was exported.
+        The class of the router that was saved.
     cost_sensitivity : float
-        The default ``lambda`` of ``predict``.
+        The ``lambda`` the router was fitted at (the default of ``predict``).
+    cost_range : tuple of float or None
+        The range of ``lambda`` an interval router serves (None otherwise).
+    cost_scale : float
+        The factor its training costs were multiplied by (1 when none was
+        recorded); ``lambda`` is in those units.
+    cost_unit : str or None
+        What its costs were, in words, when recorded.
+    steps : list of str
+        The kinds of the Pipeline steps before the router.
     """
 
-    def __init__(self, meta, arrays):
+    def __init__(self, meta, arrays, *, embed=None):
         self._meta = meta
         self._arrays = arrays
         self.classes_ = arrays["classes"]
-        self.n_features_in_ = int(meta["n_features"])
         self.router = meta["router"]
         self.cost_sensitivity = float(meta.get("cost_sensitivity", 0.0))
+        self.cost_range = tuple(meta["range"]) if "range" in meta else None
+        self.cost_scale = float(meta.get("cost_scale") or 1.0)
+        self.cost_unit = meta.get("cost_unit")
+        steps = meta.get("steps", [])
+        self.steps = [step["kind"] for step in steps]
+        self._text = bool(steps) and steps[0]["kind"] == "prompt_embedder"
+        self._embed = embed
+        numeric = steps[1:] if self._text else steps
+        first = 1 if self._text else 0
+        self._steps = [
+            (step, _step_arrays(arrays, first + k)) for k, step in enumerate(numeric)
+        ]
+        self.n_features_in_ = (
+            None if self._text else int(meta.get("n_features_in", meta["n_features"]))
+        )
+        self.feature_names_in_ = arrays.get("feature_names")
+
+    def set_embedder(self, embed):
+        """Use ``embed`` (a function of a list of prompts) for the prompt step.
+
+        Returns
+        -------
+        self : ExportedRouter
+        """
+        self._embed = embed
+        return self
+
+    @property
+    def embedder_settings(self):
+        """The prompt embedder's settings, for a file that starts with one."""
+        return dict(self._meta["steps"][0]) if self._text else None
 
     def __repr__(self):
-        return (
-            f"ExportedRouter({self.router}, {self.classes_.size} models, "
-            f"{self.n_features_in_} features)"
-        )
+        inputs = "prompts" if self._text else f"{self.n_features_in_} features"
+        return f"ExportedRouter({self.router}, {self.classes_.size} models, {inputs})"
 
     # --- reading the pieces -------------------------------------------------
 
@@ -135,7 +159,16 @@ class ExportedRouter:
             raise ValueError(
                 "cost_sensitivity must be a finite number or one per row of X."
             )
-        low, high = self._meta.get("range", (0.0, np.inf))
+        if self.cost_range is None:
+            if (values != self.cost_sensitivity).any():
+                raise ValueError(
+                    f"this {self.router} was fitted at cost_sensitivity="
+                    f"{self.cost_sensitivity:g} and routes at it alone; refit it "
+                    "at another lambda, or fit an IntervalCostRouter to choose "
+                    "lambda when routing."
+                )
+            return values
+        low, high = self.cost_range
         if ((values < low) | (values > high)).any():
             if self._meta.get("out_of_range") == "clip":
                 return np.clip(values, low, high)
@@ -144,15 +177,53 @@ class ExportedRouter:
             )
         return values
 
-    def _check_X(self, X):
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+    def _features(self, X):
+        """The router's features of the caller's ``X``: checked, then the steps."""
+        if self._text:
+            if self._embed is None:
+                settings = self.embedder_settings
+                raise ValueError(
+                    "this router starts with a PromptEmbedder (model "
+                    f"{settings.get('model') or 'all-MiniLM-L6-v2'}): load it with "
+                    "skroute.persistence.load_router, which embeds the prompts, "
+                    "or pass it an embed function."
+                )
+            X = np.asarray(self._embed(X))
+        else:
+            X = self._named_columns(X)
+        if X.dtype != np.float32:
+            X = X.astype(np.float64)
+        else:
+            X = X.copy()
+        expected = self.n_features_in_
+        if expected is not None and (X.ndim != 2 or X.shape[1] != expected):
             raise ValueError(
-                f"X must have shape (n_samples, {self.n_features_in_}); got {X.shape}."
+                f"X must have shape (n_samples, {expected}); got {X.shape}."
             )
         if not np.isfinite(X).all():
             raise ValueError("X contains NaN or infinity.")
-        return X
+        return apply_steps(self._steps, self._arrays, X)
+
+    def _named_columns(self, X):
+        """The columns of a table ``X`` by the fitted feature names, in order."""
+        columns = getattr(X, "columns", None)
+        if columns is None or self.feature_names_in_ is None:
+            return np.asarray(X)
+        given = [str(c) for c in columns]
+        names = self.feature_names_in_.tolist()
+        missing = [n for n in names if n not in set(given)]
+        extra = [c for c in given if c not in set(names)]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"lacks {_listed(missing)}")
+            if extra:
+                parts.append(f"has {_listed(extra)}, which it was not fitted on")
+            raise ValueError(
+                f"X's columns differ from the features the router was fitted on: "
+                f"it {' and '.join(parts)}."
+            )
+        return np.asarray(X[names])
 
     def _scores(self, X, cost_sensitivity):
         kind = self._meta["policy"]
@@ -201,7 +272,7 @@ class ExportedRouter:
         -------
         ndarray of shape (n_samples,)
         """
-        X = self._check_X(X)
+        X = self._features(X)
         return self.classes_[np.argmax(self._scores(X, cost_sensitivity), axis=1)]
 
     def predict_proba(self, X, cost_sensitivity=None):
@@ -216,7 +287,7 @@ class ExportedRouter:
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        X = self._check_X(X)
+        X = self._features(X)
         scores = self._scores(X, cost_sensitivity)
         proba = self._meta["proba"]
         if proba == "one_hot":
@@ -224,16 +295,21 @@ class ExportedRouter:
         return softmax(scores * float(self._meta["proba_factor"]))
 
 
-def load_exported(path):
-    """Read a router written by ``router.export(path)``.
+def load_exported(path, *, embed=None):
+    """Read a router file (written by ``router.export`` or ``save_router``).
 
-    The file holds arrays and JSON only (read with ``allow_pickle=False``), so
-    loading it runs nothing from the file.
+    A router file holds arrays and JSON only, so reading it runs nothing from
+    the file; every member, header, key and dtype is checked before use, and
+    the sizes against the file's own size before anything is read.
 
     Parameters
     ----------
     path : str or Path
-        The ``.npz`` file written by ``router.export``.
+        The router file.
+    embed : callable, default=None
+        For a file whose Pipeline starts with a prompt embedder: the function
+        that embeds a list of prompts (:func:`skroute.persistence.load_router`
+        passes the embedder the file names).
 
     Returns
     -------
@@ -241,9 +317,9 @@ def load_exported(path):
 
     Raises
     ------
-    ValueError
-        For a file that is not a router exported by skroute, or one exported
-        in a newer format than this version reads.
+    RouterFileError
+        (a ValueError) For a file that is not a skroute router file, whatever
+        is wrong with it, or one of a newer format than this version reads.
 
     Examples
     --------
@@ -266,18 +342,42 @@ def load_exported(path):
     True
     """
     path = Path(path)
+    meta, arrays = read_router_file(path)
+    check_router_file(meta, arrays, path)
+    router = ExportedRouter(meta, arrays, embed=embed)
+    _probe(router, path)
+    return router
+
+
+def _probe(router, path):
+    """Route one row of zeros: a file whose arrays passed the schema but still
+    cannot be computed with is not a router file."""
+    if router._text:
+        return
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: not a router exported by skroute ({exc}).") from None
-    if "meta" not in arrays or "classes" not in arrays:
-        raise ValueError(f"{path}: not a router exported by skroute (no metadata).")
-    meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
-    if meta.get("format", 0) > EXPORT_FORMAT:
-        raise ValueError(
-            f"{path}: exported in format {meta['format']} by skroute "
-            f"{meta.get('skroute_version')}; this version reads format "
-            f"{EXPORT_FORMAT}. Load it with that version or a later one."
-        )
-    return ExportedRouter(meta, arrays)
+        with np.errstate(all="ignore"):
+            router._scores(
+                apply_steps(
+                    router._steps,
+                    router._arrays,
+                    np.zeros((1, router.n_features_in_)),
+                ),
+                None,
+            )
+    except (ValueError, IndexError, KeyError, TypeError) as exc:
+        raise not_a_router_file(path, f"its arrays do not compute: {exc}") from None
+
+
+def _step_arrays(arrays, k):
+    prefix = f"step/{k}/"
+    return {
+        key[len(prefix) :]: value
+        for key, value in arrays.items()
+        if key.startswith(prefix)
+    }
+
+
+def _listed(names, limit=5):
+    shown = ", ".join(repr(n) for n in names[:limit])
+    more = len(names) - limit
+    return shown + (f" and {more} more" if more > 0 else "")
