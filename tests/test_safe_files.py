@@ -1,6 +1,5 @@
 """Files: hostile pickles run nothing, saves are atomic, loaders never guess."""
 
-import operator
 import os
 import pickle
 

@@ -6,7 +6,8 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from skroute.persistence._steps import step_data
-from skroute.serving import ROUTER_FILE_FORMAT, dump_router_file, load_exported
+from skroute.serving import load_exported
+from skroute.serving._file import ROUTER_FILE_FORMAT, dump_router_file
 from skroute.utils import atomic_write
 
 
@@ -169,6 +170,31 @@ def load_router(path, *, device="cpu"):
     ------
     RouterFileError
         (a ValueError) For a file that is not a skroute router file.
+
+    See Also
+    --------
+    save_router : write a router or a Pipeline as a router file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from skroute import DecoupledRouter
+    >>> from skroute.persistence import load_router, save_router
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 3))
+    >>> router = DecoupledRouter(cost_sensitivity=0.1).fit(
+    ...     X, ["small", "large"] * 30, reward=rng.uniform(size=60),
+    ...     cost=np.tile([0.1, 1.0], 30))
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "router.npz"
+    >>> save_router(router, path)
+    >>> served = load_router(path)
+    >>> served
+    ExportedRouter(DecoupledRouter, 2 models, 3 features)
+    >>> served.cost_sensitivity
+    0.1
+    >>> bool((served.predict(X) == router.predict(X)).all())
+    True
     """
     served = load_exported(path)
     settings = served.embedder_settings

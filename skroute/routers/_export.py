@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from skroute.serving import ROUTER_FILE_FORMAT, dump_router_file
+from skroute.serving._file import ROUTER_FILE_FORMAT, dump_router_file
 from skroute.utils import atomic_write, skroute_version
 
 

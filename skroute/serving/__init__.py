@@ -24,12 +24,7 @@ Examples
 True
 """
 
-from skroute.serving._file import (
-    ROUTER_FILE_FORMAT,
-    RouterFileError,
-    dump_router_file,
-    read_router_file,
-)
+from skroute.serving._file import ROUTER_FILE_FORMAT, RouterFileError
 from skroute.serving._router import ExportedRouter, load_exported
 
 # The name this module gave the format before router files held Pipelines.
@@ -40,7 +35,5 @@ __all__ = [
     "ROUTER_FILE_FORMAT",
     "ExportedRouter",
     "RouterFileError",
-    "dump_router_file",
     "load_exported",
-    "read_router_file",
 ]

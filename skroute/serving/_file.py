@@ -43,7 +43,20 @@ class RouterFileError(ValueError):
     """A file that is not a skroute router file, or not one this version reads.
 
     The message names the file and what is wrong with it. Nothing in the file
-    has run: router files hold arrays and JSON only.
+    has run: router files hold arrays and JSON only, and a file that is
+    anything else (a pickle included) is refused before it is read.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from skroute.persistence import RouterFileError, load_router
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "router.npz"
+    >>> _ = path.write_bytes(b"not a router")
+    >>> try:
+    ...     load_router(path)
+    ... except RouterFileError as error:
+    ...     print(str(error).split(": ", 1)[1])
+    not a skroute router file (not a zip of arrays).
     """
 
 

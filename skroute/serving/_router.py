@@ -23,6 +23,16 @@ class ExportedRouter:
     :class:`~skroute.text.PromptEmbedder`). It holds the router's arrays and
     the linear steps of its Pipeline, and routes with numpy alone.
 
+    Parameters
+    ----------
+    meta : dict
+        The file's metadata, checked.
+    arrays : dict of str to ndarray
+        The file's arrays, checked.
+    embed : callable, default=None
+        For a file whose Pipeline starts with a prompt embedder: the function
+        that embeds a list of prompts.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -45,6 +55,30 @@ class ExportedRouter:
         What its costs were, in words, when recorded.
     steps : list of str
         The kinds of the Pipeline steps before the router.
+
+    See Also
+    --------
+    skroute.persistence.load_router : read a router file into this class.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skroute import DecoupledRouter
+    >>> from skroute.persistence import load_router, save_router
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 3))
+    >>> pipeline = make_pipeline(StandardScaler(), DecoupledRouter()).fit(
+    ...     X, ["small", "large"] * 30, decoupledrouter__reward=rng.uniform(size=60))
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "router.npz"
+    >>> save_router(pipeline, path)
+    >>> served = load_router(path)
+    >>> served.steps, served.classes_.tolist()
+    (['standard_scaler'], ['large', 'small'])
+    >>> bool((served.predict(X) == pipeline.predict(X)).all())
+    True
     """
 
     def __init__(self, meta, arrays, *, embed=None):

@@ -25,7 +25,7 @@ from skroute import DecoupledRouter
 from skroute.cli import main
 from skroute.datasets import make_routing_problem, simulate_logging
 from skroute.persistence import RouterFileError, load_router
-from skroute.serving import read_router_file
+from skroute.serving._file import read_router_file
 
 
 class _Payload:

@@ -60,11 +60,14 @@ def test_default_cost_sensitivity_drives_predict_and_score(
     routing_logs, fitted_interval
 ):
     problem, logs, _, test = routing_logs
-    # The cost sensitivity is read at prediction: a copy set to 0.1 after fit.
+    # The default lambda is the one fitted: a copy set to 0.1 after fit routes
+    # as before, and predict takes any lambda of the range as an argument.
     router = copy.deepcopy(fitted_interval).set_params(cost_sensitivity=0.1)
+    fitted_default = fitted_interval.cost_sensitivity_
+    assert router.cost_sensitivity_ == fitted_default != 0.1
     np.testing.assert_array_equal(
         router.predict(problem.X[test]),
-        router.predict(problem.X[test], cost_sensitivity=0.1),
+        fitted_interval.predict(problem.X[test], cost_sensitivity=fitted_default),
     )
     assert np.isfinite(router.score(logs.X, logs.action, **fit_kwargs(logs)))
 

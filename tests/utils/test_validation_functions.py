@@ -510,7 +510,7 @@ def test_good_options(tmp_path, capsys):
     )
     table.to_csv(tmp_path / "logs.csv", index=False)
     np.save(tmp_path / "logs_emb.npy", logs["X"])
-    out = tmp_path / "router.joblib"
+    out = tmp_path / "router.npz"
     argv = ["fit", str(tmp_path / "logs.csv"), "--out", str(out)]
     options = ["--router", "decoupled", "--cost-column", "cost", "--cost-scale", "0.5"]
     options += ["--propensity-column", "p", "--cost-sensitivity", "0"]
