@@ -12,6 +12,7 @@ from skroute.cli._files import check_outputs
 from skroute.datasets import load_logs
 from skroute.datasets._loaders import _read_table
 from skroute.utils import atomic_write
+from skroute.utils._checks_data import load_array_file
 
 ROUTERS = ("causal", "interval", "decoupled", "best-single")
 
@@ -373,7 +374,7 @@ def _load_queries(args, router):
                 "--embedding-prefix and --text-column apply to a table, not a .npy "
                 "file."
             )
-        return np.load(path, allow_pickle=False)
+        return load_array_file(path, "the queries")
     if args.embedding_prefix is None and args.text_column is None:
         raise ValueError(
             f"{path}: a table of queries needs --embedding-prefix (the columns of "

@@ -16,6 +16,7 @@ from skroute.utils import (
     check_propensity,
     check_table_path,
     check_unique_columns,
+    load_array_file,
 )
 from skroute.utils._validation import _rows
 
@@ -165,7 +166,7 @@ def _load_embeddings(embeddings, n_rows, path):
         return None
     source = embeddings
     if isinstance(embeddings, (str, Path)):
-        embeddings = np.load(embeddings)
+        embeddings = load_array_file(embeddings, "the embeddings")
     return check_embeddings(embeddings, n_rows, path, source)
 
 

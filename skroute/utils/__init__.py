@@ -34,6 +34,7 @@ from skroute.utils._checks_data import (  # noqa: F401
     check_table_path,
     check_unique_columns,
     check_weight_inputs,
+    load_array_file,
 )
 from skroute.utils._validation import (  # noqa: F401
     MAX_FEATURE_MAGNITUDE,

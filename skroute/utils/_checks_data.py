@@ -225,6 +225,24 @@ def check_full_feedback_rows(duplicated, path):
         )
 
 
+def load_array_file(path, what):
+    """A ``.npy`` file of numbers, read without pickle and within its own size.
+
+    The file is mapped before it is copied, so a header that claims more data
+    than the file holds is an error, not an allocation.
+    """
+    try:
+        array = np.load(path, allow_pickle=False, mmap_mode="r")
+    except (ValueError, OSError, EOFError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        brief = " ".join(str(exc).split())[:160]
+        raise ValueError(f"{path}: not a .npy array ({what}): {brief}") from None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiub":
+        raise ValueError(f"{path}: not a .npy array of numbers ({what}).")
+    return np.array(array)
+
+
 def check_embeddings(embeddings, n_rows, path, source):
     """Return row-aligned, finite embeddings within float32's range, as float32."""
     array = check_numeric(embeddings, f"{path}: the embeddings")
