@@ -60,12 +60,12 @@ def _file_cases(folder):
     router = DecoupledRouter().fit(
         rng.normal(size=(60, 3)), logs["model"], reward=logs["quality"]
     )
-    saved = folder / "router.pkl"
+    saved = folder / "router.npz"
     save_router(router, saved)
     marker = folder / "marker"
     hostile = folder / "hostile.pkl"
     hostile.write_bytes(pickle.dumps(_Payload(marker)))
-    truncated = folder / "truncated.pkl"
+    truncated = folder / "truncated.npz"
     truncated.write_bytes(saved.read_bytes()[:100])
     duplicated = folder / "duplicated.csv"
     duplicated.write_text("model,model,quality\na,a,1\n")
@@ -79,7 +79,7 @@ def _file_cases(folder):
             "load_router hostile",
             lambda: load_router(hostile),
             ValueError,
-            "refused",
+            "a pickle, not a skroute router file",
             marker,
         ),
         (
@@ -107,7 +107,7 @@ def _file_cases(folder):
             "cli evaluate hostile router",
             lambda: _cli(["evaluate", str(hostile), str(log_file)]),
             ValueError,
-            "--trust-pickle",
+            "a pickle, not a skroute router file",
             marker,
         ),
         (
@@ -119,11 +119,11 @@ def _file_cases(folder):
                     "--embeddings",
                     str(folder / "logs_emb.npy"),
                     "--out",
-                    str(folder / "o.pkl"),
+                    str(folder / "o.npz"),
                 ]
             ),
             ValueError,
-            "--trust-pickle",
+            "the command line never reads pickles",
             marker,
         ),
         (
@@ -138,14 +138,14 @@ def _file_cases(folder):
                 ]
             ),
             ValueError,
-            "--trust-pickle",
+            "the command line never reads pickles",
             marker,
         ),
         (
             "load_router truncated",
             lambda: load_router(truncated),
             ValueError,
-            "not a readable router file",
+            "not a skroute router file",
             None,
         ),
         (
@@ -159,19 +159,19 @@ def _file_cases(folder):
             "cli fit --out is the logs",
             lambda: _cli(["fit", str(log_file), "--out", str(log_file)]),
             ValueError,
-            "would destroy it",
+            "a router file ends in .npz",
             None,
         ),
         (
             "cli fit --out is the embeddings",
             lambda: _cli(["fit", str(log_file), "--out", str(folder / "logs_emb.npy")]),
             ValueError,
-            "would destroy it",
+            "a router file ends in .npz",
             None,
         ),
         (
             "cli fit --out no folder",
-            lambda: _cli(["fit", str(log_file), "--out", str(folder / "no" / "r.pkl")]),
+            lambda: _cli(["fit", str(log_file), "--out", str(folder / "no" / "r.npz")]),
             ValueError,
             "no folder",
             None,

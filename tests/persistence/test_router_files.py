@@ -289,3 +289,17 @@ def test_route_imports_no_torch(logs, tmp_path):
     subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
     routes = pd.read_csv(tmp_path / "routes.csv", dtype=str)["model"].to_numpy()
     np.testing.assert_array_equal(routes, router.predict(logs.X))
+
+
+def test_files_of_the_first_format_still_read(logs, tmp_path):
+    # Format 1 (the export before router files held feature names, cost
+    # units and Pipelines): the same arrays, fewer metadata keys.
+    from skroute.routers._export import router_payload, write_router_file
+
+    router = _fit(_quick_causal(cost_sensitivity=0.05), logs)
+    meta, arrays = router_payload(router)
+    meta["format"] = 1
+    write_router_file(tmp_path / "old.npz", meta, arrays)
+    served = load_router(tmp_path / "old.npz")
+    assert served.cost_scale == 1.0 and served.cost_unit is None
+    np.testing.assert_array_equal(served.predict(logs.X), router.predict(logs.X))
