@@ -14,6 +14,7 @@ from tabulate import tabulate
 from tqdm import tqdm
 
 from skroute.causal import LoggedNuisances
+from skroute.cli._files import find_embeddings
 from skroute.datasets import (
     costs_from_token_prices,
     load_model_prices,
@@ -62,19 +63,6 @@ def _routers(cost_sensitivity, seed, models):
     }
 
 
-def _find_embeddings(table_path):
-    """The ``.npy`` embeddings beside a table: ``<stem>_emb*.npy``, or the only one."""
-    folder, stem = table_path.parent, table_path.stem
-    named = sorted(folder.glob(f"{stem}_emb*.npy"))
-    candidates = named or sorted(folder.glob("*.npy"))
-    if len(candidates) != 1:
-        raise ValueError(
-            f"{table_path}: cannot tell which embeddings to use "
-            f"({len(candidates)} .npy files beside it); pass --embeddings PATH."
-        )
-    return candidates[0]
-
-
 def load_problem(
     data,
     embeddings=None,
@@ -105,7 +93,7 @@ def load_problem(
     table = load_wide_table(
         path,
         models=models,
-        embeddings=_find_embeddings(path) if embeddings is None else embeddings,
+        embeddings=find_embeddings(path) if embeddings is None else embeddings,
         task_column=topic_column,
         text_column=text_column,
         trusted=trusted,

@@ -52,3 +52,16 @@ def check_outputs(outputs, inputs):
         if path.is_dir():
             raise ValueError(f"{option} {path} is a folder; give a file path.")
         seen[option] = path
+
+
+def find_embeddings(table_path):
+    """The ``.npy`` embeddings beside a table: ``<stem>_emb*.npy``, or the only one."""
+    folder, stem = table_path.parent, table_path.stem
+    named = sorted(folder.glob(f"{stem}_emb*.npy"))
+    candidates = named or sorted(folder.glob("*.npy"))
+    if len(candidates) != 1:
+        raise ValueError(
+            f"{table_path}: cannot tell which embeddings to use "
+            f"({len(candidates)} .npy files beside it); pass --embeddings PATH."
+        )
+    return candidates[0]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from skroute.causal import LoggedNuisances
-from skroute.cli._files import check_outputs
+from skroute.cli._files import check_outputs, find_embeddings
 from skroute.datasets import load_logs
 from skroute.datasets._loaders import _read_table
 from skroute.utils import atomic_write
@@ -95,9 +95,7 @@ def _read_logs(args, path):
                 f"{args.embedding_prefix!r} (the columns are {header})."
             )
     else:
-        from skroute.cli._benchmark import _find_embeddings
-
-        embeddings = args.embeddings or _find_embeddings(path)
+        embeddings = args.embeddings or find_embeddings(path)
     logs = load_logs(
         path,
         model_column=args.model_column,
@@ -115,10 +113,8 @@ def _embedding_inputs(args):
     """The input files of a log-reading command, by what they are called."""
     inputs = {"the log file": args.logs, "--embeddings": args.embeddings}
     if args.embeddings is None and args.embedding_prefix is None:
-        from skroute.cli._benchmark import _find_embeddings
-
         try:
-            inputs["the embeddings beside the logs"] = _find_embeddings(Path(args.logs))
+            inputs["the embeddings beside the logs"] = find_embeddings(Path(args.logs))
         except (OSError, ValueError):
             pass
     return inputs

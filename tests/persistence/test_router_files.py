@@ -275,18 +275,24 @@ def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
     assert logs.action.tolist() == ["7", "007", "7", "007"]
 
 
-def test_route_imports_no_torch(logs, tmp_path):
+def test_route_and_evaluate_import_no_torch(logs, tmp_path):
     router = _fit(_quick_causal(), logs)
     router.export(tmp_path / "r.npz")
-    np.save(tmp_path / "q.npy", logs.X)
-    script = (
-        "import sys\n"
-        "from skroute.cli import main\n"
-        f"main(['route', {str(tmp_path / 'r.npz')!r}, {str(tmp_path / 'q.npy')!r}, "
-        f"'--out', {str(tmp_path / 'routes.csv')!r}])\n"
-        "assert 'torch' not in sys.modules and 'skorch' not in sys.modules\n"
+    np.save(tmp_path / "logs_emb.npy", logs.X)
+    pd.DataFrame({"model": logs.action, "quality": logs.reward}).to_csv(
+        tmp_path / "logs.csv", index=False
     )
-    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+    route = ["route", str(tmp_path / "r.npz"), str(tmp_path / "logs_emb.npy")]
+    route += ["--out", str(tmp_path / "routes.csv")]
+    evaluate = ["evaluate", str(tmp_path / "r.npz"), str(tmp_path / "logs.csv")]
+    for argv in (route, evaluate):
+        script = (
+            "import sys\n"
+            "from skroute.cli import main\n"
+            f"assert main({argv!r}) == 0\n"
+            "assert 'torch' not in sys.modules and 'skorch' not in sys.modules\n"
+        )
+        subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
     routes = pd.read_csv(tmp_path / "routes.csv", dtype=str)["model"].to_numpy()
     np.testing.assert_array_equal(routes, router.predict(logs.X))
 
