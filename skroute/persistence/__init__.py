@@ -16,7 +16,19 @@ when another version loads it.
 
 from skroute.persistence._files import load_router, save_router
 from skroute.serving import ROUTER_FILE_FORMAT, RouterFileError
-from skroute.utils._versioned_state import PERSISTENCE_FORMAT, SkrouteVersionWarning
+
+_PICKLE_NAMES = ("PERSISTENCE_FORMAT", "SkrouteVersionWarning")
+
+
+def __getattr__(name):
+    # The pickles' names load with scikit-learn; reading a router file needs
+    # numpy alone, so they are imported on first use.
+    if name in _PICKLE_NAMES:
+        from skroute.utils import _versioned_state
+
+        return getattr(_versioned_state, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "PERSISTENCE_FORMAT",

@@ -3,16 +3,19 @@
 import math
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 
-from skroute.persistence._steps import step_data
+# Reading needs numpy alone: scikit-learn and the steps' writers are imported
+# when a file is written.
 from skroute.serving import load_exported
 from skroute.serving._file import ROUTER_FILE_FORMAT, dump_router_file
-from skroute.utils import atomic_write
 
 
 def router_file_payload(estimator, *, cost_scale=1.0, cost_unit=None):
     """The metadata and arrays of ``estimator``'s router file."""
+    from sklearn.pipeline import Pipeline
+
+    from skroute.persistence._steps import step_data
+
     if isinstance(estimator, Pipeline):
         named = [
             (name, step)
@@ -108,6 +111,8 @@ def save_router(estimator, path, *, cost_scale=1.0, cost_unit=None):
     >>> bool((served.predict(logs.X) == pipeline.predict(logs.X)).all())
     True
     """
+    from skroute.utils import atomic_write
+
     meta, arrays = router_file_payload(
         estimator, cost_scale=cost_scale, cost_unit=cost_unit
     )
