@@ -364,3 +364,14 @@ def test_embeddings_beyond_float32_are_not_called_infinite(tmp_path):
     path = _logs_csv(tmp_path, ["a", "b"])
     with pytest.raises(ValueError, match="beyond float32's range"):
         load_logs(path, embeddings=np.array([[1e39, 0.0], [0.0, 1.0]]))
+
+
+def test_running_out_of_memory_is_reported_as_such(log_file, tmp_path, monkeypatch):
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(DecoupledRouter, "fit", exhausted)
+    argv = ["fit", str(log_file), "--out", str(tmp_path / "r.npz")]
+    with pytest.raises(SystemExit, match="^skroute: out of memory: the data or the fit"):
+        main([*argv, "--router", "decoupled"])
+    assert not (tmp_path / "r.npz").exists()
