@@ -372,6 +372,8 @@ def test_running_out_of_memory_is_reported_as_such(log_file, tmp_path, monkeypat
 
     monkeypatch.setattr(DecoupledRouter, "fit", exhausted)
     argv = ["fit", str(log_file), "--out", str(tmp_path / "r.npz")]
-    with pytest.raises(SystemExit, match="^skroute: out of memory: the data or the fit"):
+    with pytest.raises(
+        SystemExit, match="^skroute: out of memory: the data or the fit"
+    ):
         main([*argv, "--router", "decoupled"])
     assert not (tmp_path / "r.npz").exists()

@@ -285,7 +285,7 @@ class ExportedRouter:
                 h *= np.uint64(0xFF51AFD7ED558CCD)
                 h ^= h >> np.uint64(33)
             chosen = (h % np.uint64(self.classes_.size)).astype(np.intp)
-            return np.eye(self.classes_.size)[chosen]
+            return _one_hot(chosen, self.classes_.size)
         quality, cost = self._lines(X)
         values = self._cost_sensitivity(cost_sensitivity, X)
         return quality - values[:, None] * cost
@@ -325,7 +325,7 @@ class ExportedRouter:
         scores = self._scores(X, cost_sensitivity)
         proba = self._meta["proba"]
         if proba == "one_hot":
-            return np.eye(self.classes_.size)[np.argmax(scores, axis=1)]
+            return _one_hot(np.argmax(scores, axis=1), self.classes_.size)
         return softmax(scores * float(self._meta["proba_factor"]))
 
 
@@ -400,6 +400,13 @@ def _probe(router, path):
             )
     except (ValueError, IndexError, KeyError, TypeError) as exc:
         raise not_a_router_file(path, f"its arrays do not compute: {exc}") from None
+
+
+def _one_hot(index, n_classes):
+    """Rows of zeros with a one at ``index`` (without an n_classes-square matrix)."""
+    proba = np.zeros((index.size, n_classes))
+    proba[np.arange(index.size), index] = 1.0
+    return proba
 
 
 def _step_arrays(arrays, k):

@@ -259,9 +259,19 @@ def _check_policy(check, n_classes, n_features):
             check.layers(f"member/{m}/layers/", n_features, n_classes)
         return n_members
     else:
+        n_arms = n_classes
         _check_arms(check, "reward", n_classes, n_features)
         if check.value("has_cost", "bool", optional=True, default=False):
             _check_arms(check, "cost", n_classes, n_features)
+            n_arms += n_classes
+        # Predicting stacks every arm's coefficients, n_features by n_arms:
+        # the file must hold those numbers, not just claim them.
+        held = sum(array.size for array in check.arrays.values())
+        if n_features * n_arms > 4 * held + 2**20:
+            check.fail(
+                f"it claims {n_features:,} features for {n_arms:,} outcome models "
+                f"but holds {held:,} numbers"
+            )
         if policy == "corrected_lines":
             n_members = check.integer("n_members", 1, _MAX_MEMBERS)
             check.number("training_scale", low=0.0)

@@ -376,3 +376,18 @@ def test_the_command_line_exits_cleanly_in_its_own_process(workspace, tmp_path, 
     assert len(lines) == 1 and lines[0].startswith(f"skroute: {path}")
     assert not out.exists()
     _untouched(workspace)
+
+
+def test_claims_the_arrays_do_not_back_are_refused(workspace, tmp_path):
+    # Constant outcome models over ten million features: tiny arrays, but
+    # predicting would stack a dense matrix of features by models.
+    meta, arrays = _members(workspace / "good.npz")
+    for key in [k for k in arrays if k.startswith(("reward/", "cost/"))]:
+        del arrays[key]
+    classes = np.array([f"m{t}" for t in range(1000)])
+    arrays.update({f"reward/{t}/value": np.array(0.5) for t in range(1000)})
+    arrays["classes"] = classes
+    meta.update(n_features=10_000_000, has_cost=False)
+    path = _router_file(tmp_path / "claims.npz", meta, arrays)
+    with pytest.raises(RouterFileError, match="claims 10,000,000 features"):
+        load_router(path)
