@@ -40,13 +40,12 @@ def stacked_arm_predictions(arms, X):
     high = np.full(n_arms, np.inf)
     for k, arm in enumerate(arms):
         if "value" in arm:
-            offsets[k] = float(arm["value"])
+            offsets[k] = float(np.ravel(arm["value"])[0])
             continue
         coef = np.asarray(arm["coef"], dtype=np.float64).reshape(-1)
+        mean = np.asarray(arm["mean"], dtype=np.float64).reshape(-1)
         weights[:, k] = coef
-        offsets[k] = float(np.ravel(arm["target_mean"])[0]) - float(
-            np.asarray(arm["mean"], dtype=np.float64) @ coef
-        )
+        offsets[k] = float(np.ravel(arm["target_mean"])[0]) - float(mean @ coef)
         platt[k] = np.ravel(arm["platt"])[:2]
         calibrated[k] = bool(np.ravel(arm["calibrated"])[0])
         low[k] = float(np.ravel(arm["low"])[0])

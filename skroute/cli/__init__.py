@@ -307,6 +307,11 @@ def _route_parser(commands):
         "must have been fitted on the same embedding",
     )
     route.add_argument(
+        "--text-model",
+        help="for a router file whose prompt embedder names a model other than "
+        "the bundled all-MiniLM-L6-v2: that model's name, to allow loading it",
+    )
+    route.add_argument(
         "--cost-sensitivity",
         type=_lambda,
         help="lambda (default: the router's own)",

@@ -261,13 +261,13 @@ def _shares(classes, chosen):
     return ", ".join(f"{m}: {np.mean(chosen == m):.0%}" for m in classes.tolist())
 
 
-def _load_router_file(path):
+def _load_router_file(path, text_model=None):
     from skroute.persistence import load_router
 
     path = Path(path)
     if not path.exists():
         raise ValueError(f"{path}: no such file (the router).")
-    return load_router(path)
+    return load_router(path, text_model=text_model)
 
 
 def _cost_scale(args, router):
@@ -419,7 +419,7 @@ def route_command(args, out):
         {"--out": target},
         {"the router file": args.router_file, "the queries": args.queries},
     )
-    router = _load_router_file(args.router_file)
+    router = _load_router_file(args.router_file, args.text_model)
     lam = _lambda(args, router)
     X = _load_queries(args, router)
     if router.cost_range is not None:

@@ -147,7 +147,7 @@ class _PromptEmbedding:
         return self._embedder.transform(texts)
 
 
-def load_router(path, *, device="cpu"):
+def load_router(path, *, device="cpu", text_model=None):
     """Read a router file: a router that routes with numpy, without trusting the file.
 
     Every member, array header, metadata key and dtype of the file is checked
@@ -163,6 +163,11 @@ def load_router(path, *, device="cpu"):
     path : str or Path
     device : str, default="cpu"
         Where a prompt embedder runs.
+    text_model : str, default=None
+        For a file whose prompt embedder names a model other than the bundled
+        all-MiniLM-L6-v2: that model's name, given by you. A router file does
+        not choose on its own which model (a hub name or a folder) is loaded
+        on the machine that reads it.
 
     Returns
     -------
@@ -204,5 +209,12 @@ def load_router(path, *, device="cpu"):
     served = load_exported(path)
     settings = served.embedder_settings
     if settings is not None:
+        named = settings["model"]
+        if named is not None and named != text_model:
+            raise ValueError(
+                f"{path} embeds prompts with the model {named!r}, which is loaded "
+                f"only when you name it: load_router(path, text_model={named!r}) "
+                f"(skroute route: --text-model {named!r}), if you trust that model."
+            )
         served.set_embedder(_PromptEmbedding(settings, device))
     return served

@@ -13,6 +13,7 @@ raises :class:`RouterFileError`, which names the file.
 import json
 import math
 import re
+import struct
 import zipfile
 from pathlib import Path
 
@@ -27,9 +28,14 @@ ROUTER_FILE_FORMAT = 2
 # Bounds on what a file may ask the reader to hold. A router of 1,000 models
 # over 10,000 features with a large ensemble is far inside them.
 MAX_FILE_BYTES = 2**32
-MAX_MEMBERS = 100_000
-MAX_META_BYTES = 2**22
+MAX_MEMBERS = 50_000
+MAX_META_BYTES = 2**20
 _MAX_HEADER_BYTES = 10_000
+_MAX_NAME_CHARS = 200
+# A central directory record: 46 bytes, the name, and at most a zip64 field.
+_MAX_DIRECTORY_BYTES = MAX_MEMBERS * (46 + _MAX_NAME_CHARS + 32)
+_END_RECORD = struct.Struct("<4s4H2LH")
+_MAX_JSON_DIGITS = 20
 _MAX_TEXT_CHARS = 4_096
 _MAX_NDIM = 3
 _KEY = re.compile(r"[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*")
@@ -135,21 +141,40 @@ def read_router_file(path):
             )
         if start != _ZIP_MAGIC:
             raise not_a_router_file(path, "not a zip of arrays")
+        _check_directory(raw, size, path)
         raw.seek(0)
         try:
             with zipfile.ZipFile(raw) as archive:
                 arrays = _read_members(archive, size, path)
-        except RouterFileError:
+        except (RouterFileError, KeyboardInterrupt):
             raise
         except MemoryError:
             raise MemoryError(f"out of memory reading {path}") from None
         except (RecursionError, zipfile.BadZipFile, EOFError) as exc:
-            raise not_a_router_file(path, f"a damaged zip: {exc}") from None
-        except (ValueError, TypeError, KeyError, OverflowError) as exc:
-            raise not_a_router_file(path, _brief(exc)) from None
-        except (NotImplementedError, RuntimeError) as exc:
+            raise not_a_router_file(path, f"a damaged zip: {_brief(exc)}") from None
+        except Exception as exc:
+            # Whatever else the zip and numpy readers raise on a malformed file
+            # (an OSError from a seek outside the file, an IndexError from a
+            # header's dtype): the file is not a router file.
             raise not_a_router_file(path, _brief(exc)) from None
     return _meta(arrays, path), arrays
+
+
+def _check_directory(raw, size, path):
+    """Bound the zip's central directory before ``zipfile`` parses it."""
+    tail = min(size, _END_RECORD.size + 65_535)
+    raw.seek(size - tail)
+    data = raw.read(tail)
+    at = data.rfind(b"PK\x05\x06")
+    if at < 0 or at + _END_RECORD.size > len(data):
+        raise not_a_router_file(path, "a damaged zip: no end record")
+    fields = _END_RECORD.unpack_from(data, at)
+    entries, directory_bytes = fields[4], fields[5]
+    if entries > MAX_MEMBERS or directory_bytes > _MAX_DIRECTORY_BYTES:
+        raise not_a_router_file(
+            path,
+            f"its zip directory lists {entries:,} members in {directory_bytes:,} bytes",
+        )
 
 
 def _read_members(archive, size, path):
@@ -159,8 +184,14 @@ def _read_members(archive, size, path):
     total = 0
     for info in infos:
         name = info.filename
-        if not name.endswith(".npy") or not _KEY.fullmatch(name[:-4]):
+        if (
+            len(name) > _MAX_NAME_CHARS
+            or not name.endswith(".npy")
+            or not _KEY.fullmatch(name[:-4])
+        ):
             raise not_a_router_file(path, f"a member named {name[:80]!r}")
+        if not 0 <= info.header_offset < size:
+            raise not_a_router_file(path, f"member {name!r} lies outside the file")
         if info.flag_bits & 0x1:
             raise not_a_router_file(path, f"member {name!r} is encrypted")
         if info.compress_type != zipfile.ZIP_STORED:
@@ -195,7 +226,9 @@ def _read_array(archive, info, path):
             shape, fortran_order, dtype = header(
                 member, max_header_size=_MAX_HEADER_BYTES
             )
-        except (ValueError, TypeError, SyntaxError) as exc:
+        except (MemoryError, KeyboardInterrupt):
+            raise
+        except Exception as exc:
             raise not_a_router_file(
                 path,
                 f"member {name!r} has a malformed or oversized .npy header "
@@ -214,7 +247,25 @@ def _read_array(archive, info, path):
     if len(data) != expected:
         raise not_a_router_file(path, f"member {name!r} is truncated")
     array = np.frombuffer(data, dtype=dtype)
+    if dtype.kind == "U":
+        _check_code_points(array, name, path)
     return array.reshape(shape, order="F" if fortran_order else "C")
+
+
+def _check_code_points(array, name, path):
+    """Text arrays hold characters: no code point beyond Unicode, no surrogate,
+    no control character (they would break a one-line message or a CSV row)."""
+    order = "<" if dtype_is_little(array.dtype) else ">"
+    codes = array.view(order + "u4")
+    bad = (codes > 0x10FFFF) | ((codes >= 0xD800) & (codes <= 0xDFFF))
+    bad |= ((codes < 0x20) & (codes != 0)) | ((codes >= 0x7F) & (codes < 0xA0))
+    if bad.any():
+        raise not_a_router_file(path, f"member {name!r} holds invalid characters")
+
+
+def dtype_is_little(dtype):
+    """Whether a dtype's bytes are little-endian (native ones included)."""
+    return dtype.byteorder == "<" or (dtype.byteorder in "=|" and np.little_endian)
 
 
 def _brief(exc):
@@ -236,6 +287,12 @@ def _reject_constant(name):
     raise ValueError(f"the metadata holds {name}")
 
 
+def _bounded_int(text):
+    if len(text.lstrip("-")) > _MAX_JSON_DIGITS:
+        raise ValueError(f"the metadata holds an integer of {len(text)} digits")
+    return int(text)
+
+
 def _meta(arrays, path):
     raw = arrays.pop("meta", None)
     if raw is None:
@@ -244,7 +301,9 @@ def _meta(arrays, path):
         raise not_a_router_file(path, "its metadata is not JSON text")
     try:
         meta = json.loads(
-            raw.tobytes().decode("utf-8"), parse_constant=_reject_constant
+            raw.tobytes().decode("utf-8"),
+            parse_constant=_reject_constant,
+            parse_int=_bounded_int,
         )
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise not_a_router_file(

@@ -100,7 +100,7 @@ class ExportedRouter:
             (step, _step_arrays(arrays, first + k)) for k, step in enumerate(numeric)
         ]
         self.n_features_in_ = (
-            None if self._text else int(meta.get("n_features_in", meta["n_features"]))
+            None if self._text else int(meta.get("n_features_in") or meta["n_features"])
         )
         self.feature_names_in_ = arrays.get("feature_names")
 
@@ -173,7 +173,8 @@ class ExportedRouter:
                 hidden = self._mlp(f"member/{m}/trunk/", features)
                 head = hidden @ self._arrays[f"member/{m}/quality/weight"].T
                 head = head + self._arrays[f"member/{m}/quality/bias"]
-                sharpness = float(np.exp(self._arrays[f"member/{m}/log_sharpness"]))
+                log_sharpness = self._arrays[f"member/{m}/log_sharpness"]
+                sharpness = float(np.exp(np.ravel(log_sharpness)[0]))
                 total = total + sharpness * head.astype(np.float64)
                 weights += sharpness
             quality = quality + self._meta["training_scale"] * total / weights
@@ -243,9 +244,10 @@ class ExportedRouter:
         columns = getattr(X, "columns", None)
         if columns is None or self.feature_names_in_ is None:
             return np.asarray(X)
-        given = [str(c) for c in columns]
+        labels = {str(c): c for c in columns}
+        given = list(labels)
         names = self.feature_names_in_.tolist()
-        missing = [n for n in names if n not in set(given)]
+        missing = [n for n in names if n not in labels]
         extra = [c for c in given if c not in set(names)]
         if missing or extra:
             parts = []
@@ -257,20 +259,19 @@ class ExportedRouter:
                 f"X's columns differ from the features the router was fitted on: "
                 f"it {' and '.join(parts)}."
             )
-        return np.asarray(X[names])
+        return np.asarray(X[[labels[n] for n in names]])
 
     def _scores(self, X, cost_sensitivity):
         kind = self._meta["policy"]
         if kind == "mlp":
+            # The members' mean, summed in their order (as np.mean over a
+            # stack would, without holding every member's scores at once).
             features = self._standardised(X)
-            scores = np.mean(
-                [
-                    self._mlp(f"member/{m}/layers/", features)
-                    for m in range(int(self._meta["n_members"]))
-                ],
-                axis=0,
-            )
-            return scores.astype(np.float64)
+            n_members = int(self._meta["n_members"])
+            total = self._mlp("member/0/layers/", features)
+            for m in range(1, n_members):
+                total = total + self._mlp(f"member/{m}/layers/", features)
+            return (total / n_members).astype(np.float64)
         if kind == "constant":
             return np.broadcast_to(
                 self._arrays["values"], (X.shape[0], self.classes_.size)
@@ -307,7 +308,8 @@ class ExportedRouter:
         ndarray of shape (n_samples,)
         """
         X = self._features(X)
-        return self.classes_[np.argmax(self._scores(X, cost_sensitivity), axis=1)]
+        scores = _finite(self._scores(X, cost_sensitivity), "scores")
+        return self.classes_[np.argmax(scores, axis=1)]
 
     def predict_proba(self, X, cost_sensitivity=None):
         """Routing probabilities, as the router's ``predict_proba``.
@@ -322,11 +324,13 @@ class ExportedRouter:
         ndarray of shape (n_samples, n_classes)
         """
         X = self._features(X)
-        scores = self._scores(X, cost_sensitivity)
+        scores = _finite(self._scores(X, cost_sensitivity), "scores")
         proba = self._meta["proba"]
         if proba == "one_hot":
             return _one_hot(np.argmax(scores, axis=1), self.classes_.size)
-        return softmax(scores * float(self._meta["proba_factor"]))
+        with np.errstate(over="ignore", invalid="ignore"):
+            proba = softmax(scores * float(self._meta["proba_factor"]))
+        return _finite(proba, "routing probabilities")
 
 
 def load_exported(path, *, embed=None):
@@ -386,20 +390,30 @@ def load_exported(path, *, embed=None):
 def _probe(router, path):
     """Route one row of zeros: a file whose arrays passed the schema but still
     cannot be computed with is not a router file."""
+    width = router.n_features_in_
     if router._text:
-        return
+        width = router.embedder_settings["dimension"]
     try:
         with np.errstate(all="ignore"):
             router._scores(
-                apply_steps(
-                    router._steps,
-                    router._arrays,
-                    np.zeros((1, router.n_features_in_)),
-                ),
+                apply_steps(router._steps, router._arrays, np.zeros((1, width))),
                 None,
             )
     except (ValueError, IndexError, KeyError, TypeError) as exc:
-        raise not_a_router_file(path, f"its arrays do not compute: {exc}") from None
+        reason = " ".join(str(exc).split())[:160]
+        raise not_a_router_file(path, f"its arrays do not compute: {reason}") from None
+
+
+def _finite(values, what):
+    """``values``, or a ValueError naming the rows where they are not finite."""
+    bad = ~np.isfinite(values).all(axis=1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise ValueError(
+            f"the router's {what} are not finite for {rows.size} rows (first: "
+            f"{rows[:5].tolist()}): its weights overflow on these queries."
+        )
+    return values
 
 
 def _one_hot(index, n_classes):

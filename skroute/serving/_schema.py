@@ -35,6 +35,26 @@ STEP_ARRAYS = {
 _TRUNCATIONS = ("head", "tail", "last_block")
 
 
+def _finite(value):
+    """Whether a JSON number is a finite float (a huge integer is not)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _numbers(values, length):
+    """Whether ``values`` is a JSON list of ``length`` finite numbers."""
+    return (
+        isinstance(values, list)
+        and len(values) == length
+        and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and _finite(v)
+            for v in values
+        )
+    )
+
+
 class _Checker:
     """Checks against one file, each failure a :class:`RouterFileError`."""
 
@@ -65,7 +85,7 @@ class _Checker:
             "str": isinstance(value, str) and len(value) <= 1_000,
         }[kind]
         if kind == "float" and ok:
-            ok = math.isfinite(value)
+            ok = _finite(value)
         if not ok:
             what = {
                 "int": "an integer",
@@ -114,15 +134,17 @@ class _Checker:
             self.fail(f"array {key!r} has shape {array.shape}, not {tuple(shape)}")
         if size is not None and array.size != size:
             self.fail(f"array {key!r} has {array.size} values, not {size}")
+        if array.size == 0:
+            self.fail(f"array {key!r} is empty")
         if kind == "float" and finite and not np.isfinite(array).all():
             self.fail(f"array {key!r} holds NaN or infinity")
         if kind == "float" and np.isnan(array).any():
             self.fail(f"array {key!r} holds NaN")
         return array
 
-    def layers(self, prefix, n_inputs, n_outputs=None):
+    def layers(self, prefix, n_inputs, n_outputs=None, min_layers=0):
         """A chain of linear layers from ``n_inputs``; the width it ends with."""
-        n_layers = self.integer(prefix + "n_layers", 0, _MAX_LAYERS)
+        n_layers = self.integer(prefix + "n_layers", min_layers, _MAX_LAYERS)
         width = n_inputs
         for k in range(n_layers):
             weight = self.array(f"{prefix}{k}/weight", "float")
@@ -145,9 +167,10 @@ def check_router_file(meta, arrays, path):
     check = _Checker(meta, arrays, path)
     version = check.integer("format", 0, 10**6)
     if version > ROUTER_FILE_FORMAT:
+        writer = " ".join(str(meta.get("skroute_version")).split())[:40]
         raise RouterFileError(
             f"{path}: a router file of format {version}, written by skroute "
-            f"{str(meta.get('skroute_version'))[:40]}; this version reads format "
+            f"{writer!r}; this version reads format "
             f"{ROUTER_FILE_FORMAT} and earlier. Read it with that version or a "
             "later one."
         )
@@ -161,7 +184,8 @@ def check_router_file(meta, arrays, path):
     n_classes = classes.size
     n_features = check.integer("n_features", 1, _MAX_FEATURES)
     check.number("cost_sensitivity", low=0.0)
-    check.number("cost_scale", low=0.0, optional=True)
+    if check.number("cost_scale", low=0.0, optional=True) == 0:
+        check.fail("its metadata's 'cost_scale' is 0")
     check.value("cost_unit", "str", optional=True)
     _check_range(check)
     n_members = _check_policy(check, n_classes, n_features)
@@ -214,15 +238,7 @@ def _check_range(check):
     meta = check.meta
     if "range" in meta:
         bounds = meta["range"]
-        if (
-            not isinstance(bounds, list)
-            or len(bounds) != 2
-            or not all(
-                isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds
-            )
-            or not all(math.isfinite(b) for b in bounds)
-            or not 0 <= bounds[0] <= bounds[1]
-        ):
+        if not _numbers(bounds, 2) or not 0 <= bounds[0] <= bounds[1]:
             check.fail(f"its metadata's 'range' is {str(bounds)[:60]}")
         check.choice("out_of_range", ("clip", "error"))
     mixture = meta.get("budget_mixture")
@@ -238,6 +254,9 @@ def _check_range(check):
         probability = check.number("high_probability", source=mixture, low=0.0)
         if probability > 1:
             check.fail("its budget mixture's probability exceeds 1")
+        low, high = meta.get("range", (0.0, math.inf))
+        if not low <= mixture["low"] <= mixture["high"] <= high:
+            check.fail("its budget mixture lies outside its range")
 
 
 def _check_policy(check, n_classes, n_features):
@@ -256,7 +275,7 @@ def _check_policy(check, n_classes, n_features):
         n_members = check.integer("n_members", 1, _MAX_MEMBERS)
         _check_scaling(check, n_features)
         for m in range(n_members):
-            check.layers(f"member/{m}/layers/", n_features, n_classes)
+            check.layers(f"member/{m}/layers/", n_features, n_classes, min_layers=1)
         return n_members
     else:
         n_arms = n_classes
@@ -360,16 +379,7 @@ def _check_step(check, k, step, kind, width):
         allowed.add("clip")
     elif kind == "min_max_scaler":
         check.value("clip", "bool", source=step)
-        lows_highs = step.get("feature_range")
-        if (
-            not isinstance(lows_highs, list)
-            or len(lows_highs) != 2
-            or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool)
-                for v in lows_highs
-            )
-            or not all(math.isfinite(v) for v in lows_highs)
-        ):
+        if not _numbers(step.get("feature_range"), 2):
             check.fail(f"its step {k}'s feature_range is malformed")
         allowed |= {"clip", "feature_range"}
     unknown = set(step) - allowed

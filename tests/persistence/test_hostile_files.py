@@ -172,6 +172,40 @@ def _lying_sizes(folder, target):
     return target
 
 
+def _end_record(change):
+    """The good file with its zip end record's fields changed."""
+
+    def build(folder, target):
+        _router_file(target, *_members(folder / "good.npz"))
+        data = bytearray(target.read_bytes())
+        at = data.rfind(b"PK\x05\x06")
+        fields = list(struct.unpack_from("<4s4H2LH", data, at))
+        change(fields)
+        struct.pack_into("<4s4H2LH", data, at, *fields)
+        target.write_bytes(bytes(data))
+        return target
+
+    return build
+
+
+def _text_member(codes):
+    data = struct.pack(f"<{len(codes)}I", *codes)
+    header = f"{{'descr': '<U1', 'fortran_order': False, 'shape': ({len(codes)},), }}"
+    return _npy_header(header, data)
+
+
+def _zero_width_steps(folder, target):
+    """Projections to no feature and back to many: free in the file, not in memory."""
+    meta, arrays = _members(folder / "good.npz")
+    meta.update(
+        n_features_in=20,
+        steps=[{"kind": "truncated_svd"}, {"kind": "truncated_svd"}],
+    )
+    arrays["step/0/components"] = np.zeros((0, 20))
+    arrays["step/1/components"] = np.zeros((20, 0))
+    return _router_file(target, meta, arrays)
+
+
 def _zip_bomb(folder, target):
     """A member of 200 MB of zeros, deflated to a fraction of a megabyte."""
     meta, arrays = _members(folder / "good.npz")
@@ -263,6 +297,23 @@ CASES = {
         _npy_header("{'descr': '<f8', 'fortran_order': False, 'shape': (-1, 0), }"),
     ),
     "zip bomb": _zip_bomb,
+    "a directory offset past its place": _end_record(
+        lambda fields: fields.__setitem__(6, fields[6] + 1000)
+    ),
+    "a directory of 60,000 members": _end_record(
+        lambda fields: fields.__setitem__(4, 60_000)
+    ),
+    "a dtype described by an empty tuple": _with_member(
+        "extra",
+        _npy_header(
+            "{'descr': (), 'fortran_order': False, 'shape': (1,), }", b"\0" * 8
+        ),
+    ),
+    "a code point beyond Unicode": _with_member(
+        "classes", _text_member([0x110000, 65, 66])
+    ),
+    "a surrogate code point": _with_member("classes", _text_member([0xD800, 65, 66])),
+    "a newline in a model name": _with_member("classes", _text_member([10, 65, 66])),
     "zip sizes that lie": _lying_sizes,
     "not a zip": _raw_bytes(b"PK\x03\x04" + b"\xff" * 100),
     "empty file": _raw_bytes(b""),
@@ -287,6 +338,15 @@ CASES = {
     "unknown metadata key": _with_meta(run="touch marker"),
     "unknown policy": _with_meta(policy="pickle"),
     "newer format": _with_meta(format=99),
+    "newer format with a multi-line version": _with_meta(
+        format=3, skroute_version="1.0\nTraceback (most recent call last):"
+    ),
+    "an integer of 400 digits": _with_meta(cost_sensitivity=10**400),
+    "a cost scale of 0": _with_meta(cost_scale=0),
+    "a step with no components": _with_meta(
+        n_features_in=20, steps=[{"kind": "truncated_svd"}]
+    ),
+    "a step of width zero": _zero_width_steps,
     "negative lambda": _with_meta(cost_sensitivity=-1.0),
     "steps that are not a list": _with_meta(steps={"kind": "pca"}),
     "an unknown step": _with_meta(steps=[{"kind": "function_transformer"}]),

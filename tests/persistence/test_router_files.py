@@ -309,3 +309,65 @@ def test_files_of_the_first_format_still_read(logs, tmp_path):
     served = load_router(tmp_path / "old.npz")
     assert served.cost_scale == 1.0 and served.cost_unit is None
     np.testing.assert_array_equal(served.predict(logs.X), router.predict(logs.X))
+
+
+def test_a_file_does_not_choose_the_embedding_model_it_loads(logs, tmp_path):
+    # A prompt embedder's model, other than the bundled one, is loaded only
+    # when the reader names it. (The model is never loaded here.)
+    from skroute.routers._export import router_payload, write_router_file
+
+    router = DecoupledRouter().fit(logs.X[:, :4], logs.action, reward=logs.reward)
+    meta, arrays = router_payload(router)
+    meta["steps"] = [
+        {
+            "kind": "prompt_embedder",
+            "model": "/somewhere/else",
+            "batch_size": 32,
+            "normalize": True,
+            "truncate": "head",
+            "max_seq_length": None,
+            "dimension": 4,
+        }
+    ]
+    write_router_file(tmp_path / "text.npz", meta, arrays)
+    with pytest.raises(ValueError, match="text_model='/somewhere/else'"):
+        load_router(tmp_path / "text.npz")
+    served = load_router(tmp_path / "text.npz", text_model="/somewhere/else")
+    assert served.embedder_settings["model"] == "/somewhere/else"
+    pd.DataFrame({"prompt": ["a", "b"]}).to_csv(tmp_path / "q.csv", index=False)
+    argv = ["route", str(tmp_path / "text.npz"), str(tmp_path / "q.csv")]
+    argv += ["--text-column", "prompt", "--out", str(tmp_path / "r.csv")]
+    with pytest.raises(SystemExit, match="--text-model '/somewhere/else'"):
+        main(argv)
+
+
+def test_feature_names_match_columns_of_any_label_type(logs, tmp_path):
+    # Names stored as text select a DataFrame's integer-labelled columns.
+    from skroute.routers._export import router_payload, write_router_file
+
+    router = DecoupledRouter().fit(logs.X, logs.action, reward=logs.reward)
+    meta, arrays = router_payload(router)
+    arrays["feature_names"] = np.array([str(j) for j in range(logs.X.shape[1])])
+    write_router_file(tmp_path / "r.npz", meta, arrays)
+    served = load_router(tmp_path / "r.npz")
+    frame = pd.DataFrame(logs.X)  # columns 0, 1, ..., 19
+    np.testing.assert_array_equal(
+        served.predict(frame[frame.columns[::-1]]), router.predict(logs.X)
+    )
+
+
+def test_weights_that_overflow_are_an_error_not_a_silent_route(logs, tmp_path):
+    from skroute.routers._export import router_payload, write_router_file
+
+    router = DecoupledRouter().fit(logs.X, logs.action, reward=logs.reward)
+    meta, arrays = router_payload(router)
+    arrays["reward/0/coef"] = np.full(logs.X.shape[1], 1e308)
+    arrays["reward/0/calibrated"] = np.array(False)
+    arrays["reward/0/low"], arrays["reward/0/high"] = (
+        np.array(-np.inf),
+        np.array(np.inf),
+    )
+    write_router_file(tmp_path / "r.npz", meta, arrays)
+    served = load_router(tmp_path / "r.npz")
+    with pytest.raises(ValueError, match="scores are not finite for .* rows"):
+        served.predict(np.abs(logs.X) + 1.0)
