@@ -18,30 +18,30 @@ PERSISTENCE_FORMAT = 2
 class SkrouteVersionWarning(UserWarning):
     """A router is loaded by another skroute version than the one that saved it.
 
-    Emitted by :func:`load_router` (and by unpickling a router) when the file
-    was written by another skroute version, or by one from before saved
+    Emitted by unpickling a router (a pickle you made yourself: unpickling
+    runs code, see docs/persistence.rst) when the pickle was written by
+    another skroute version, or by one from before saved
     routers recorded their version. The router loads with its fitted state as
     saved and with default values for constructor parameters added since;
     check its predictions, then refit or re-save it.
 
     Examples
     --------
-    Make loading a router saved by another version an error, so that it is
-    refit rather than used; a router saved by this version loads as before:
+    Make unpickling a router pickled by another version an error, so that it
+    is refit rather than used; a router pickled by this version loads as
+    before:
 
-    >>> import pathlib, tempfile, warnings
+    >>> import pickle, warnings
     >>> import numpy as np
     >>> from skroute import RandomRouter
-    >>> from skroute.persistence import (
-    ...     SkrouteVersionWarning, load_router, save_router)
+    >>> from skroute.persistence import SkrouteVersionWarning
     >>> X = np.random.default_rng(0).normal(size=(20, 3))
     >>> router = RandomRouter(random_state=0).fit(X, ["a", "b"] * 10,
     ...                                           reward=np.ones(20))
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "router.pkl"
-    >>> save_router(router, path)
+    >>> data = pickle.dumps(router)  # kept by you, so trusted
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("error", SkrouteVersionWarning)
-    ...     loaded = load_router(path)
+    ...     loaded = pickle.loads(data)
     >>> loaded
     RandomRouter(random_state=0)
     """
