@@ -1,7 +1,5 @@
 """Outcome models: one regressor (or binary classifier) per candidate model."""
 
-import warnings
-
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
@@ -10,6 +8,7 @@ from sklearn.utils.validation import has_fit_parameter, validate_data
 
 from skroute._kernels import stacked_arm_predictions
 from skroute.causal._ridge import RidgeOutcomeModel, ridge_arrays
+from skroute.utils._warnings import warn_at_caller
 
 
 def default_outcome_model():
@@ -44,11 +43,10 @@ def _fit_arm(model, X, target, sample_weight, fallback):
     if has_fit_parameter(estimator, "sample_weight"):
         fit_params["sample_weight"] = sample_weight
     elif not np.all(sample_weight == 1):
-        warnings.warn(
+        warn_at_caller(
             f"{type(estimator).__name__} does not accept sample_weight; its "
             "outcome model is fitted without the weights.",
             UserWarning,
-            stacklevel=4,
         )
     if is_classifier(estimator):
         if not np.isin(target, (0.0, 1.0)).all():

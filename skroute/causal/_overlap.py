@@ -1,8 +1,8 @@
 """Overlap diagnostics: how much the logs say about each candidate model."""
 
-import warnings
-
 import numpy as np
+
+from skroute.utils._warnings import warn_at_caller
 
 
 class OverlapWarning(UserWarning):
@@ -43,6 +43,7 @@ def overlap_diagnostics(
     max_clipped_fraction=0.05,
     min_ess_ratio=0.1,
     warn=True,
+    model_names=None,
 ):
     """Effective sample size per model and share of clipped propensities.
 
@@ -61,6 +62,9 @@ def overlap_diagnostics(
         ``min_ess_ratio`` times its number of logged rows.
     warn : bool, default=True
         Emit an :class:`OverlapWarning` when a threshold is crossed.
+    model_names : array-like of shape (n_classes,), default=None
+        The models' names, by which the warning names them (their integer
+        codes when None).
 
     Returns
     -------
@@ -117,17 +121,23 @@ def overlap_diagnostics(
             )
         poor = np.flatnonzero((ratio < min_ess_ratio) & (n_logged > 0))
         if poor.size:
+            names = np.arange(n_classes) if model_names is None else model_names
+            listed = ", ".join(
+                f"{np.asarray(names)[t]} ({ess[t]:.1f} of {n_logged[t]} rows)"
+                for t in poor[:10]
+            )
+            more = f" and {poor.size - 10} more" if poor.size > 10 else ""
             problems.append(
-                f"models at class positions {poor.tolist()} have an effective sample "
-                f"size below {min_ess_ratio:.0%} of their logged rows"
+                f"the logged rows of {listed}{more} count as fewer than "
+                f"{min_ess_ratio:.0%} of their number once weighted (effective "
+                "sample size)"
             )
         if problems:
-            warnings.warn(
+            warn_at_caller(
                 "Poor overlap between the logging policy and the candidate models: "
                 + "; ".join(problems)
                 + ". Estimates for rarely logged models are unreliable; log with more "
                 "exploration, or raise min_propensity to trade variance for bias.",
                 OverlapWarning,
-                stacklevel=3,
             )
     return diagnostics

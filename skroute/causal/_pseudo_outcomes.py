@@ -147,6 +147,7 @@ def cross_fit_pseudo_outcomes(
     random_state=None,
     warn_overlap=True,
     memory=None,
+    model_names=None,
 ):
     """Cross-fit the nuisance models and build the pseudo-outcome matrices.
 
@@ -198,6 +199,9 @@ def cross_fit_pseudo_outcomes(
         depend on (``cost_sensitivity``, the policy's) share them. The
         cache is keyed on the content of every input; ``n_jobs`` is not part
         of the key. None caches nothing.
+
+    model_names : array-like of shape (n_classes,), default=None
+        The models' names, by which an :class:`OverlapWarning` names them.
 
     Returns
     -------
@@ -263,6 +267,7 @@ def cross_fit_pseudo_outcomes(
             n_classes=n_classes,
             min_propensity=min_propensity,
             warn=warn_overlap,
+            model_names=model_names,
         )
         clipped = np.maximum(propensity, min_propensity)
     estimates = [np.zeros((n_samples, n_classes)) for _ in targets]

@@ -407,7 +407,8 @@ def _embedded_prompts(texts):
         embedder = PromptEmbedder().fit(texts[:1] or ["prompt"])
     except ImportError as exc:
         raise ImportError(
-            f"--text-column needs the text extra: pip install 'scikit-route[text]' ({exc})."
+            "--text-column needs the text extra: pip install "
+            f"'scikit-route[text]' ({exc})."
         ) from None
     return embedder.transform(texts)
 

@@ -1,6 +1,5 @@
 """Loaders of full-feedback routing tables in the layouts the field uses."""
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from skroute.utils import (
     load_array_file,
 )
 from skroute.utils._validation import _rows
+from skroute.utils._warnings import warn_at_caller
 
 _READERS = {
     ".csv": "read_csv",
@@ -117,12 +117,11 @@ def _label_column(table, column, path, what):
     )
     padded = (stripped != text).to_numpy()
     if padded.any():
-        warnings.warn(
+        warn_at_caller(
             f"{path}: column {column!r} has {what} labels padded with whitespace "
             f"at rows {_rows(padded)}; they are stripped ({text[padded].iloc[0]!r} "
             f"is read as {stripped[padded].iloc[0]!r}).",
             UserWarning,
-            stacklevel=4,
         )
         if values.dtype == object or str(values.dtype).startswith("str"):
             return stripped.to_numpy()

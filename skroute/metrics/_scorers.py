@@ -1,7 +1,5 @@
 """Scorers for model selection that receive the logged arrays by metadata routing."""
 
-import warnings
-
 import numpy as np
 from sklearn.utils.metadata_routing import MetadataRequest, _routing_enabled
 
@@ -10,6 +8,7 @@ from skroute.metrics._policy_value import policy_value
 from skroute.ope import OPE_METHODS, UnreliableEstimateWarning
 from skroute.ope._estimators import MIN_EFFECTIVE_SAMPLE_SIZE
 from skroute.utils import check_choice
+from skroute.utils._warnings import warn_at_caller
 
 _RESPONSE_METHODS = ("predict", "predict_proba")
 
@@ -18,13 +17,12 @@ def _warn_without_routing(reward):
     # Model-selection tools turn a scorer's error into a NaN score by default;
     # the warning keeps the cause visible.
     if reward is None and not _routing_enabled():
-        warnings.warn(
+        warn_at_caller(
             "The scorer received no reward: enable metadata routing with "
             "sklearn.set_config(enable_metadata_routing=True) so that reward, cost "
             "and propensity reach it (pass error_score='raise' to GridSearchCV or "
             "cross_validate to stop at the first failed score).",
             UserWarning,
-            stacklevel=3,
         )
 
 
@@ -178,7 +176,7 @@ class PolicyValueScorer(_LoggedArraysScorer):
         if getattr(self, "_warned", False):
             return
         self._warned = True
-        warnings.warn(
+        warn_at_caller(
             f"An off-policy score rests on an effective sample size of {size:.1f} "
             f"rows (of {value.n_samples}; score {self._n_scored} of this scorer): "
             "the logs say little about that candidate, and its score is noisy. "
@@ -186,7 +184,6 @@ class PolicyValueScorer(_LoggedArraysScorer):
             "check skroute.ope.importance_weight_diagnostics on the logs, use "
             "more rows per fold, or logs that explore more.",
             UnreliableEstimateWarning,
-            stacklevel=2,
         )
 
 

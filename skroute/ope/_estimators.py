@@ -5,7 +5,6 @@ of per-row terms; their influence terms give the standard error and the normal
 confidence interval, and a multinomial bootstrap resamples the same sums.
 """
 
-import warnings
 from dataclasses import dataclass, field
 from statistics import NormalDist
 
@@ -24,6 +23,7 @@ from skroute.utils import (
     check_row_weights,
     check_weight_inputs,
 )
+from skroute.utils._warnings import warn_at_caller
 
 OPE_METHODS = ("dm", "ipw", "snipw", "dr", "sndr")
 _NEEDS_OUTCOME_MODEL = ("dm", "dr", "sndr")
@@ -233,7 +233,7 @@ def importance_weight_diagnostics(
         "n_matched": int((weight > 0).sum()),
     }
     if warn and diagnostics["effective_sample_size"] < MIN_EFFECTIVE_SAMPLE_SIZE:
-        warnings.warn(
+        warn_at_caller(
             f"The importance weights leave an effective sample size of "
             f"{diagnostics['effective_sample_size']:.1f} rows (of {action.shape[0]}; "
             f"largest weight {diagnostics['max_weight']:.3g}): the logs say little "
@@ -241,7 +241,6 @@ def importance_weight_diagnostics(
             "more logged rows, a logging policy that explores more, or the 'dm' "
             "estimator with care.",
             UnreliableEstimateWarning,
-            stacklevel=3,
         )
     return diagnostics
 

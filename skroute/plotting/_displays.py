@@ -1,7 +1,5 @@
 """Displays of routers' cost-quality curves and of an interval router's traffic."""
 
-import warnings
-
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
@@ -9,6 +7,7 @@ from sklearn.utils.validation import check_is_fitted
 from skroute.metrics import cost_quality_curve, cost_quality_values, routing_summary
 from skroute.ope import UnreliableEstimateWarning
 from skroute.ope._estimators import MIN_EFFECTIVE_SAMPLE_SIZE
+from skroute.utils._warnings import warn_at_caller
 
 _DEFAULT_POINTS = 25
 
@@ -585,13 +584,12 @@ def _warn_weak_points(values, labels):
         < MIN_EFFECTIVE_SAMPLE_SIZE
     ]
     if weak:
-        warnings.warn(
+        warn_at_caller(
             f"The off-policy estimates of {', '.join(weak)} rest on an effective "
             f"sample size below {MIN_EFFECTIVE_SAMPLE_SIZE} rows: the logs say "
             "little about those policies, and their points and intervals are "
             "unreliable.",
             UnreliableEstimateWarning,
-            stacklevel=4,
         )
 
 

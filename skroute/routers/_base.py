@@ -1,7 +1,6 @@
 """Shared base of every router: validation of logs, fit/score contract, predictions."""
 
 import numbers
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +23,7 @@ from skroute.utils import (
 )
 from skroute.utils._docs import DocLinkMixin
 from skroute.utils._validation import check_time_arrays, check_y_labels
+from skroute.utils._warnings import warn_at_caller
 
 _LOGGED_ARRAYS = {"reward": True, "cost": True, "propensity": True}
 
@@ -226,21 +226,19 @@ class BaseRouter(DocLinkMixin, ClassifierMixin, BaseEstimator):
             "(e.g. per 1,000 queries: skroute --cost-scale 1000)."
         )
         if largest * cost < 0.01 * quality:
-            warnings.warn(
+            warn_at_caller(
                 f"cost_sensitivity={largest:g} makes cost negligible: lambda times "
                 f"the spread of cost is {largest * cost / quality:.2%} of the spread "
                 f"of quality, so routes will hardly change with cost. {advice}",
                 CostScaleWarning,
-                stacklevel=3,
             )
         elif smallest * cost > 100 * quality:
-            warnings.warn(
+            warn_at_caller(
                 f"cost_sensitivity={smallest:g} makes quality negligible: lambda "
                 f"times the spread of cost is {smallest * cost / quality:.3g} times "
                 "the spread of quality, so routes will go to the cheapest model. "
                 f"{advice}",
                 CostScaleWarning,
-                stacklevel=3,
             )
 
     def _validate_logs(self, X, y, reward, cost, propensity, sample_weight, reset=True):
@@ -485,6 +483,7 @@ class NuisanceMixin:
             "n_jobs": self.n_jobs,
             "random_state": seed,
             "memory": self.memory,
+            "model_names": self.classes_,
         }
 
     def _pseudo_outcomes(self, logs, seed):

@@ -18,8 +18,6 @@ cost of which the scores are ``quality - lambda cost``, or None) and
 reads back.
 """
 
-import warnings
-
 import numpy as np
 import torch
 from scipy.special import softmax
@@ -29,6 +27,7 @@ from skroute.causal._direct_method import outcome_lines
 from skroute.causal._outcome import _ConstantOutcome
 from skroute.causal._ridge import RidgeOutcomeModel, ridge_arrays
 from skroute.utils import SkrouteVersionWarning
+from skroute.utils._warnings import warn_at_caller
 
 # Prediction runs the float32 module on blocks of exactly this many rows (the
 # last one zero-padded): every row then goes through the same matrix-product
@@ -535,7 +534,7 @@ def legacy_deployed_policy(router):
     deployed = _legacy_policy(router, state, state["deployed_policy_"])
     mixture = state.get("budget_mixture_")
     if mixture is not None:
-        warnings.warn(
+        warn_at_caller(
             f"This {type(router).__name__} was saved following a budget mixture "
             f"(lambda {mixture.low:g} or {mixture.high:g}, the latter with "
             f"probability {mixture.high_probability:.3g}), which routers no longer "
@@ -543,7 +542,6 @@ def legacy_deployed_policy(router):
             f"{router.cost_sensitivity:g} unless given one. Refit the budget with "
             "skroute.BudgetRouter(router, budget=..., mixture=True, cv='prefit').",
             SkrouteVersionWarning,
-            stacklevel=4,
         )
     for name in _LEGACY_ATTRIBUTES:
         state.pop(name, None)

@@ -9,10 +9,11 @@ policy is deployed only where that bound shows it better than the simple
 policy the logs support (see ``safety_report``).
 """
 
-import warnings
 from statistics import NormalDist
 
 import numpy as np
+
+from skroute.utils._warnings import warn_at_caller
 
 
 class PolicyFallbackWarning(UserWarning):
@@ -160,7 +161,7 @@ def safety_report(values, candidates, weight, level):
     return report
 
 
-def warn_fallback(report, fell_back, stacklevel=5):
+def warn_fallback(report, fell_back):
     """Emit the PolicyFallbackWarning of ``report``; ``fell_back``: whether the
     simple policy is deployed instead of the network."""
     baseline = report["baseline"]
@@ -170,12 +171,11 @@ def warn_fallback(report, fell_back, stacklevel=5):
         if fell_back
         else "it is deployed anyway (safety_check='warn')"
     )
-    warnings.warn(
+    warn_at_caller(
         "The learned routing policy could not be shown better than the "
         f"{baseline.replace('_', ' ')} policy on held-out logs: estimated gain "
         f"{gain['gain']:.4g} with a {report['confidence_level']:.0%} lower bound "
         f"of {gain['lower_bound']:.4g}; {action}. See safety_report_. More logged "
         "rows, or logs with more exploration, give the learned policy its chance.",
         PolicyFallbackWarning,
-        stacklevel=stacklevel,
     )

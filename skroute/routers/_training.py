@@ -494,7 +494,7 @@ class PolicyTrainer:
                 fallback = simple[report["choice"]].deploy()
             # Points at the caller of the router's fit: warn_fallback, this
             # method, run, NeuralRouter._fit, BaseRouter.fit, the caller.
-            warn_fallback(report, fallback is not None, stacklevel=6)
+            warn_fallback(report, fallback is not None)
         return fallback, report
 
     # --- skorch ------------------------------------------------------------

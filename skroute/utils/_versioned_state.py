@@ -6,7 +6,8 @@ Routers and prompt embedders pickle through these, so they sit below both;
 
 import inspect
 import sys
-import warnings
+
+from skroute.utils._warnings import warn_at_caller
 
 # Layout of a router's pickled state. A change that older pickles cannot be
 # read under, or that older versions would misread, bumps it, with a migration
@@ -101,13 +102,12 @@ def restored_state(estimator, state):
             if version is not None
             else "a skroute version that did not record itself"
         )
-        warnings.warn(
+        warn_at_caller(
             f"Loading a {name} saved by {saved_by} with skroute {current}. Its "
             "fitted state is read as saved and parameters added since take their "
             "defaults; check its predictions, then refit or re-save it with this "
             "version.",
             SkrouteVersionWarning,
-            stacklevel=3,
         )
     signature = inspect.signature(type(estimator).__init__)
     for parameter in signature.parameters.values():
