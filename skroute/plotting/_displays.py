@@ -401,7 +401,11 @@ default=None
             random_state=random_state,
             warn=False,
         )
-        _warn_weak_points(qualities, [f"point {j}" for j in range(len(routes))] + names)
+        if cost_sensitivities is not None and len(cost_sensitivities) == len(routes):
+            points = [f"the routes at λ = {lam:g}" for lam in cost_sensitivities]
+        else:
+            points = [f"routes {j + 1}" for j in range(len(routes))]
+        _warn_weak_points(qualities, points + [f"model {n} alone" for n in names])
 
         def points(values):
             estimates = np.array([v.estimate for v in values])

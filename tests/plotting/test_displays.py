@@ -188,3 +188,28 @@ def test_displays_leave_the_backend_alone(problem, interval_router):
     problem, _, _ = problem
     RoutingPathDisplay.from_estimator(interval_router, problem.X[600:], n_points=3)
     assert matplotlib.get_backend() == backend
+
+
+def test_unreliable_points_are_named_by_their_lambda_and_model():
+    from skroute.ope import UnreliableEstimateWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = np.array(["a", "b", "c"] * 10)
+    reward = rng.uniform(size=30)
+    propensity = np.where(y == "c", 0.01, 0.9)  # "c" logged rarely, weighted much
+    with pytest.warns(UnreliableEstimateWarning) as caught:
+        RoutingCurveDisplay.from_predictions(
+            [np.full(30, "c"), np.full(30, "a")],
+            reward=reward,
+            cost=np.ones(30),
+            y=y,
+            propensity=propensity,
+            X=X,
+            cost_sensitivities=[0.0, 0.5],
+        )
+    message = str(caught[0].message)
+    assert "the routes at λ = 0," in message or "the routes at λ = 0 " in message
+    assert "model c alone" in message
+    assert "point 0" not in message
+    assert caught[0].filename == __file__
