@@ -69,3 +69,95 @@ def test_a_cost_scale_warning_points_at_the_users_line():
             X, action, reward=rng.uniform(size=60), cost=np.full(60, 1e-6)
         )
     assert _only(caught, CostScaleWarning).filename == __file__
+
+
+def test_an_embedding_column_of_lists_says_how_to_fix_it(tmp_path):
+    from skroute.cli import main
+
+    rows = ["model,quality,embedding"]
+    rows += [f'a,1,"[0.1, 0.{j}, 0.3]"' for j in range(5)]
+    (tmp_path / "logs.csv").write_text("\n".join(rows) + "\n")
+    argv = ["fit", str(tmp_path / "logs.csv"), "--embedding-prefix", "embedding"]
+    with pytest.raises(SystemExit, match="holds a whole embedding per row") as info:
+        main([*argv, "--out", str(tmp_path / "r.npz")])
+    assert "--embeddings" in str(info.value.code)
+    assert "non-numeric" not in str(info.value.code)
+
+
+def test_evaluate_on_logs_with_a_model_the_router_never_saw(tmp_path, capsys):
+    import pandas as pd
+
+    from skroute.cli import main
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(90, 3))
+    models = np.array(["a", "b"] * 40 + ["c"] * 10)
+    frame = pd.DataFrame({"model": models, "quality": rng.uniform(size=90)})
+    frame.iloc[:80].to_csv(tmp_path / "old.csv", index=False)
+    np.save(tmp_path / "old_emb.npy", X[:80])
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    np.save(tmp_path / "new_emb.npy", X)
+    router_file = tmp_path / "r.npz"
+    argv = ["fit", str(tmp_path / "old.csv"), "--router", "decoupled"]
+    assert main([*argv, "--out", str(router_file)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(router_file), str(tmp_path / "new.csv")]) == 0
+    captured = capsys.readouterr()
+    assert "does not route to: c (10 rows)" in captured.err
+    assert "utility" in captured.out
+
+
+def test_a_budget_is_said_in_the_cost_units(tmp_path, capsys):
+    import pandas as pd
+
+    from skroute.cli import main
+
+    rng = np.random.default_rng(4)
+    n = 300
+    models = np.array(["cheap", "dear"] * (n // 2))
+    frame = pd.DataFrame(
+        {
+            "model": models,
+            "quality": rng.uniform(size=n),  # no signal: the router falls back
+            "cost": np.where(models == "cheap", 0.0001, 0.002),
+        }
+    )
+    frame.to_csv(tmp_path / "logs.csv", index=False)
+    np.save(tmp_path / "logs_emb.npy", rng.normal(size=(n, 4)))
+    argv = ["fit", str(tmp_path / "logs.csv"), "--cost-column", "cost"]
+    argv += [
+        "--cost-scale",
+        "1000",
+        "--budget",
+        "1.0",
+        "--out",
+        str(tmp_path / "r.npz"),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "budget 1 per query, in units of 'cost' x 1000:" in printed
+
+
+class _RoutesAlike:
+    """An interval router whose deployed policy ignores lambda (a fallback to
+    the best single model does)."""
+
+    classes_ = np.array(["cheap", "dear"])
+    cost_grid_ = np.array([0.0, 0.5, 1.0])
+
+    def predict(self, X, cost_sensitivity):
+        return np.full(len(X), "dear")
+
+
+def test_lambda_that_changes_nothing_is_said(capsys):
+    import io
+
+    from skroute.cli._logs import _say_if_lambda_is_idle
+
+    out = io.StringIO()
+    _say_if_lambda_is_idle(_RoutesAlike(), np.zeros((4, 2)), out)
+    said = out.getvalue()
+    assert "alike at every lambda in [0, 1] (cheap: 0%, dear: 100%)" in said
+    assert "the budget, change nothing" in said

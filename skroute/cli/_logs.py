@@ -244,16 +244,33 @@ def _fit_to_budget(router, logs, args, out):
     )
     result = budgeted.budget_result_
     bound = " (its 95% upper bound)" if args.conservative else ""
+    scale = "" if args.cost_scale == 1 else f" x {args.cost_scale:g}"
     print(
-        f"budget {args.budget:g} per query{bound}: lambda = "
+        f"budget {args.budget:g} per query, in units of {args.cost_column!r}"
+        f"{scale}{bound}: lambda = "
         f"{result.cost_sensitivity:.4g}, estimated on {result.n_samples} held-out "
         f"rows at mean cost {result.estimated_cost:.4g} ± {result.cost_se:.2g} "
         f"and mean quality {result.estimated_quality:.4g} ± "
         f"{result.quality_se:.2g}",
         file=out,
     )
+    _say_if_lambda_is_idle(budgeted.router_, logs.X, out)
     # Saved as its interval router with the chosen lambda as its default.
     return budgeted, logs.X.shape[0] - result.n_samples
+
+
+def _say_if_lambda_is_idle(router, X, out):
+    """A line when the deployed policy routes alike at every lambda of the range."""
+    low, high = router.cost_grid_[0], router.cost_grid_[-1]
+    at_low = router.predict(X, cost_sensitivity=low)
+    if np.array_equal(at_low, router.predict(X, cost_sensitivity=high)):
+        print(
+            f"note: the fitted router routes the logged queries alike at every lambda "
+            f"in [{low:g}, {high:g}] ({_shares(router.classes_, at_low)}), so lambda, "
+            "and the budget, change nothing; more logged rows or more exploration "
+            "give its learned policy a chance (see safety_report_).",
+            file=out,
+        )
 
 
 def _shares(classes, chosen):
@@ -298,6 +315,23 @@ def _lambda(args, router):
     return lam
 
 
+def _classes_with_unseen(classes, action):
+    """The router's models, then those the logs hold and the router never
+    routes to (said on stderr): their rows count as rows it did not choose."""
+    known = set(np.asarray(classes).astype(str).tolist())
+    names, counts = np.unique(np.asarray(action).astype(str), return_counts=True)
+    unseen = [(n, c) for n, c in zip(names.tolist(), counts.tolist()) if n not in known]
+    if not unseen:
+        return classes
+    listed = ", ".join(f"{name} ({count} rows)" for name, count in unseen)
+    print(
+        f"skroute: the logs hold models the router does not route to: {listed}; "
+        "their rows count as rows the router did not choose",
+        file=sys.stderr,
+    )
+    return np.concatenate([np.asarray(classes).astype(str), [n for n, _ in unseen]])
+
+
 def evaluate_command(args, out):
     """Off-policy estimates of a router file's utility, quality and cost."""
     router = _load_router_file(args.router_file)
@@ -309,13 +343,16 @@ def evaluate_command(args, out):
         chosen = router.predict(queries, cost_sensitivity=lam)
     else:
         chosen = router.predict(queries)
+    classes = _classes_with_unseen(router.classes_, logs.action)
+    if classes is not router.classes_:
+        chosen = chosen.astype(str)  # as the classes, now named as in the logs
     evaluation = LoggedNuisances(
         logs.action,
         reward=logs.reward,
         cost=logs.cost,
         propensity=logs.propensity,
         X=logs.X,
-        classes=router.classes_,
+        classes=classes,
         method=args.method,
         random_state=args.random_state,
     )

@@ -160,6 +160,25 @@ def _check_unique(table, column, path):
     )
 
 
+def _refuse_list_column(table, column, path):
+    """A column of whole embeddings (lists, as ``DataFrame.to_csv`` writes
+    them) gets its own error, with the fix."""
+    if column not in table.columns:
+        return
+    first = table[column].iloc[0] if len(table) else None
+    text = first if isinstance(first, str) else None
+    if isinstance(first, (list, tuple, np.ndarray)) or (
+        text is not None and text.lstrip().startswith("[")
+    ):
+        raise ValueError(
+            f"{path}: column {column!r} holds a whole embedding per row (a list, "
+            "as DataFrame.to_csv writes one), not one number. Save the embeddings "
+            "as a .npy file, e.g. np.save('embeddings.npy', "
+            f"np.stack(table[{column!r}])), and pass it with --embeddings "
+            "(embeddings= in Python)."
+        )
+
+
 def _load_embeddings(embeddings, n_rows, path):
     if embeddings is None:
         return None
@@ -449,6 +468,8 @@ def load_logs(
         )
     if embedding_columns is not None:
         columns = check_column_names(embedding_columns, "embedding_columns")
+        for column in columns:
+            _refuse_list_column(table, column, path)
         X = np.column_stack(
             [_numeric_column(table, c, path, "embedding") for c in columns]
         )

@@ -309,7 +309,7 @@ def test_fit_to_a_budget_sets_lambda_from_held_out_rows(log_file, tmp_path, caps
     argv = ["fit", str(log_file), "--out", str(saved), *columns]
     assert main([*argv, "--budget", str(budget), "--cost-range", "0", "2"]) == 0
     printed = capsys.readouterr().out
-    assert f"budget {budget:g} per query: lambda = " in printed
+    assert f"budget {budget:g} per query, in units of 'cost': lambda = " in printed
     assert "held-out rows" in printed
     n_rows = len(logs.action)
     held_out = int(np.ceil(0.25 * n_rows))
