@@ -317,7 +317,14 @@ def _route_parser(commands):
         help="lambda (default: the router's own)",
     )
     route.add_argument(
-        "--out", required=True, help="the CSV file to write, one route per row"
+        "--out",
+        required=True,
+        help="the CSV file to write, one route per row; - writes it to standard output",
+    )
+    route.add_argument(
+        "--id-column",
+        help="a column of the queries table to write beside each route (an id "
+        "to join the routes back on)",
     )
 
 

@@ -388,8 +388,9 @@ def evaluate_command(args, out):
 
 
 def _load_queries(args, router):
-    """The queries to route: embeddings (by the router's feature names when it
-    has them), or prompts for a router that embeds them."""
+    """The queries to route and their ids (None without --id-column):
+    embeddings (by the router's feature names when it has them), or prompts
+    for a router that embeds them."""
     path = Path(args.queries)
     if not path.exists():
         raise ValueError(f"{path}: no such file (the queries to route).")
@@ -402,19 +403,31 @@ def _load_queries(args, router):
             "PromptEmbedder): pass a table of prompts with --text-column."
         )
     if path.suffix.lower() == ".npy":
-        if args.embedding_prefix is not None or args.text_column is not None:
+        if any(
+            option is not None
+            for option in (args.embedding_prefix, args.text_column, args.id_column)
+        ):
             raise ValueError(
-                "--embedding-prefix and --text-column apply to a table, not a .npy "
-                "file."
+                "--embedding-prefix, --text-column and --id-column apply to a "
+                "table, not a .npy file."
             )
-        return load_array_file(path, "the queries")
+        return load_array_file(path, "the queries"), None
     if args.embedding_prefix is None and args.text_column is None:
         raise ValueError(
             f"{path}: a table of queries needs --embedding-prefix (the columns of "
             "the embedding) or --text-column (prompts to embed), or pass the "
             "embeddings as a .npy file."
         )
-    table = _read_table(path)
+    labels = () if args.id_column is None else (args.id_column,)
+    table = _read_table(path, label_columns=labels)
+    ids = None
+    if args.id_column is not None:
+        if args.id_column not in table.columns:
+            raise ValueError(
+                f"{path}: no column {args.id_column!r} (--id-column); the columns "
+                f"are {list(table.columns)}."
+            )
+        ids = table[args.id_column].astype(str).tolist()
     if args.text_column is not None:
         if args.text_column not in table.columns:
             raise ValueError(
@@ -422,8 +435,12 @@ def _load_queries(args, router):
                 f"columns are {list(table.columns)}."
             )
         texts = table[args.text_column].astype(str).tolist()
-        return texts if embeds else _embedded_prompts(texts)
-    columns = [c for c in table.columns if c.startswith(args.embedding_prefix)]
+        return (texts if embeds else _embedded_prompts(texts)), ids
+    columns = [
+        c
+        for c in table.columns
+        if c.startswith(args.embedding_prefix) and c != args.id_column
+    ]
     if not columns:
         raise ValueError(
             f"{path}: no column starts with --embedding-prefix "
@@ -433,7 +450,7 @@ def _load_queries(args, router):
 
     check_numeric(table[columns].to_numpy(), f"{path}: the embedding columns")
     # By name: the router selects and orders the columns it was fitted on.
-    return table[columns].astype(np.float64)
+    return table[columns].astype(np.float64), ids
 
 
 def _embedded_prompts(texts):
@@ -452,26 +469,37 @@ def _embedded_prompts(texts):
 
 def route_command(args, out):
     """Route the queries of a file with a router file."""
-    target = Path(args.out)
-    check_outputs(
-        {"--out": target},
-        {"the router file": args.router_file, "the queries": args.queries},
-    )
+    to_stdout = args.out == "-"
+    target = None if to_stdout else Path(args.out)
+    if target is not None:
+        check_outputs(
+            {"--out": target},
+            {"the router file": args.router_file, "the queries": args.queries},
+        )
     router = _load_router_file(args.router_file, args.text_model)
     lam = _lambda(args, router)
-    X = _load_queries(args, router)
+    X, ids = _load_queries(args, router)
     if router.cost_range is not None:
         routes = router.predict(X, cost_sensitivity=lam)
     else:
         routes = router.predict(X)
     rows = io.StringIO(newline="")
     writer = csv.writer(rows)
-    writer.writerow(["model"])
-    writer.writerows([route] for route in routes.tolist())
+    if ids is None:
+        writer.writerow(["model"])
+        writer.writerows([route] for route in routes.tolist())
+    else:
+        writer.writerow([args.id_column, "model"])
+        writer.writerows(zip(ids, routes.tolist()))
     text = rows.getvalue()
-    atomic_write(target, lambda file: file.write(text.encode("utf-8")))
-    print(
+    summary = (
         f"routed {len(routes)} queries with {args.router_file}: "
-        f"{_shares(router.classes_, routes)}; written to {target}",
-        file=out,
+        f"{_shares(router.classes_, routes)}"
     )
+    if to_stdout:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        print(summary, file=sys.stderr)  # standard output holds the routes alone
+        return
+    atomic_write(target, lambda file: file.write(text.encode("utf-8")))
+    print(f"{summary}; written to {target}", file=out)

@@ -119,3 +119,33 @@ def test_a_queries_file_claiming_a_terabyte_is_refused_without_allocating(files)
         SystemExit, match="huge.npy: not a .npy array \\(the queries\\)"
     ):
         main(argv)
+
+
+def test_route_writes_to_standard_output_and_carries_ids(files, capsys):
+    queries = pd.read_csv(files / "queries.csv")
+    queries.insert(0, "query_id", [f"q{j:04d}" for j in range(len(queries))])
+    queries.to_csv(files / "with_ids.csv", index=False)
+    argv = ["route", str(files / "router.npz"), str(files / "with_ids.csv")]
+    argv += ["--embedding-prefix", "e", "--id-column", "query_id"]
+    assert main([*argv, "--out", "-"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0] == "query_id,model" and lines[1].startswith("q0000,")
+    assert len(lines) == 1 + len(queries)
+    assert "routed 400 queries" in captured.err  # the summary stays off stdout
+    assert not (files / "-").exists()
+    assert main([*argv, "--out", str(files / "routes.csv")]) == 0
+    written = pd.read_csv(files / "routes.csv", dtype=str)
+    assert written["query_id"].tolist() == queries["query_id"].tolist()
+    with pytest.raises(SystemExit, match="--id-column apply to a table"):
+        main(
+            [
+                "route",
+                str(files / "router.npz"),
+                str(files / "queries.npy"),
+                "--id-column",
+                "query_id",
+                "--out",
+                "-",
+            ]
+        )
