@@ -8,6 +8,7 @@ autosummary's stubs and the gallery's pages are written there and never
 among the sources. The gallery runs every example.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -35,7 +36,9 @@ def main(argv):
         str(source),
         str(output / "html"),
     ]
-    return subprocess.call(command)
+    # The copy may be anywhere: it finds the examples and the package by this.
+    env = dict(os.environ, SKROUTE_CHECKOUT=str(DOCS.parent))
+    return subprocess.call(command, env=env)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,11 @@ import skroute
 
 
 def _repository_root():
-    """The checkout holding ``pyproject.toml``, above this file or its copy."""
+    """The checkout: named by ``build.py`` (which may copy this file anywhere),
+    or the folder holding ``pyproject.toml`` above this file."""
+    named = os.environ.get("SKROUTE_CHECKOUT")
+    if named:
+        return Path(named)
     here = Path(__file__).resolve().parent
     for folder in (here, *here.parents):
         if (folder / "pyproject.toml").is_file() and (folder / "skroute").is_dir():

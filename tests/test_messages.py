@@ -161,3 +161,17 @@ def test_lambda_that_changes_nothing_is_said(capsys):
     said = out.getvalue()
     assert "alike at every lambda in [0, 1] (cheap: 0%, dear: 100%)" in said
     assert "the budget, change nothing" in said
+
+
+def test_the_docs_configuration_finds_the_checkout_from_anywhere(tmp_path, monkeypatch):
+    # docs/build.py OUTPUT copies the sources to OUTPUT, which may lie
+    # outside the checkout: the configuration is told where the checkout is.
+    import runpy
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    copy = tmp_path / "source"
+    shutil.copytree(root / "docs", copy)
+    monkeypatch.setenv("SKROUTE_CHECKOUT", str(root))
+    assert runpy.run_path(str(copy / "conf.py"))["ROOT"] == root
