@@ -8,11 +8,15 @@ deployed router would have logged on half of the queries, learn a router
 from the logs alone, and measure it on the other half, where every model's
 answer is known.
 
-The rows are read from ``shared/data/routerbench_subset`` beside the
-repository when it is there (research use only: they are not shipped with
-skroute); otherwise a generated problem of the same shape stands in.
+The rows are read from the folder that the environment variable
+``SKROUTE_ROUTERBENCH`` names, or else from ``shared/data/routerbench_subset``
+beside the repository (research use only: they are not shipped with
+skroute). Without them a generated problem of the same shape stands in, and
+the example says so loudly: its numbers are then not RouterBench's.
 """
 
+import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +29,13 @@ from skroute.datasets import (
 
 
 def _data_folder():
+    named = os.environ.get("SKROUTE_ROUTERBENCH")
+    if named:
+        if not Path(named, "routerbench_subset.csv").is_file():
+            raise FileNotFoundError(
+                f"SKROUTE_ROUTERBENCH={named}: no routerbench_subset.csv there"
+            )
+        return Path(named)
     try:
         here = Path(__file__).resolve()
     except NameError:  # run cell by cell, in a notebook
@@ -53,6 +64,13 @@ else:
     X, reward, cost = problem.X, problem.reward, problem.cost
     models = problem.models
     source = "generated stand-in (11 models)"
+    warnings.warn(
+        "RouterBench's data was not found (set SKROUTE_ROUTERBENCH to the "
+        "routerbench_subset folder): this example runs on a GENERATED stand-in, "
+        "and its numbers are not RouterBench's.",
+        UserWarning,
+        stacklevel=1,
+    )
 print(source, X.shape)
 
 # %%
