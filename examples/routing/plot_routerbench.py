@@ -66,8 +66,8 @@ else:
     source = "generated stand-in (11 models)"
     warnings.warn(
         "RouterBench's data was not found (set SKROUTE_ROUTERBENCH to the "
-        "routerbench_subset folder): this example runs on a GENERATED stand-in, "
-        "and its numbers are not RouterBench's.",
+        "routerbench_subset folder): this example runs on a GENERATED "
+        "stand-in, and its numbers are not RouterBench's.",
         UserWarning,
         stacklevel=1,
     )

