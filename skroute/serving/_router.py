@@ -38,7 +38,7 @@ class ExportedRouter:
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int or None
         The number of input features (None when the input is prompt text).
-    feature_names_in_ : ndarray of shape (n_features_in_,) or None
+    feature_names_in_ : ndarray of shape (n_features,) or None
         The names of the features the router was fitted on, when it was fitted
         on named columns: ``predict`` then selects and orders a DataFrame's
         columns by them.
