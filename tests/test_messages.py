@@ -175,3 +175,17 @@ def test_the_docs_configuration_finds_the_checkout_from_anywhere(tmp_path, monke
     shutil.copytree(root / "docs", copy)
     monkeypatch.setenv("SKROUTE_CHECKOUT", str(root))
     assert runpy.run_path(str(copy / "conf.py"))["ROOT"] == root
+
+
+def test_a_fit_says_which_stage_is_running(capsys):
+    from skroute.routers._training import FitStages
+
+    stages = FitStages(verbose=1, n_folds=2, delay=0)
+    for stage in ("targets of fold 1/2", "training the network of fold 2/2"):
+        stages.next(stage)
+    stages.close()
+    shown = capsys.readouterr().err.replace("\r", "\n")
+    assert "fit: cross-fitting the outcome and propensity models" in shown
+    assert "fit: training the network of fold 2/2 [2/6 stages" in shown
+    FitStages(verbose=0, n_folds=2, delay=0).close()
+    assert capsys.readouterr().err == ""

@@ -142,12 +142,18 @@ def build_router(args):
 
     seed = args.random_state
     lam = 0.0 if args.cost_sensitivity is None else args.cost_sensitivity
+    # verbose=1: a progress bar of the fit's stages when it lasts over 2 s.
     if args.router == "interval":
         return IntervalCostRouter(
-            cost_range=tuple(args.cost_range), cost_sensitivity=lam, random_state=seed
+            cost_range=tuple(args.cost_range),
+            cost_sensitivity=lam,
+            random_state=seed,
+            verbose=1,
         )
     if args.router == "causal":
-        return CausalRouterClassifier(cost_sensitivity=lam, random_state=seed)
+        return CausalRouterClassifier(
+            cost_sensitivity=lam, random_state=seed, verbose=1
+        )
     if args.router == "decoupled":
         return DecoupledRouter(cost_sensitivity=lam)
     return BestSingleModelRouter(cost_sensitivity=lam, random_state=seed)

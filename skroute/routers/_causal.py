@@ -117,7 +117,10 @@ class CausalRouterClassifier(NeuralRouter):
     random_state : int, RandomState instance or None, default=None
         Seeds the folds, the validation split and torch (in a forked RNG).
     verbose : int, default=0
-        Print skorch's training log when positive.
+        1 shows a progress bar of the fit's stages on standard error (the
+        cross-fitted nuisances, each fold's targets and network, the safety
+        check) when the fit lasts over two seconds; 2 also prints skorch's
+        per-epoch training log.
 
     Attributes
     ----------

@@ -89,12 +89,15 @@ class NeuralRouter(NuisanceMixin, BaseRouter):
 
     def _fit(self, logs):
         trainer = PolicyTrainer(self, logs)
-        estimates = trainer.pseudo_outcomes()
-        targets = self._targets(logs, estimates)
-        overlap, shrinkage = estimates.overlap, estimates.shrinkage or None
-        # Freed before training, but for what the targets keep of them.
-        del estimates
-        trained = trainer.run(targets)
+        try:
+            estimates = trainer.pseudo_outcomes()
+            targets = self._targets(logs, estimates)
+            overlap, shrinkage = estimates.overlap, estimates.shrinkage or None
+            # Freed before training, but for what the targets keep of them.
+            del estimates
+            trained = trainer.run(targets)
+        finally:
+            trainer.stages.close()
         self.net_ = trained.net
         self.n_epochs_ = trained.n_epochs
         self.training_epochs_ = trained.training_epochs

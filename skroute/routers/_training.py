@@ -16,6 +16,7 @@ its spec, the decisions of a trained state, and the value per row of a set
 of decisions.
 """
 
+import sys
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -192,6 +193,41 @@ def _quiet(*args, **kwargs):
     """A print sink that drops messages (module level so that nets pickle)."""
 
 
+class FitStages:
+    """A progress bar of a fit's stages, on standard error, from ``verbose=1``.
+
+    It appears only when the fit lasts over two seconds, and says which stage
+    is running: the cross-fitted nuisances, each fold's targets and network,
+    then the selection and the safety check.
+    """
+
+    def __init__(self, verbose, n_folds, delay=2.0):
+        self.bar = None
+        if verbose:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=2 + 2 * n_folds,
+                desc="fit: cross-fitting the outcome and propensity models",
+                unit="stage",
+                delay=delay,
+                mininterval=0,  # a stage is rare: show each one
+                file=sys.stderr,
+                leave=False,
+                bar_format="{desc} [{n_fmt}/{total_fmt} stages, {elapsed}]",
+            )
+
+    def next(self, stage):
+        """The previous stage is done; ``stage`` starts."""
+        if self.bar is not None:
+            self.bar.set_description_str(f"fit: {stage}", refresh=False)
+            self.bar.update(1)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
 class PolicyTrainer:
     """Runs the training sequence of a neural router, with its settings.
 
@@ -210,6 +246,8 @@ class PolicyTrainer:
         rng = check_random_state(router.random_state)
         nuisance_seed, torch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
         self.nuisance_seed, self.torch_seed = int(nuisance_seed), int(torch_seed)
+        self.n_folds = min(router.policy_cv, logs.X.shape[0])
+        self.stages = FitStages(router.verbose, self.n_folds)
 
     # --- nuisances ---------------------------------------------------------
 
@@ -242,6 +280,7 @@ class PolicyTrainer:
         # direct method was overestimated several times over on the dev cells.)
         fold_targets = []
         for index, (train, _) in enumerate(folds):
+            self.stages.next(f"targets of fold {index + 1}/{len(folds)}")
             fold = self.fold_estimates(train, self.nuisance_seed + index)
             fold_targets.append(targets.fold_targets(fold, train))
             # Its other matrices are freed before the next fold's are made.
@@ -262,6 +301,7 @@ class PolicyTrainer:
         members, fold_decisions = self._train_members(
             targets, spec, folds, fold_targets, standard, scale, magnitude
         )
+        self.stages.next("choosing the training length; the safety check")
         simple = self._simple_policies(targets, folds)
         reference = simple.get("direct_method", simple["best_single"]).values
         epoch, bounds, values = self._select_epoch(
@@ -287,7 +327,7 @@ class PolicyTrainer:
     def _policy_folds(self, n_samples):
         """Folds of the cross-fitted policy selection (``policy_cv``)."""
         # Fitting needs two logged models, hence two rows: n_splits >= 2.
-        n_splits = min(self.router.policy_cv, n_samples)
+        n_splits = self.n_folds
         splitter = KFold(n_splits=n_splits, shuffle=True, random_state=self.torch_seed)
         return list(splitter.split(np.zeros((n_samples, 1))))
 
@@ -326,6 +366,7 @@ class PolicyTrainer:
         batches["sample_weight"] = _loss_weights(logs.sample_weight)
         members, fold_decisions = [], []
         for index, (train, test) in enumerate(folds):
+            self.stages.next(f"training the network of fold {index + 1}/{len(folds)}")
             fold_batches = {key: value[train] for key, value in batches.items()}
             fold_batches.update(fold_targets[index])
             # Freed with the fold's batches.
@@ -514,7 +555,8 @@ class PolicyTrainer:
             "train_split": None,
             "callbacks": [("stop_on_divergence", StopOnDivergence())],
             "device": router.device,
-            "verbose": router.verbose,
+            # skorch's per-epoch log from verbose=2; verbose=1 shows the stages.
+            "verbose": int(router.verbose >= 2),
         }
         if str(router.device).split(":")[0] in ("cpu", "cuda"):
             # One fused kernel per step instead of a few per parameter: the
@@ -532,7 +574,7 @@ class PolicyTrainer:
                 monitor="valid_loss",
                 patience=self.router.n_iter_no_change,
                 load_best=False,
-                sink=print if self.router.verbose else _quiet,
+                sink=print if self.router.verbose >= 2 else _quiet,
             ),
         )
 
