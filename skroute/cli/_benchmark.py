@@ -244,7 +244,7 @@ def run_benchmark(
                 router, seconds = _timed_fit(router, logs, params)
                 records.append(
                     _record(name, seed, lam, router.predict(truth.X), truth, evaluation)
-                    | {"fit_seconds": seconds, "fallback": _fell_back(router)}
+                    | {"fit_seconds": seconds, **_check(router)}
                 )
                 _step(progress, f"seed {seed}, λ={lam:g}: {name}")
             if with_interval:
@@ -252,7 +252,7 @@ def run_benchmark(
                 chosen = router.predict(truth.X, cost_sensitivity=lam)
                 records.append(
                     _record(INTERVAL, seed, lam, chosen, truth, evaluation)
-                    | {"fit_seconds": seconds, "fallback": _fell_back(router)}
+                    | {"fit_seconds": seconds, **_check(router)}
                 )
             records.extend(_reference_records(seed, lam, truth, evaluation))
     progress.close()
@@ -276,7 +276,7 @@ def _reference_records(seed, cost_sensitivity, truth, evaluation):
     references.append(("oracle", "oracle", oracle))
     return [
         _record(name, seed, cost_sensitivity, chosen, truth, evaluation, kind=kind)
-        | {"fit_seconds": 0.0, "fallback": 0.0}
+        | {"fit_seconds": 0.0, **_check(None)}
         for name, kind, chosen in references
     ]
 
@@ -291,10 +291,25 @@ def _timed_fit(router, logs, params):
     return router, time.perf_counter() - start
 
 
-def _fell_back(router):
-    """1 where a neural router deployed a simple policy instead of its network."""
-    deployed = getattr(router, "deployed_", None)
-    return float(hasattr(router, "net_") and not deployed.learned)
+def _check(router):
+    """What a neural router deployed, and the safety check's numbers behind it:
+    ``fallback`` (1 where a simple policy replaced the network), and the
+    check's estimated ``check_gain`` of the network over its baseline with its
+    ``check_bound`` (NaN for routers without a check)."""
+    report = getattr(router, "safety_report_", None)
+    fell_back = hasattr(router, "net_") and not router.deployed_.learned
+    if not report:
+        return {
+            "fallback": float(fell_back),
+            "check_gain": np.nan,
+            "check_bound": np.nan,
+        }
+    difference = report["differences"][report["baseline"]]
+    return {
+        "fallback": float(fell_back),
+        "check_gain": float(difference["gain"]),
+        "check_bound": float(difference["lower_bound"]),
+    }
 
 
 def _record(
@@ -393,17 +408,26 @@ def format_results(records, n_seeds, source="Generated routing problem"):
         lines.append(
             tabulate(rows, headers=header, tablefmt="simple", disable_numparse=True)
         )
-        fell_back = [
-            f"{name} {stats['fallback'][0]:.0%}"
-            for name, stats in routers.items()
-            if stats.get("fallback", (0.0,))[0] > 0
-        ]
-        if fell_back:
-            lines.append(
-                "share of seeds where the safety check deployed a simple policy "
-                "instead of the learned one: " + ", ".join(fell_back)
-            )
+        lines += _deployed_lines(routers, n_seeds)
     return "\n".join(lines)
+
+
+def _deployed_lines(routers, n_seeds):
+    """What each checked router deployed, and why: the check's numbers."""
+    lines = []
+    for name, stats in sorted(routers.items()):
+        gain = stats.get("check_gain", (np.nan,))[0]
+        if not np.isfinite(gain):
+            continue
+        learned = round(n_seeds * (1 - stats["fallback"][0]))
+        lines.append(
+            f"{name}: learned policy deployed in {learned} of {n_seeds} seeds; the "
+            f"check's estimated gain over its baseline {gain:+.4f}, 90% lower "
+            f"bound {stats['check_bound'][0]:+.4f} (means over seeds). It deploys "
+            "the learned policy where that bound is above 0, else the baseline "
+            "(the direct method, or the best single model)."
+        )
+    return lines
 
 
 def plot_results(records, path, *, title=None, cost_unit=None):

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from skroute.cli import main
+from skroute.cli._benchmark import INTERVAL
 from skroute.datasets import load_logs, make_routing_problem, simulate_logging
 from skroute.metrics import policy_value
 from skroute.persistence import load_router
@@ -75,6 +76,13 @@ def test_benchmark_default_runs_the_generated_problem(capsys):
     assert printed.startswith("Generated routing problem")
     for lam in ("0", "0.05", "0.2"):
         assert f"cost_sensitivity = {lam}\n" in printed
+    # What each checked router deployed, with the check's numbers behind it.
+    said = [line for line in printed.splitlines() if "learned policy deployed" in line]
+    checked = {line.split(":")[0] for line in said}
+    assert checked == {"causal DR-softmax", "causal DR-classification", INTERVAL}
+    assert len(said) == 3 * 3  # at each lambda
+    assert all("of 1 seeds; the check's estimated gain" in line for line in said)
+    assert all("90% lower bound" in line for line in said)
 
 
 @pytest.mark.slow
