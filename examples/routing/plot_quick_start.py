@@ -50,10 +50,17 @@ print(routes[:5])
 
 # %%
 # The router checks on held-out folds of the logs that its network beats the
-# best single model and the outcome models' argmax; where it cannot show
-# that, it deploys the better of those and says so (a
-# ``PolicyFallbackWarning``). ``deployed_policy_`` tells which it routes by.
-print(router.deployed_policy_)
+# outcome models' argmax (the direct method), or the best single model where
+# that is confidently better; where it cannot show a gain, it deploys that
+# simple policy and says so (a ``PolicyFallbackWarning``).
+# ``deployed_policy_`` tells which it routes by, and ``safety_report_`` why.
+report = router.safety_report_
+check = report["differences"][report["baseline"]]
+print(
+    f"deployed: {router.deployed_policy_}; the check's estimated gain of the "
+    f"learned policy over the {report['baseline'].replace('_', ' ')}: "
+    f"{check['gain']:+.4f} (90% lower bound {check['lower_bound']:+.4f})"
+)
 
 # %%
 # How good are the routes?
@@ -77,6 +84,11 @@ truth = {
     "classes": problem.models,
 }
 print(f"causal router: regret {regret(y_pred=routes, **truth):.4f}")
+# The learned policy, deployed or not: what the check judged.
+learned = router.classes_[
+    router.learned_policy_.scores(problem.X[2000:], 0.05).argmax(axis=1)
+]
+print(f"  its learned policy: regret {regret(y_pred=learned, **truth):.4f}")
 for name, baseline in baselines.items():
     baseline.fit(logs.X, logs.action, **fit)
     chosen = baseline.predict(problem.X[2000:])
