@@ -314,7 +314,8 @@ def test_imports_without_sentence_transformers_or_torch():
 
 def test_missing_extra_names_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
-    with pytest.raises(ImportError, match=r'pip install "scikit-route\[text\]"') as info:
+    expected = r'pip install "scikit-route\[text\]"'
+    with pytest.raises(ImportError, match=expected) as info:
         PromptEmbedder().fit(["a"])
     assert "make_tfidf_embedder" in str(info.value)
 
