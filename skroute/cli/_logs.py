@@ -428,19 +428,9 @@ def _load_queries(args, router):
     table = _read_table(path, label_columns=labels)
     ids = None
     if args.id_column is not None:
-        if args.id_column not in table.columns:
-            raise ValueError(
-                f"{path}: no column {args.id_column!r} (--id-column); the columns "
-                f"are {list(table.columns)}."
-            )
-        ids = table[args.id_column].astype(str).tolist()
+        ids = _text_column(table, args.id_column, "--id-column", path)
     if args.text_column is not None:
-        if args.text_column not in table.columns:
-            raise ValueError(
-                f"{path}: no column {args.text_column!r} (--text-column); the "
-                f"columns are {list(table.columns)}."
-            )
-        texts = table[args.text_column].astype(str).tolist()
+        texts = _text_column(table, args.text_column, "--text-column", path)
         return (texts if embeds else _embedded_prompts(texts)), ids
     columns = [
         c
@@ -457,6 +447,16 @@ def _load_queries(args, router):
     check_numeric(table[columns].to_numpy(), f"{path}: the embedding columns")
     # By name: the router selects and orders the columns it was fitted on.
     return table[columns].astype(np.float64), ids
+
+
+def _text_column(table, column, option, path):
+    """The cells of the column an option names, as strings."""
+    if column not in table.columns:
+        raise ValueError(
+            f"{path}: no column {column!r} ({option}); the columns are "
+            f"{list(table.columns)}."
+        )
+    return table[column].astype(str).tolist()
 
 
 def _embedded_prompts(texts):

@@ -16,13 +16,12 @@ def router_payload(router, *, cost_sensitivity=None, budget_mixture=None):
     a budget's choices, kept out of the router's own state.
     """
     check_is_fitted(router)
-    fitted = getattr(router, "cost_sensitivity_", None)
     meta = {
         "format": ROUTER_FILE_FORMAT,
         "skroute_version": skroute_version(),
         "router": type(router).__name__,
         "n_features": int(router.n_features_in_),
-        "cost_sensitivity": float(0.0 if fitted is None else fitted),
+        "cost_sensitivity": float(router.cost_sensitivity_),
     }
     if cost_sensitivity is not None:
         meta["cost_sensitivity"] = float(cost_sensitivity)

@@ -255,7 +255,7 @@ def _read_array(archive, info, path):
 def _check_code_points(array, name, path):
     """Text arrays hold characters: no code point beyond Unicode, no surrogate,
     no control character (they would break a one-line message or a CSV row)."""
-    order = "<" if dtype_is_little(array.dtype) else ">"
+    order = "<" if _little_endian(array.dtype) else ">"
     codes = array.view(order + "u4")
     bad = (codes > 0x10FFFF) | ((codes >= 0xD800) & (codes <= 0xDFFF))
     bad |= ((codes < 0x20) & (codes != 0)) | ((codes >= 0x7F) & (codes < 0xA0))
@@ -263,7 +263,7 @@ def _check_code_points(array, name, path):
         raise not_a_router_file(path, f"member {name!r} holds invalid characters")
 
 
-def dtype_is_little(dtype):
+def _little_endian(dtype):
     """Whether a dtype's bytes are little-endian (native ones included)."""
     return dtype.byteorder == "<" or (dtype.byteorder in "=|" and np.little_endian)
 

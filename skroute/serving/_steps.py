@@ -9,20 +9,19 @@ same operations, in the same order and dtype, as scikit-learn's
 import numpy as np
 
 
-def _standard_scaler(step, arrays, X):
-    if "mean" in arrays:
-        X -= arrays["mean"]
-    if "scale" in arrays:
-        X /= arrays["scale"]
-    return X
+def _centred_and_scaled(centre):
+    """A scaler that subtracts the array ``centre`` and divides by ``scale``,
+    each where the file holds it (StandardScaler's ``mean``, RobustScaler's
+    ``center``)."""
 
+    def apply(step, arrays, X):
+        if centre in arrays:
+            X -= arrays[centre]
+        if "scale" in arrays:
+            X /= arrays["scale"]
+        return X
 
-def _robust_scaler(step, arrays, X):
-    if "center" in arrays:
-        X -= arrays["center"]
-    if "scale" in arrays:
-        X /= arrays["scale"]
-    return X
+    return apply
 
 
 def _max_abs_scaler(step, arrays, X):
@@ -70,8 +69,8 @@ def _truncated_svd(step, arrays, X):
 
 
 STEPS = {
-    "standard_scaler": _standard_scaler,
-    "robust_scaler": _robust_scaler,
+    "standard_scaler": _centred_and_scaled("mean"),
+    "robust_scaler": _centred_and_scaled("center"),
     "max_abs_scaler": _max_abs_scaler,
     "min_max_scaler": _min_max_scaler,
     "normalizer": _normalizer,
