@@ -72,7 +72,6 @@ def load_problem(
     prices=None,
     text_column=None,
     output_tokens=256,
-    trusted=False,
 ):
     """A full-feedback problem from a wide table (RouterBench layout).
 
@@ -96,7 +95,6 @@ def load_problem(
         embeddings=find_embeddings(path) if embeddings is None else embeddings,
         task_column=topic_column,
         text_column=text_column,
-        trusted=trusted,
     )
     cost = table.cost
     if prices is not None:
@@ -158,7 +156,6 @@ def run_benchmark(
     prices=None,
     text_column=None,
     output_tokens=256,
-    trusted=False,
     err=None,
 ):
     """Fit every router on simulated logs; return one record per (router, seed, λ).
@@ -185,7 +182,6 @@ def run_benchmark(
             prices=prices,
             text_column=text_column,
             output_tokens=output_tokens,
-            trusted=trusted,
         )
     with_interval = len(cost_sensitivities) >= 2
     per_grid = len(_routers(0.0, 0, None)) * len(cost_sensitivities) + with_interval
