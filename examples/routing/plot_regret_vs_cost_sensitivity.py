@@ -58,9 +58,20 @@ for lam in cost_sensitivities:
             )
         )
 
+# A marker and line style per router: where the causal router deploys the
+# decoupled router's policy, the two draw the same points.
 fig, ax = plt.subplots()
-for name, values in curves.items():
-    ax.plot(cost_sensitivities, values, marker="o", label=name)
+styles = [("o", "-", 8), ("^", "--", 6), ("s", ":", 6)]
+for (name, values), (marker, line, size) in zip(curves.items(), styles):
+    ax.plot(
+        cost_sensitivities,
+        values,
+        marker=marker,
+        linestyle=line,
+        markersize=size,
+        markerfacecolor="none" if line != "-" else None,
+        label=name,
+    )
 ax.set_xlabel("cost sensitivity λ")
 ax.set_ylabel("true test regret")
 ax.legend()

@@ -152,4 +152,4 @@ for name, points in curves.items():
         quality_label="accuracy",
     )
 _ = display.ax_.set_title(source)
-display.figure_.set_size_inches(8, 5.5)
+display.figure_.set_size_inches(9.5, 5.5)

@@ -101,7 +101,16 @@ summary = routing_summary(
 )
 shares = pd.Series(summary["share"], index=models).sort_values()
 print(f"quality {summary['quality']:.3f}, cost {summary['cost']:.3f}")
-ax = shares.plot.barh(figsize=(6, 0.3 * len(models) + 1.5))
+# Models the router never chose are listed here, not drawn as empty bars.
+unused = shares.index[shares == 0]
+print("never chosen:", ", ".join(unused) or "none")
+shares = shares[shares > 0]
+ax = shares.plot.barh(figsize=(6.5, 0.35 * len(shares) + 1.8))
 ax.set_xlabel("share of held-out prompts")
-_ = ax.set_title("Where the text router sends prompts (λ = 0.05)")
+ax.set_xlim(0, 1)
+_ = ax.set_title(
+    f"Where the text router sends prompts (λ = 0.05):\n"
+    f"{len(shares)} of {len(models)} models chosen",
+    fontsize=10,
+)
 ax.figure.tight_layout()

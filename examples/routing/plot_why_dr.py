@@ -81,7 +81,9 @@ for sharpness in (4.0, 8.0):
 # rarely logged, so it helps most where the logs overlap the policy best.
 # Read both numbers on your own logs (``skroute.ope`` gives standard errors
 # and intervals) rather than trusting one estimator blindly.
-figure, axes = plt.subplots(1, 2, figsize=(10, 3), sharex=True)
+figure, axes = plt.subplots(
+    1, 2, figsize=(10, 3.4), sharex=True, layout="constrained"
+)
 jitter = np.random.default_rng(0).uniform(-0.12, 0.12, 12)
 for ax, (sharpness, estimates) in zip(axes, results.items()):
     for row, values in enumerate(estimates.values()):
@@ -90,5 +92,5 @@ for ax, (sharpness, estimates) in zip(axes, results.items()):
     ax.set_yticks(range(len(estimates)), labels=list(estimates))
     ax.set_title(f"logging sharpness {sharpness:g}", fontsize=10)
     ax.set_xlabel("estimated mean quality (12 logs)")
-axes[0].legend(loc="lower right")
-figure.tight_layout()
+# Outside the axes, the legend hides no estimate.
+figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center")

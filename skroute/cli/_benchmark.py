@@ -438,7 +438,7 @@ def plot_results(records, path, *, title=None, cost_unit=None):
 
     from skroute.metrics import cost_quality_curve
     from skroute.plotting import RoutingCurveDisplay
-    from skroute.plotting._displays import _lambda_axis
+    from skroute.plotting._displays import _CURVE_STYLES, _lambda_axis, _outside_legend
 
     summary = summarise(records)
     kinds = {r["router"]: r.get("kind", "router") for r in records}
@@ -448,14 +448,15 @@ def plot_results(records, path, *, title=None, cost_unit=None):
     figure = Figure(figsize=(14, 5.2))
     left, right = figure.subplots(1, 2, width_ratios=(1, 1.3))
     all_costs, all_qualities = [], []
-    for name in names:
+    for j, name in enumerate(names):
         stats = [summary[lam][name] for lam in lambdas]
-        style = {"linestyle": "--"} if name == FULL_FEEDBACK else {}
+        # A marker and line style per router: routers that deploy the same
+        # policy draw the same points, and each stays visible.
+        style = dict(_CURVE_STYLES[j % len(_CURVE_STYLES)], color=f"C{j % 10}")
         left.errorbar(
             lambdas,
             [s["regret"][0] for s in stats],
             yerr=[s["regret"][1] for s in stats],
-            marker="o",
             capsize=3,
             label=name,
             **style,
@@ -463,7 +464,10 @@ def plot_results(records, path, *, title=None, cost_unit=None):
         costs = [s["cost"][0] for s in stats]
         qualities = [s["quality"][0] for s in stats]
         RoutingCurveDisplay(costs=costs, qualities=qualities, name=name).plot(
-            ax=right, show_hull=False, show_oracle=False, **style
+            ax=right,
+            show_hull=False,
+            show_oracle=False,
+            **style,
         )
         if name != FULL_FEEDBACK:
             all_costs += costs
@@ -492,6 +496,7 @@ def plot_results(records, path, *, title=None, cost_unit=None):
         marker="*",
         markersize=11,
         color="gold",
+        markerfacecolor="gold",
         markeredgecolor="0.2",
     )
     hull = cost_quality_curve(all_costs + model_costs, all_qualities + model_qualities)
@@ -502,12 +507,13 @@ def plot_results(records, path, *, title=None, cost_unit=None):
         color="0.45",
         label="upper hull (routers and models)",
     )
-    right.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _outside_legend(right, fontsize=7)
     right.set_title("one point per λ; squares: one model for every query", fontsize=9)
     left.set(xlabel="cost sensitivity λ", ylabel="true test regret (mean ± std)")
     _lambda_axis(left, lambdas)
     left.set_xticks(lambdas)
-    left.legend(fontsize=8)
+    # One legend for both panels (a router has one colour and marker in
+    # each), outside the right one, where it hides no point.
     left.set_title("lower is better", fontsize=9)
     if title:
         figure.suptitle(title)

@@ -22,13 +22,13 @@ def _check_matplotlib(caller):
         ) from error
 
 
-def _new_axes(ax):
+def _new_axes(ax, figsize=None):
     if ax is not None:
         return ax
     from matplotlib import pyplot as plt
 
     # Constrained layout keeps a legend placed outside the axes in the figure.
-    return plt.subplots(layout="constrained")[1]
+    return plt.subplots(layout="constrained", figsize=figsize)[1]
 
 
 def _split_pipeline(estimator):
@@ -78,20 +78,128 @@ def _predictions(estimator, X, cost_sensitivities, n_points):
 
 
 def _lambda_axis(ax, values, axis="x"):
-    """Log (or symlog from 0) scale when the lambdas span decades; plain ticks."""
-    from matplotlib.ticker import FuncFormatter
+    """Log (or symlog from 0) scale when the lambdas span decades.
+
+    The ticks are 0 (when in range), the decades, and 2 and 5 times them where
+    there is room: a tick closer than a tenth of the axis to one already kept
+    is dropped, so that labels such as "0" and "0.001" never overlap.
+    """
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
     values = np.asarray(values, dtype=np.float64)
     positive = values[values > 0]
+    if positive.size < 2 or positive.max() / positive.min() < 20:
+        return
     set_scale = ax.set_xscale if axis == "x" else ax.set_yscale
-    if positive.size >= 2 and positive.max() / positive.min() >= 20:
-        if (values <= 0).any():
-            set_scale("symlog", linthresh=positive.min(), linscale=0.5)
-        else:
-            set_scale("log")
-        target = ax.xaxis if axis == "x" else ax.yaxis
-        target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        target.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    if (values <= 0).any():
+        set_scale("symlog", linthresh=positive.min(), linscale=1.0)
+    else:
+        set_scale("log")
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    low, high = values.min(), values.max()
+    decades = 10.0 ** np.arange(
+        np.floor(np.log10(positive.min())), np.ceil(np.log10(high)) + 1
+    )
+    candidates = [[0.0] if low <= 0 else [], decades, 2 * decades, 5 * decades]
+    transform = target.get_transform().transform
+    span = transform(np.array([low, high]))
+    width = float(span[1] - span[0]) or 1.0
+    kept = []
+    for group in candidates:
+        for tick in group:
+            if not low <= tick <= high:
+                continue
+            position = float(transform(np.array([tick]))[0])
+            if all(abs(position - other) >= 0.1 * width for _, other in kept):
+                kept.append((tick, position))
+    target.set_major_locator(FixedLocator(sorted(tick for tick, _ in kept)))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    target.set_minor_locator(NullLocator())
+
+
+def _model_colors(n_models):
+    """One distinct colour per model: a qualitative colormap up to 20 models."""
+    from matplotlib import colormaps
+
+    if n_models <= 10:
+        return [colormaps["tab10"](i) for i in range(n_models)]
+    if n_models <= 20:
+        # tab20 pairs a dark and a light shade; dark ones first keeps
+        # neighbours apart.
+        order = [*range(0, 20, 2), *range(1, 20, 2)][:n_models]
+        return [colormaps["tab20"](i) for i in order]
+    return [colormaps["turbo"](x) for x in np.linspace(0.05, 0.95, n_models)]
+
+
+# Routers drawn on one axes get a marker, size, fill and line style each: two
+# routers that deploy the same policy draw the same points, and the later,
+# smaller marker leaves the earlier one visible around it.
+_CURVE_STYLES = [
+    {"marker": "o", "linestyle": "-", "markersize": 9},
+    {"marker": "^", "linestyle": "--", "markersize": 8, "markerfacecolor": "none"},
+    {"marker": "D", "linestyle": "-.", "markersize": 6},
+    {"marker": "v", "linestyle": ":", "markersize": 7, "markerfacecolor": "none"},
+    {"marker": "P", "linestyle": "-", "markersize": 5},
+    {"marker": "s", "linestyle": "--", "markersize": 7, "markerfacecolor": "none"},
+    {"marker": "X", "linestyle": "-.", "markersize": 4},
+    {"marker": "h", "linestyle": ":", "markersize": 8, "markerfacecolor": "none"},
+]
+# Artists a RoutingCurveDisplay draws once per axes, however many curves.
+_SHARED_GIDS = ("skroute-models", "skroute-oracle", "skroute-hull")
+
+
+def _shared_artist(ax, gid):
+    return next((a for a in [*ax.lines, *ax.collections] if a.get_gid() == gid), None)
+
+
+def _gid(handle):
+    return handle.get_gid() if hasattr(handle, "get_gid") else None
+
+
+def _outside_legend(ax, fontsize=8):
+    """One legend entry per label, outside the axes, where it covers nothing."""
+    seen = {}
+    for handle, label in zip(*ax.get_legend_handles_labels()):
+        seen.setdefault(label, handle)
+    # The curves first, then what they share (models, hull, oracle).
+    order = sorted(seen, key=lambda label: _gid(seen[label]) in _SHARED_GIDS)
+    seen = {label: seen[label] for label in order}
+    return ax.legend(
+        seen.values(),
+        seen.keys(),
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=fontsize,
+        frameon=False,
+    )
+
+
+def _label_offsets(x, y, left, x_span, y_span, step=9.0):
+    """Vertical offsets (points) of point labels, so that near labels part.
+
+    Greedy: each label, from the top down, takes the smallest offset at which
+    it is not within about a line's height of a label already placed on the
+    same side and near it along x.
+    """
+    x = (np.asarray(x) - np.min(x)) / (x_span or 1.0)
+    y = (np.asarray(y) - np.min(y)) / (y_span or 1.0)
+    # About 300 points of axes height: one point is 1/300 of the y span.
+    height = 1.0 / 300.0
+    placed, offsets = [], np.zeros(x.size)
+    for i in np.argsort(-y):
+        for k in range(12):
+            shift = -step * ((k + 1) // 2) * (1 if k % 2 else -1)
+            level = y[i] + shift * height
+            if all(
+                side != left[i]
+                or abs(x[i] - px) > 0.15
+                or abs(level - plevel) > step * height
+                for px, plevel, side in placed
+            ):
+                break
+        offsets[i] = shift
+        placed.append((x[i], level, left[i]))
+    return offsets
 
 
 class RoutingCurveDisplay:
@@ -126,6 +234,11 @@ default=None
         Mean cost and quality of the per-query best model (full feedback only).
     name : str, default=None
         Label of the router's curve.
+    quality_range : (float, float), default=None
+        The values one query's quality can take, such as ``(0, 1)`` for 0/1
+        quality: intervals are cut to it and the y-axis stays within it.
+        :meth:`from_estimator` and :meth:`from_predictions` take it from the
+        rewards given.
 
     Attributes
     ----------
@@ -168,6 +281,7 @@ default=None
         model_quality_intervals=None,
         oracle=None,
         name=None,
+        quality_range=None,
     ):
         self.costs = np.asarray(costs, dtype=np.float64).ravel()
         self.qualities = np.asarray(qualities, dtype=np.float64).ravel()
@@ -190,6 +304,7 @@ default=None
         self.model_quality_intervals = model_quality_intervals
         self.oracle = oracle
         self.name = name
+        self.quality_range = None if quality_range is None else _range(quality_range)
 
     @classmethod
     def from_estimator(
@@ -427,6 +542,7 @@ default=None
             model_cost_intervals=c_int[k:],
             model_quality_intervals=q_int[k:],
             name=name,
+            quality_range=_reward_range(reward),
         )
 
     @classmethod
@@ -451,6 +567,7 @@ default=None
             model_names=names,
             oracle=(float(cost[rows, choice].mean()), float(reward.max(axis=1).mean())),
             name=name,
+            quality_range=_reward_range(reward),
         )
 
     def plot(
@@ -490,55 +607,91 @@ default=None
             ``self``, with ``ax_``, ``figure_`` and the drawn artists set.
         """
         _check_matplotlib(f"{type(self).__name__}.plot")
-        ax = _new_axes(ax)
+        # Wider than matplotlib's default: the legend sits right of the axes.
+        ax = _new_axes(ax, figsize=(8.0, 4.8))
         name = self.name if name is None else name
-        style = {"marker": "o", "markersize": 4, "label": name} | kwargs
+        drawn = sum(getattr(a, "_skroute_curve", False) for a in ax.lines)
+        style = {"label": name} | _CURVE_STYLES[drawn % len(_CURVE_STYLES)] | kwargs
         if self.quality_intervals is not None:
             self.line_ = ax.errorbar(
                 self.costs,
                 self.qualities,
                 xerr=_error_bars(self.costs, self.cost_intervals),
-                yerr=_error_bars(self.qualities, self.quality_intervals),
+                yerr=_error_bars(self.qualities, self._clipped(self.quality_intervals)),
                 capsize=2,
                 **style,
             )
+            self.line_.lines[0]._skroute_curve = True
         else:
             (self.line_,) = ax.plot(self.costs, self.qualities, **style)
+            self.line_._skroute_curve = True
         self.models_ = self.hull_ = self.oracle_ = None
         has_models = self.model_costs is not None and self.model_qualities is not None
         if show_models and has_models:
-            self._plot_models(ax, annotate_models)
+            # Several curves on one axes share their single models.
+            self.models_ = _shared_artist(ax, "skroute-models")
+            if self.models_ is None:
+                self._plot_models(ax, annotate_models)
         if show_hull:
-            points_c, points_q = [self.costs], [self.qualities]
-            if has_models:
-                points_c.append(np.asarray(self.model_costs, dtype=np.float64))
-                points_q.append(np.asarray(self.model_qualities, dtype=np.float64))
-            hull = cost_quality_curve(
-                np.concatenate(points_c), np.concatenate(points_q)
-            )
-            (self.hull_,) = ax.plot(
-                hull.hull_costs,
-                hull.hull_qualities,
-                linestyle=":",
-                color="0.45",
-                label="upper hull",
-            )
+            self.hull_ = self._plot_hull(ax, has_models)
         if show_oracle and self.oracle is not None:
-            self.oracle_ = ax.scatter(
-                [self.oracle[0]],
-                [self.oracle[1]],
-                marker="*",
-                s=140,
-                color="gold",
-                edgecolor="0.2",
-                zorder=3,
-                label="oracle (best model per query)",
-            )
+            self.oracle_ = _shared_artist(ax, "skroute-oracle")
+            if self.oracle_ is None:
+                self.oracle_ = ax.scatter(
+                    [self.oracle[0]],
+                    [self.oracle[1]],
+                    marker="*",
+                    s=140,
+                    color="gold",
+                    edgecolor="0.2",
+                    zorder=3,
+                    label="oracle (best model per query)",
+                    gid="skroute-oracle",
+                )
         ax.set(xlabel=cost_label, ylabel=quality_label)
-        # Curves rise to the upper left: the lower right is usually free.
-        ax.legend(fontsize=8, loc="lower right")
+        self._bound_quality_axis(ax)
+        _outside_legend(ax)
         self.ax_, self.figure_ = ax, ax.figure
         return self
+
+    def _clipped(self, intervals):
+        """Intervals cut to the range quality can take (an estimate's can't)."""
+        if intervals is None or self.quality_range is None:
+            return intervals
+        return np.clip(np.asarray(intervals, dtype=np.float64), *self.quality_range)
+
+    def _bound_quality_axis(self, ax):
+        if self.quality_range is None:
+            return
+        low, high = self.quality_range
+        if high <= low:
+            return
+        bottom, top = ax.get_ylim()
+        ax.set_ylim(max(bottom, low), min(top, high))
+
+    def _plot_hull(self, ax, has_models):
+        """The upper hull of every curve and model on ``ax``: one line."""
+        points_c, points_q = [self.costs], [self.qualities]
+        if has_models:
+            points_c.append(np.asarray(self.model_costs, dtype=np.float64))
+            points_q.append(np.asarray(self.model_qualities, dtype=np.float64))
+        previous = _shared_artist(ax, "skroute-hull")
+        if previous is not None:
+            # The hull of the union is the hull of the old hull's vertices and
+            # the new points.
+            points_c.append(np.asarray(previous.get_xdata(), dtype=np.float64))
+            points_q.append(np.asarray(previous.get_ydata(), dtype=np.float64))
+            previous.remove()
+        hull = cost_quality_curve(np.concatenate(points_c), np.concatenate(points_q))
+        (line,) = ax.plot(
+            hull.hull_costs,
+            hull.hull_qualities,
+            linestyle=":",
+            color="0.45",
+            label="upper hull",
+            gid="skroute-hull",
+        )
+        return line
 
     def _plot_models(self, ax, annotate):
         model_costs = np.asarray(self.model_costs, dtype=np.float64)
@@ -548,7 +701,9 @@ default=None
                 model_costs,
                 model_qualities,
                 xerr=_error_bars(model_costs, self.model_cost_intervals),
-                yerr=_error_bars(model_qualities, self.model_quality_intervals),
+                yerr=_error_bars(
+                    model_qualities, self._clipped(self.model_quality_intervals)
+                ),
                 fmt="none",
                 ecolor="0.6",
                 capsize=2,
@@ -561,19 +716,31 @@ default=None
             color="0.35",
             zorder=3,
             label="single models",
+            gid="skroute-models",
         )
         if annotate and self.model_names is not None:
             # Names of the costlier half go left of their point, so that the
-            # right edge does not cut them.
+            # right edge does not cut them; names of near points part
+            # vertically.
             middle = (model_costs.min() + model_costs.max()) / 2
-            for label, x, y in zip(self.model_names, model_costs, model_qualities):
-                left = model_costs.size > 1 and x > middle
+            left = (model_costs > middle) & (model_costs.size > 1)
+            offsets = _label_offsets(
+                model_costs,
+                model_qualities,
+                left,
+                np.ptp(np.append(model_costs, self.costs)),
+                np.ptp(np.append(model_qualities, self.qualities)),
+            )
+            for label, x, y, to_left, dy in zip(
+                self.model_names, model_costs, model_qualities, left, offsets
+            ):
                 ax.annotate(
                     label,
                     (x, y),
-                    xytext=(-4 if left else 4, -3),
+                    xytext=(-4 if to_left else 4, dy),
                     textcoords="offset points",
-                    ha="right" if left else "left",
+                    ha="right" if to_left else "left",
+                    va="center",
                     fontsize=7,
                     color="0.3",
                 )
@@ -595,6 +762,24 @@ def _warn_weak_points(values, labels):
             "unreliable.",
             UnreliableEstimateWarning,
         )
+
+
+def _range(values):
+    low, high = (float(v) for v in np.asarray(values, dtype=np.float64).ravel())
+    if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+        raise ValueError(
+            f"quality_range must be (low, high), finite with low <= high; got "
+            f"{values!r}."
+        )
+    return low, high
+
+
+def _reward_range(reward):
+    """The range of the rewards given, or None when they are not all finite."""
+    reward = np.asarray(reward, dtype=np.float64)
+    if reward.size == 0 or not np.isfinite(reward).all():
+        return None
+    return float(reward.min()), float(reward.max())
 
 
 def _error_bars(values, intervals):
@@ -627,7 +812,10 @@ class RoutingPathDisplay:
     Attributes
     ----------
     areas_ : list of matplotlib PolyCollection
-        One per model.
+        One per model that takes a share of the queries at some ``lambda``;
+        a model routed no query anywhere is left out of the plot and legend.
+    shown_classes_ : ndarray
+        The models drawn, in ``classes`` order.
     ax_ : matplotlib Axes
     figure_ : matplotlib Figure
 
@@ -738,7 +926,8 @@ class RoutingPathDisplay:
         legend : bool, default=True
             Draw a legend, outside the axes on the right.
         **kwargs
-            Passed to ``Axes.stackplot``.
+            Passed to ``Axes.stackplot``. Each model has its own colour from a
+            qualitative colormap (``tab10``, or ``tab20`` beyond ten models).
 
         Returns
         -------
@@ -746,10 +935,16 @@ class RoutingPathDisplay:
         """
         _check_matplotlib(f"{type(self).__name__}.plot")
         ax = _new_axes(ax)
+        # Colours follow the models' order in classes, so a model keeps its
+        # colour whichever others are left out.
+        colors = _model_colors(self.classes.size)
+        shown = np.flatnonzero(self.shares.max(axis=0) > 0)
+        self.shown_classes_ = self.classes[shown]
         self.areas_ = ax.stackplot(
             self.cost_sensitivities,
-            self.shares.T,
-            labels=[str(c) for c in self.classes],
+            self.shares[:, shown].T,
+            labels=[str(c) for c in self.shown_classes_],
+            colors=[colors[i] for i in shown],
             **kwargs,
         )
         _lambda_axis(ax, self.cost_sensitivities)
@@ -763,8 +958,15 @@ class RoutingPathDisplay:
         if title:
             ax.set_title(title)
         if legend:
+            # Listed top to bottom, as the areas are stacked.
+            handles, labels = ax.get_legend_handles_labels()
             ax.legend(
-                loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False
+                handles[::-1],
+                labels[::-1],
+                loc="upper left",
+                bbox_to_anchor=(1.01, 1.0),
+                fontsize=8,
+                frameon=False,
             )
         self.ax_, self.figure_ = ax, ax.figure
         return self

@@ -213,3 +213,110 @@ def test_unreliable_points_are_named_by_their_lambda_and_model():
     assert "model c alone" in message
     assert "point 0" not in message
     assert caught[0].filename == __file__
+
+
+def test_curves_on_one_axes_share_models_hull_oracle_and_legend(problem):
+    problem, logs, _ = problem
+    X, reward, cost = problem.X[600:], problem.expected_reward[600:], problem.cost[600:]
+    first = RoutingCurveDisplay.from_estimator(
+        DecoupledRouter(cost_sensitivity=0.0).fit(
+            logs.X, logs.action, reward=logs.reward, cost=logs.cost
+        ),
+        X,
+        reward=reward,
+        cost=cost,
+        name="a",
+    )
+    second = RoutingCurveDisplay.from_estimator(
+        DecoupledRouter(cost_sensitivity=0.0).fit(
+            logs.X, logs.action, reward=logs.reward, cost=logs.cost
+        ),
+        X,
+        reward=reward,
+        cost=cost,
+        name="b",
+        ax=first.ax_,
+    )
+    ax = first.ax_
+    labels = ax.get_legend().get_texts()
+    labels = [t.get_text() for t in labels]
+    assert sorted(labels) == sorted(
+        ["a", "b", "single models", "upper hull", "oracle (best model per query)"]
+    )
+    hulls = [line for line in ax.lines if line.get_label() == "upper hull"]
+    assert len(hulls) == 1 and second.hull_ is hulls[0]
+    assert second.models_ is first.models_ and second.oracle_ is first.oracle_
+    # The same points, told apart by marker and line style.
+    assert first.line_.get_marker() != second.line_.get_marker()
+    assert first.line_.get_linestyle() != second.line_.get_linestyle()
+
+
+def test_legend_sits_outside_the_axes(problem):
+    problem, logs, _ = problem
+    router = DecoupledRouter(cost_sensitivity=0.1).fit(
+        logs.X, logs.action, reward=logs.reward, cost=logs.cost
+    )
+    display = RoutingCurveDisplay.from_estimator(
+        router, problem.X[600:], reward=problem.reward[600:], cost=problem.cost[600:]
+    )
+    figure = display.figure_
+    figure.canvas.draw()
+    legend = display.ax_.get_legend().get_window_extent()
+    axes = display.ax_.get_window_extent()
+    assert legend.x0 >= axes.x1
+
+
+def test_quality_axis_stays_within_the_rewards_range(problem, interval_router):
+    _, _, test_logs = problem
+    from skroute.ope import UnreliableEstimateWarning
+
+    rows = slice(0, 60)  # few rows: wide intervals that would pass 1
+    with pytest.warns(UnreliableEstimateWarning):
+        display = RoutingCurveDisplay.from_estimator(
+            interval_router,
+            test_logs.X[rows],
+            reward=test_logs.reward[rows],
+            cost=test_logs.cost[rows],
+            y=test_logs.action[rows],
+            propensity=test_logs.propensity[rows],
+            n_points=3,
+        )
+    # The estimates' own intervals pass 1; the drawing stops there.
+    assert (
+        max(display.quality_intervals.max(), display.model_quality_intervals.max())
+        > 1.0
+    )
+    assert set(np.unique(test_logs.reward)) <= {0.0, 1.0}
+    assert display.quality_range == (0.0, 1.0)
+    bottom, top = display.ax_.get_ylim()
+    assert 0.0 <= bottom and top <= 1.0
+    caps = display.line_.lines[1]
+    assert all(np.max(cap.get_ydata()) <= 1.0 for cap in caps)
+    with pytest.raises(ValueError, match="quality_range"):
+        RoutingCurveDisplay(costs=[1.0], qualities=[0.5], quality_range=(1, 0))
+
+
+def test_path_gives_each_model_its_colour_and_leaves_out_unused_ones():
+    classes = [f"model-{i}" for i in range(14)]
+    lambdas = np.array([0.0, 0.001, 0.01, 0.1, 1.0])
+    shares = np.zeros((lambdas.size, len(classes)))
+    shares[:, :12] = 1 / 12  # the last two models take no query
+    display = RoutingPathDisplay(
+        cost_sensitivities=lambdas, shares=shares, classes=classes
+    ).plot()
+    assert list(display.shown_classes_) == classes[:12]
+    assert len(display.areas_) == 12
+    colours = {tuple(area.get_facecolor().ravel().round(3)) for area in display.areas_}
+    assert len(colours) == 12
+    legend = [t.get_text() for t in display.ax_.get_legend().get_texts()]
+    assert legend == classes[:12][::-1]  # top of the stack first
+    # Tick labels at least a tenth of the axis apart: "0" and "0.001" part.
+    display.figure_.canvas.draw()
+    positions = [
+        tick.get_window_extent().x0
+        for tick in display.ax_.get_xticklabels()
+        if tick.get_text()
+    ]
+    width = display.ax_.get_window_extent().width
+    assert len(positions) >= 3
+    assert np.min(np.diff(sorted(positions))) >= 0.09 * width
