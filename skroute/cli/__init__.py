@@ -49,7 +49,7 @@ def _lambda(text):
 
 def _log_arguments(parser):
     """Where the log file keeps each logged array."""
-    parser.add_argument("logs", help="the log file (CSV, pickle or parquet)")
+    parser.add_argument("logs", help="the log file (CSV or parquet)")
     parser.add_argument(
         "--embeddings",
         help="row-aligned .npy embeddings (default: the <stem>_emb*.npy file "
@@ -153,7 +153,7 @@ def _table_arguments(bench):
     bench.add_argument(
         "--data",
         help="a full-feedback table in RouterBench layout (<model> quality and "
-        "<model>|total_cost columns; CSV, pickle or parquet) instead of the "
+        "<model>|total_cost columns; CSV or parquet) instead of the "
         "generated problem",
     )
     bench.add_argument(
