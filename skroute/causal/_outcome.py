@@ -12,11 +12,10 @@ from skroute.utils._warnings import warn_at_caller
 
 
 def default_outcome_model():
-    """The default outcome model: ridge, scaling and penalty by leave-one-out.
+    """The default outcome model: standardised ridge, penalty by leave-one-out.
 
-    It suits features on any scale, chooses its feature scaling and penalty
-    per model column from the logs, and calibrates 0/1 outcomes (see
-    :class:`RidgeOutcomeModel`).
+    It suits features on any scale, chooses its penalty per model column from
+    the logs, and calibrates 0/1 outcomes (see :class:`RidgeOutcomeModel`).
     """
     return RidgeOutcomeModel()
 

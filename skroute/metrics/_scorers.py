@@ -124,7 +124,7 @@ class PolicyValueScorer(_LoggedArraysScorer):
     >>> score = scorer(router, logs.X, logs.action, reward=logs.reward,
     ...                cost=logs.cost, propensity=logs.propensity)
     >>> round(score, 3)
-    0.864
+    0.805
     """
 
     def __init__(self, method, cost_sensitivity, response_method, nuisance_params):
@@ -230,7 +230,7 @@ class RegretScorer(_LoggedArraysScorer):
     ...                cost=problem.cost, cost_sensitivity=0.05,
     ...                classes=router.classes_)
     >>> round(score, 3), round(truth, 3)
-    (-0.203, 0.203)
+    (-0.197, 0.197)
     """
 
     _requested = ("reward", "cost")

@@ -207,13 +207,13 @@ def test_auto_scaling_keeps_the_geometry_where_the_weak_directions_are_noise():
     rng = np.random.default_rng(0)
     X = np.hstack([rng.normal(size=(80, 3)), 0.01 * rng.normal(size=(80, 60))])
     y = X[:, :3] @ np.array([1.0, -1.0, 0.5]) + 0.3 * rng.normal(size=80)
-    auto = RidgeOutcomeModel().fit(X, y)
-    standard = RidgeOutcomeModel(scaling="standard").fit(X, y)
+    auto = RidgeOutcomeModel(scaling="auto").fit(X, y)
+    standard = RidgeOutcomeModel().fit(X, y)
     assert list(auto.scaling_) == ["isotropic"]
     assert auto.loo_error_[0] < standard.loo_error_[0]
     # Each target of one fit chooses for itself.
     noise_scaled = np.column_stack([y, X[:, 3:] @ rng.normal(size=60) * 100])
-    both = RidgeOutcomeModel().fit(X, noise_scaled)
+    both = RidgeOutcomeModel(scaling="auto").fit(X, noise_scaled)
     assert set(both.scaling_) <= {"standard", "isotropic"}
     assert both.scaling_[0] == "isotropic"
 
