@@ -142,6 +142,14 @@ def _benchmark_parser(commands):
         "little from more, and lose much when cores are shared)",
     )
     bench.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        help="fits run at once, each in its own process of --threads threads "
+        "(default: as many as the cores hold); the results are those of one "
+        "fit at a time",
+    )
+    bench.add_argument(
         "--out",
         help="write per-seed results to a .json or .csv file, and a plot of "
         "regret and cost-quality beside it (.png, needs matplotlib)",
@@ -358,8 +366,14 @@ def benchmark_command(args):
             f"skroute: --threads {args.threads} exceeds the {cores} cores of this "
             f"machine; use at most {cores} (1 is usually fastest)"
         )
+    if args.jobs is not None and args.jobs * args.threads > cores:
+        raise SystemExit(
+            f"skroute: --jobs {args.jobs} times --threads {args.threads} exceeds "
+            f"the {cores} cores of this machine; lower one of them"
+        )
+    jobs = args.jobs or max(1, cores // args.threads)
     with _thread_limits(args.threads):
-        records = _run(args)
+        records = _run(args, jobs)
     source = "Generated routing problem" if args.data is None else args.data
     print(format_results(records, args.seeds, source))
     if out is not None:
@@ -392,7 +406,7 @@ def _thread_limits(n_threads):
         torch.set_num_threads(previous)
 
 
-def _run(args):
+def _run(args, jobs):
     from skroute.cli._benchmark import run_benchmark
 
     return run_benchmark(
@@ -407,6 +421,8 @@ def _run(args):
         prices=args.prices,
         text_column=args.text_column,
         output_tokens=args.output_tokens,
+        n_jobs=jobs,
+        threads=args.threads,
     )
 
 

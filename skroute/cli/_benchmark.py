@@ -6,6 +6,7 @@ import json
 import sys
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +158,8 @@ def run_benchmark(
     text_column=None,
     output_tokens=256,
     err=None,
+    n_jobs=1,
+    threads=1,
 ):
     """Fit every router on simulated logs; return one record per (router, seed, λ).
 
@@ -169,6 +172,11 @@ def run_benchmark(
     training half (what routing could reach if every model had answered every
     query); with two lambdas or more, the interval router is fitted once per
     seed over the whole grid, and that one fit's time is reported at each.
+
+    With ``n_jobs`` above 1 the fits run in that many processes of
+    ``threads`` threads each (torch and BLAS), a lambda of a seed (or its
+    interval router) per task; the records are those of a run one fit at a
+    time with ``threads`` threads.
     """
     err = sys.stderr if err is None else err
     cost_sensitivities = sorted({float(c) for c in cost_sensitivities})
@@ -195,64 +203,153 @@ def run_benchmark(
         dynamic_ncols=True,
         leave=True,
     )
+    # Each seed's logs and test rows are made here; its fits are units of work
+    # (the routers at one lambda, or the interval router over the grid) that
+    # run here one after the other, or in n_jobs processes at once.
+    units = []
+    for seed in seeds:
+        data = _seed_data(seed, table, n_samples, logging_policy)
+        units += [(data, lam) for lam in cost_sensitivities]
+        if with_interval:
+            # First: the longest fits start before the short ones.
+            units.insert(0, (data, tuple(cost_sensitivities)))
+    if n_jobs == 1:
+        step = partial(_step, progress)
+        results = [_unit_records(*unit, step=step) for unit in units]
+    else:
+        results = _parallel_units(units, n_jobs, threads, progress)
+    found = {(unit[0].seed, unit[1]): result for unit, result in zip(units, results)}
     records = []
     for seed in seeds:
-        problem, train, test = _split_problem(table, n_samples, seed)
-        logs = _simulate(problem, train, logging_policy, table is None, seed)
-        test_logs = _simulate(
-            problem, test, logging_policy, table is None, seed + _TEST_LOG_SEED
-        )
-        evaluation = LoggedNuisances(
-            test_logs.action,
-            reward=test_logs.reward,
-            cost=test_logs.cost,
-            propensity=test_logs.propensity,
-            X=test_logs.X,
-            classes=problem.models,
-            method="dr",
-            random_state=seed,
-        )
-        truth = Bunch(
-            X=problem.X[test],
-            reward=problem.expected_reward[test],
-            cost=problem.cost[test],
-            models=problem.models,
-        )
-        fit_params = {
+        interval = found.get((seed, tuple(cost_sensitivities)), {})
+        for lam in cost_sensitivities:
+            routers, references = found[seed, lam]
+            records += routers
+            if lam in interval:
+                records.append(interval[lam])
+            records += references
+    progress.close()
+    return records
+
+
+def _seed_data(seed, table, n_samples, logging_policy):
+    """One seed's logs, fit arguments, test rows and off-policy evaluation."""
+    problem, train, test = _split_problem(table, n_samples, seed)
+    logs = _simulate(problem, train, logging_policy, table is None, seed)
+    test_logs = _simulate(
+        problem, test, logging_policy, table is None, seed + _TEST_LOG_SEED
+    )
+    evaluation = LoggedNuisances(
+        test_logs.action,
+        reward=test_logs.reward,
+        cost=test_logs.cost,
+        propensity=test_logs.propensity,
+        X=test_logs.X,
+        classes=problem.models,
+        method="dr",
+        random_state=seed,
+    )
+    truth = Bunch(
+        X=problem.X[test],
+        reward=problem.expected_reward[test],
+        cost=problem.cost[test],
+        models=problem.models,
+    )
+    return Bunch(
+        seed=seed,
+        models=problem.models,
+        logs=logs,
+        fit_params={
             "reward": logs.reward,
             "cost": logs.cost,
             "propensity": logs.propensity,
-        }
-        full_params = {"reward": problem.reward[train], "cost": problem.cost[train]}
-        fitted = {}
-        if with_interval:
-            router = IntervalCostRouter(
-                cost_range=(cost_sensitivities[0], cost_sensitivities[-1]),
-                cost_sensitivity=cost_sensitivities[0],
-                classes=problem.models,
-                random_state=seed,
+        },
+        full_params={"reward": problem.reward[train], "cost": problem.cost[train]},
+        truth=truth,
+        evaluation=evaluation,
+    )
+
+
+def _unit_records(data, lambdas, step=None):
+    """The records of one unit of a seed's fits; ``step(message)`` after each fit.
+
+    ``lambdas`` is one lambda (every router fitted at it: their records, and
+    the single models' and oracle's) or the tuple of the grid (the interval
+    router fitted once over it: its record at each lambda).
+    """
+    step = step or (lambda message: None)
+    seed, truth, evaluation = data.seed, data.truth, data.evaluation
+    if isinstance(lambdas, tuple):
+        router = IntervalCostRouter(
+            cost_range=(lambdas[0], lambdas[-1]),
+            cost_sensitivity=lambdas[0],
+            classes=data.models,
+            random_state=seed,
+        )
+        router, seconds = _timed_fit(router, data.logs, data.fit_params)
+        step(f"seed {seed}: {INTERVAL}")
+        return {
+            lam: _record(
+                INTERVAL,
+                seed,
+                lam,
+                router.predict(truth.X, cost_sensitivity=lam),
+                truth,
+                evaluation,
             )
-            fitted[INTERVAL] = _timed_fit(router, logs, fit_params)
-            _step(progress, f"seed {seed}: {INTERVAL}")
-        for lam in cost_sensitivities:
-            for name, router in _routers(lam, seed, problem.models).items():
-                params = full_params if name == FULL_FEEDBACK else fit_params
-                router, seconds = _timed_fit(router, logs, params)
-                records.append(
-                    _record(name, seed, lam, router.predict(truth.X), truth, evaluation)
-                    | {"fit_seconds": seconds, **_check(router)}
-                )
-                _step(progress, f"seed {seed}, λ={lam:g}: {name}")
-            if with_interval:
-                router, seconds = fitted[INTERVAL]
-                chosen = router.predict(truth.X, cost_sensitivity=lam)
-                records.append(
-                    _record(INTERVAL, seed, lam, chosen, truth, evaluation)
-                    | {"fit_seconds": seconds, **_check(router)}
-                )
-            records.extend(_reference_records(seed, lam, truth, evaluation))
-    progress.close()
-    return records
+            | {"fit_seconds": seconds, **_check(router)}
+            for lam in lambdas
+        }
+    lam = lambdas
+    records = []
+    for name, router in _routers(lam, seed, data.models).items():
+        params = data.full_params if name == FULL_FEEDBACK else data.fit_params
+        router, seconds = _timed_fit(router, data.logs, params)
+        records.append(
+            _record(name, seed, lam, router.predict(truth.X), truth, evaluation)
+            | {"fit_seconds": seconds, **_check(router)}
+        )
+        step(f"seed {seed}, λ={lam:g}: {name}")
+    return records, _reference_records(seed, lam, truth, evaluation)
+
+
+def _parallel_units(units, n_jobs, threads, progress):
+    """The units' results from ``n_jobs`` processes of ``threads`` threads each.
+
+    Each unit runs as it would alone (its own random states, ``threads``
+    threads), so the records are those of a run one unit at a time; the
+    progress bar moves a unit at a time, and the warnings a unit raised are
+    raised here, each once.
+    """
+    from joblib import Parallel, delayed
+
+    results, raised = [], {}
+    done = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(
+        delayed(_unit_in_worker)(data, lambdas, threads) for data, lambdas in units
+    )
+    for (data, lambdas), (result, unit_warnings) in zip(units, done):
+        results.append(result)
+        for category, message in unit_warnings:
+            raised.setdefault((category, message), None)
+        fits = 1 if isinstance(lambdas, tuple) else len(result[0])
+        what = INTERVAL if isinstance(lambdas, tuple) else f"λ={lambdas:g}"
+        progress.set_postfix_str(f"seed {data.seed}, {what}", refresh=False)
+        progress.update(fits)
+    for category, message in raised:
+        warnings.warn(message, category, stacklevel=2)
+    return results
+
+
+def _unit_in_worker(data, lambdas, threads):
+    """One unit's results and warnings, in a worker process of ``threads`` threads."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    with threadpool_limits(threads), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _unit_records(data, lambdas)
+    return result, [(w.category, str(w.message)) for w in caught]
 
 
 def _step(progress, message):

@@ -392,3 +392,23 @@ def test_route_embeds_a_text_column(tmp_path, capsys):
         main([*argv, "--text-column", "query", "--out", str(out)])
     with pytest.raises(SystemExit, match="pass one of --embedding-prefix"):
         main([*argv, "--text-column", "p", "--embedding-prefix", "e", "--out", "x"])
+
+
+def test_benchmark_fits_in_parallel_give_the_records_of_one_at_a_time():
+    import io
+
+    from skroute.cli._benchmark import run_benchmark
+
+    def records(n_jobs):
+        found = run_benchmark(
+            200, [0, 1], [0.0, 0.2], err=io.StringIO(), n_jobs=n_jobs, threads=1
+        )
+        for record in found:
+            record.pop("fit_seconds")
+        # As text: NaN (the check's numbers of routers without one) is not
+        # equal to itself.
+        return json.dumps(found, sort_keys=True, default=str)
+
+    one_at_a_time = records(1)
+    assert '"regret"' in one_at_a_time
+    assert records(2) == one_at_a_time
