@@ -412,3 +412,11 @@ def test_benchmark_fits_in_parallel_give_the_records_of_one_at_a_time():
     one_at_a_time = records(1)
     assert '"regret"' in one_at_a_time
     assert records(2) == one_at_a_time
+
+
+def test_benchmark_jobs_times_threads_must_fit_the_cores():
+    import os
+
+    cores = os.cpu_count() or 1
+    with pytest.raises(SystemExit, match="--jobs .* times --threads 1 exceeds"):
+        main(["benchmark", "--jobs", str(cores + 1), "--seeds", "1"])
