@@ -296,6 +296,10 @@ SPLIT = {
     ("paper_scale", "confounded"): "test",
     ("pooled_real", "linear"): "test",
 }
+# The robustness suite's lambdas, as multiples of a dataset's exchange rate:
+# the spread of the models' mean quality over the spread of their mean cost.
+# 0 ignores cost, 1.5 makes it dominant.
+LAMBDA_FACTORS = (0.0, 0.25, 1.5)
 # Round 1's test seeds (100-104) were seen; round 2's test seeds are new.
 SEEDS = {"dev": (0, 1, 2, 3, 4), "test": (300, 301, 302)}
 # The cells of at least 20,000 logged rows.

@@ -48,6 +48,7 @@ from pathlib import Path
 import _common  # first: it sets the thread limits before numpy loads
 import numpy as np
 from _common import (
+    LAMBDA_FACTORS,
     SEEDS,
     SPLIT,
     DecoupledAnchor,
@@ -58,10 +59,6 @@ from _common import (
 )
 
 RANDOM_STATES = (0, 1, 2)
-# Lambda as a multiple of the dataset's exchange rate: the spread of the
-# models' mean quality over the spread of their mean cost. 0 ignores cost,
-# 1.5 makes it dominant.
-LAMBDA_FACTORS = (0.0, 0.25, 1.5)
 
 
 # --------------------------------------------------------------------------

@@ -18,10 +18,15 @@ import statistics
 
 import _common  # first: it sets the thread limits before numpy loads
 import numpy as np
-from _common import SPLIT, DecoupledAnchor, exchange_rate, unit_logs
+from _common import (
+    LAMBDA_FACTORS,
+    SPLIT,
+    DecoupledAnchor,
+    exchange_rate,
+    unit_logs,
+)
 
 SCALINGS = ("auto", "standard", "isotropic")
-LAMBDA_FACTORS = (0.0, 0.25, 1.5)
 
 
 def run_unit(dataset, policy, seed, data_dir=None):

@@ -144,6 +144,8 @@ _CURVE_STYLES = [
     {"marker": "X", "linestyle": "-.", "markersize": 4},
     {"marker": "h", "linestyle": ":", "markersize": 8, "markerfacecolor": "none"},
 ]
+# The curves' lines, counted to give each new curve its own style.
+_CURVE_GID = "skroute-curve"
 # Artists a RoutingCurveDisplay draws once per axes, however many curves.
 _SHARED_GIDS = ("skroute-models", "skroute-oracle", "skroute-hull")
 
@@ -610,7 +612,7 @@ default=None
         # Wider than matplotlib's default: the legend sits right of the axes.
         ax = _new_axes(ax, figsize=(8.0, 4.8))
         name = self.name if name is None else name
-        drawn = sum(getattr(a, "_skroute_curve", False) for a in ax.lines)
+        drawn = sum(line.get_gid() == _CURVE_GID for line in ax.lines)
         style = {"label": name} | _CURVE_STYLES[drawn % len(_CURVE_STYLES)] | kwargs
         if self.quality_intervals is not None:
             self.line_ = ax.errorbar(
@@ -621,10 +623,11 @@ default=None
                 capsize=2,
                 **style,
             )
-            self.line_.lines[0]._skroute_curve = True
+            # The data line only: errorbar would give its caps the gid too.
+            self.line_.lines[0].set_gid(_CURVE_GID)
         else:
             (self.line_,) = ax.plot(self.costs, self.qualities, **style)
-            self.line_._skroute_curve = True
+            self.line_.set_gid(_CURVE_GID)
         self.models_ = self.hull_ = self.oracle_ = None
         has_models = self.model_costs is not None and self.model_qualities is not None
         if show_models and has_models:

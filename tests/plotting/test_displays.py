@@ -218,24 +218,13 @@ def test_unreliable_points_are_named_by_their_lambda_and_model():
 def test_curves_on_one_axes_share_models_hull_oracle_and_legend(problem):
     problem, logs, _ = problem
     X, reward, cost = problem.X[600:], problem.expected_reward[600:], problem.cost[600:]
-    first = RoutingCurveDisplay.from_estimator(
-        DecoupledRouter(cost_sensitivity=0.0).fit(
-            logs.X, logs.action, reward=logs.reward, cost=logs.cost
-        ),
-        X,
-        reward=reward,
-        cost=cost,
-        name="a",
+    router = DecoupledRouter(cost_sensitivity=0.0).fit(
+        logs.X, logs.action, reward=logs.reward, cost=logs.cost
     )
+    curve = {"reward": reward, "cost": cost}
+    first = RoutingCurveDisplay.from_estimator(router, X, name="a", **curve)
     second = RoutingCurveDisplay.from_estimator(
-        DecoupledRouter(cost_sensitivity=0.0).fit(
-            logs.X, logs.action, reward=logs.reward, cost=logs.cost
-        ),
-        X,
-        reward=reward,
-        cost=cost,
-        name="b",
-        ax=first.ax_,
+        router, X, name="b", ax=first.ax_, **curve
     )
     ax = first.ax_
     labels = ax.get_legend().get_texts()
