@@ -263,6 +263,9 @@ def simulate_rows(problem, rows, logging_policy, seed):
 # pairs drawn with new seeds, and include the cells at the paper's scale
 # (>= 20,000 logged rows): "paper_scale" (generated) and "pooled_real" (real
 # query embeddings of the three shared data sets with generated outcomes).
+# Round 2's test cells have been looked at twice (the round's report, then the
+# report of the ridge's default scaling, dev_ridge_scaling.py --cells test):
+# the next change of a default needs a round 3 of new test cells.
 SPLIT = {
     ("routerbench", "topic_prior"): "dev",
     ("routerbench", "linear"): "dev",

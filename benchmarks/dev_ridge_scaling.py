@@ -1,15 +1,16 @@
 """Dev study: the outcome ridge's feature scaling, by the direct method's regret.
 
-On the robustness suite's **dev** cells only (``SPLIT`` of ``_common.py``),
-for each seed and each lambda of the suite's grid, fits ``DecoupledRouter``
-(the direct method, which the causal router deploys or must beat) with
+On the robustness suite's **dev** cells (``SPLIT`` of ``_common.py``; the
+test cells with ``--cells test``, once, to report the choice), for each seed
+and each lambda of the suite's grid, fits ``DecoupledRouter`` (the direct
+method, which the causal router deploys or must beat) with
 ``RidgeOutcomeModel(scaling=...)`` for each scaling, and the scikit-learn
 anchor, and prints per scaling: the mean true test regret over the cells, the
 cells where it is at most the anchor's, its mean ratio to ``auto``, and the
-fit seconds. Test cells are never read.
+fit seconds.
 
     python benchmarks/dev_ridge_scaling.py [--seeds 0 1 2] [--jobs 2]
-        [--out dev_scaling.json]
+        [--cells {dev,test}] [--out dev_scaling.json]
 """
 
 import argparse
@@ -20,6 +21,7 @@ import _common  # first: it sets the thread limits before numpy loads
 import numpy as np
 from _common import (
     LAMBDA_FACTORS,
+    SEEDS,
     SPLIT,
     DecoupledAnchor,
     exchange_rate,
@@ -86,7 +88,10 @@ def main():
     from joblib import Parallel, delayed
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--cells", choices=["dev", "test"], default="dev")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=None, help="default: the split's"
+    )
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", default=None)
@@ -94,8 +99,8 @@ def main():
     units = [
         (dataset, policy, seed)
         for (dataset, policy), split in SPLIT.items()
-        if split == "dev"
-        for seed in args.seeds
+        if split == args.cells
+        for seed in args.seeds or SEEDS[args.cells]
     ]
     results = Parallel(n_jobs=args.jobs, verbose=5)(
         delayed(run_unit)(*unit, args.data_dir) for unit in units
@@ -108,7 +113,7 @@ def main():
     for row in rows:
         key = (row["dataset"], row["policy"], row["seed"], row["lambda_factor"])
         cells.setdefault(key, {})[row["router"]] = row
-    print(f"{len(cells)} dev cells (pair × seed × λ)")
+    print(f"{len(cells)} {args.cells} cells (pair × seed × λ)")
     print("| scaling | mean regret | ≤ anchor | mean ÷ auto | fit s (total) |")
     print("|---|---|---|---|---|")
     for name in (*SCALINGS, "anchor"):
