@@ -20,78 +20,94 @@ def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-def _platt(score, target, weight, C=1e4):
-    """Slope and intercept of ``sigmoid(a * score + b)`` fitted to 0/1 targets.
+def _platt_maps(score, target, weights, C=1e4):
+    """Slopes and intercepts of ``sigmoid(a * score + b)`` fitted to 0/1 targets.
 
-    Weighted logistic regression on one feature, with the penalty
-    ``a ** 2 / (2 * C)`` on the slope alone (scikit-learn's
-    ``LogisticRegression(C=C)``), by damped Newton steps: two parameters need
-    no general-purpose solver, and a router fits this once per arm and fold.
+    One weighted logistic regression on one feature per row of ``weights``
+    (shape ``(n_maps, n_samples)``; a row's zero weights leave those samples
+    out), with the penalty ``a ** 2 / (2 * C)`` on the slope alone
+    (scikit-learn's ``LogisticRegression(C=C)``), by damped Newton steps. The
+    maps are independent and step together: two parameters need no
+    general-purpose solver, and the few maps of an arm's calibration (its
+    cross-validation folds and the final map) cost one pass of array
+    operations per step instead of one each. Returns an array of shape
+    ``(n_maps, 2)``.
     """
     score = np.asarray(score, dtype=np.float64)
     target = np.asarray(target, dtype=np.float64)
-    total = weight.sum()
-    # Terms divided by the total weight, so that tolerances are per row.
-    weight = weight / total
+    weights = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    total = weights.sum(axis=1)
+    # Terms divided by each map's total weight, so that tolerances are per row.
+    weights = weights / total[:, None]
     penalty = 1.0 / (C * total)
-    rate = np.clip(weight @ target, 1e-6, 1 - 1e-6)
-    params = np.array([0.0, np.log(rate / (1 - rate))])
+    rate = np.clip(weights @ target, 1e-6, 1 - 1e-6)
+    params = np.column_stack([np.zeros(rate.size), np.log(rate / (1 - rate))])
 
     def objective(params):
-        z = params[0] * score + params[1]
-        loss = weight @ (np.logaddexp(0.0, z) - target * z)
-        return loss + 0.5 * penalty * params[0] ** 2
+        z = params[:, :1] * score + params[:, 1:]
+        loss = np.einsum("mn,mn->m", weights, np.logaddexp(0.0, z) - target * z)
+        return loss + 0.5 * penalty * params[:, 0] ** 2
 
     value = objective(params)
+    active = np.ones(rate.size, dtype=bool)
     for _ in range(100):
-        p = _sigmoid(params[0] * score + params[1])
-        residual = weight * (p - target)
-        gradient = np.array([residual @ score + penalty * params[0], residual.sum()])
-        curvature = weight * p * (1.0 - p)
-        hessian = np.array(
-            [
-                [curvature @ score**2 + penalty, curvature @ score],
-                [curvature @ score, curvature.sum()],
-            ]
+        p = _sigmoid(params[:, :1] * score + params[:, 1:])
+        residual = weights * (p - target)
+        gradient = np.column_stack(
+            [residual @ score + penalty * params[:, 0], residual.sum(axis=1)]
         )
+        curvature = weights * p * (1.0 - p)
+        hessian = np.empty((rate.size, 2, 2))
+        hessian[:, 0, 0] = curvature @ score**2 + penalty
+        hessian[:, 0, 1] = hessian[:, 1, 0] = curvature @ score
+        hessian[:, 1, 1] = curvature.sum(axis=1)
         hessian += 1e-12 * np.eye(2)
-        step = np.linalg.solve(hessian, gradient)
-        decrease = gradient @ step
-        if decrease < 1e-14:
-            break
-        # Backtracking keeps every step a descent step (Armijo's rule).
-        size = 1.0
-        while size >= 1e-10:
-            candidate = params - size * step
-            new_value = objective(candidate)
-            if new_value <= value - 1e-4 * size * decrease:
-                break
-            size *= 0.5
-        else:
-            # No step decreases the objective: at the optimum to rounding.
+        step = np.linalg.solve(hessian, gradient[:, :, None])[:, :, 0]
+        decrease = np.einsum("mk,mk->m", gradient, step)
+        # A map stops at its optimum: no descent left, or no step that
+        # decreases its objective (Armijo's rule, by backtracking).
+        active &= decrease >= 1e-14
+        size = np.where(active, 1.0, 0.0)
+        searching = active.copy()
+        candidate, new_value = params.copy(), value.copy()
+        while searching.any():
+            trial = params - size[:, None] * step
+            trial_value = objective(trial)
+            accept = searching & (trial_value <= value - 1e-4 * size * decrease)
+            candidate[accept], new_value[accept] = trial[accept], trial_value[accept]
+            searching &= ~accept
+            size[searching] *= 0.5
+            exhausted = searching & (size < 1e-10)
+            active &= ~exhausted
+            searching &= ~exhausted
+        if not active.any():
             break
         params, value = candidate, new_value
-    return float(params[0]), float(params[1])
+    return params
 
 
-def _platt_cv_error(score, target, weight, n_folds=_PLATT_FOLDS):
-    """Weighted squared error (summed) of the Platt map, cross-validated.
+def _platt_cv(score, target, weight, n_folds=_PLATT_FOLDS):
+    """Cross-validated squared error (summed, weighted) of the Platt map, and
+    the map fitted on every row.
 
     The folds interleave the rows (row ``i`` in fold ``i % n_folds``): the
     scores are leave-one-out predictions already, so no row's own target
-    enters the map it is judged by.
+    enters the map it is judged by. The folds' maps and the final one are
+    fitted together. The error is infinite where a fold's fitting rows hold
+    one class (the map would be a constant).
     """
     fold = np.arange(score.size) % n_folds
+    kept = fold[None, :] != np.arange(n_folds)[:, None]
+    if any(np.ptp(target[rows]) == 0 for rows in kept):
+        return np.inf, None
+    maps = _platt_maps(score, target, np.vstack([kept * weight, weight]))
     error = 0.0
     for k in range(n_folds):
-        held, kept = fold == k, fold != k
-        if np.ptp(target[kept]) == 0:
-            # One class in the fitting rows: the map would be a constant.
-            return np.inf
-        slope, intercept = _platt(score[kept], target[kept], weight[kept])
+        held = ~kept[k]
+        slope, intercept = maps[k]
         mapped = _sigmoid(slope * score[held] + intercept)
         error += weight[held] @ (mapped - target[held]) ** 2
-    return error
+    return error, (float(maps[-1, 0]), float(maps[-1, 1]))
 
 
 def _leave_one_out_path(X, Y, weight, mean, scale, target_mean, alphas):
@@ -312,10 +328,11 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
             # on the same rows, two parameters found patterns in the noise of a
             # few dozen nearly constant scores, and won where they lost on new
             # queries.
-            error = _platt_cv_error(loo[:, k], target, weight) / total
+            error, platt = _platt_cv(loo[:, k], target, weight)
+            error /= total
             if error < linear_error:
                 self.calibrated_[k] = True
-                self.platt_[k] = _platt(loo[:, k], target, weight)
+                self.platt_[k] = platt
                 self.loo_error_[k] = error
             else:
                 self.loo_error_[k] = linear_error

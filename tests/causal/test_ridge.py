@@ -122,16 +122,51 @@ def test_logistic_solver_on_a_rare_outcome():
     # solver is checked on its own against LogisticRegression(C=1e4).
     from sklearn.linear_model import LogisticRegression
 
-    from skroute.causal._ridge import _platt
+    from skroute.causal._ridge import _platt_maps
 
     rng = np.random.default_rng(1)
     score = rng.normal(size=300) * 0.3 + 0.5
     target = (rng.uniform(size=300) < 0.03).astype(float)
     reference = LogisticRegression(C=1e4, tol=1e-12, max_iter=100_000)
     reference.fit(score.reshape(-1, 1), target.astype(int))
-    slope, intercept = _platt(score, target, np.ones(300))
+    [(slope, intercept)] = _platt_maps(score, target, np.ones(300))
     assert slope == pytest.approx(reference.coef_[0, 0], rel=1e-4, abs=1e-6)
     assert intercept == pytest.approx(reference.intercept_[0], rel=1e-4, abs=1e-6)
+
+
+def test_logistic_maps_fitted_together_are_those_fitted_alone():
+    # The calibration fits its folds' maps in one call: each map with zero
+    # weights on the rows it leaves out is scikit-learn's fit on its own rows,
+    # whatever the other maps do (one converges at once, one is slow).
+    from sklearn.linear_model import LogisticRegression
+
+    from scipy.special import expit
+
+    from skroute.causal._ridge import _platt_maps
+
+    rng = np.random.default_rng(2)
+    score = rng.normal(size=400)
+    target = (rng.uniform(size=400) < expit(3.0 * score - 1.0)).astype(float)
+    weights = np.vstack(
+        [
+            np.arange(400) % 4 != 0,
+            rng.uniform(0.1, 3.0, size=400),
+            np.where(np.arange(400) < 200, 1.0, 0.0),
+            np.ones(400),
+        ]
+    )
+    weights[3, target == 1] = 1e-3  # nearly one class: a slow, rare fit
+    maps = _platt_maps(score, target, weights)
+    for (slope, intercept), weight in zip(maps, weights):
+        kept = weight > 0
+        reference = LogisticRegression(C=1e4, tol=1e-12, max_iter=100_000)
+        reference.fit(
+            score[kept].reshape(-1, 1),
+            target[kept].astype(int),
+            sample_weight=weight[kept],
+        )
+        assert slope == pytest.approx(reference.coef_[0, 0], rel=1e-4, abs=1e-5)
+        assert intercept == pytest.approx(reference.intercept_[0], rel=1e-4, abs=1e-5)
 
 
 def test_few_rows_give_the_mean():
