@@ -138,9 +138,8 @@ def test_logistic_maps_fitted_together_are_those_fitted_alone():
     # The calibration fits its folds' maps in one call: each map with zero
     # weights on the rows it leaves out is scikit-learn's fit on its own rows,
     # whatever the other maps do (one converges at once, one is slow).
-    from sklearn.linear_model import LogisticRegression
-
     from scipy.special import expit
+    from sklearn.linear_model import LogisticRegression
 
     from skroute.causal._ridge import _platt_maps
 
