@@ -257,15 +257,16 @@ def simulate_rows(problem, rows, logging_policy, seed):
 
 # (dataset, logging policy) -> "dev" or "test".
 #
-# Round 2 of the split, fixed before any tuning of that round: every cell of
-# round 1 has been looked at (its test cells were reported twice), so all of
-# them are dev cells now. The test cells are new (dataset, logging policy)
-# pairs drawn with new seeds, and include the cells at the paper's scale
-# (>= 20,000 logged rows): "paper_scale" (generated) and "pooled_real" (real
-# query embeddings of the three shared data sets with generated outcomes).
-# Round 2's test cells have been looked at twice (the round's report, then the
+# Round 3 of the split. Round 1's cells have all been looked at (its test
+# cells were reported twice), and so have round 2's (its report, then the
 # report of the ridge's default scaling, dev_ridge_scaling.py --cells test):
-# the next change of a default needs a round 3 of new test cells.
+# all of them are dev cells now. Round 3's test cells were fixed before the
+# study of the ridge's tuning per arm (dev_tuned_folds.py) ran on any cell:
+# (dataset, logging policy) pairs that no earlier round used, one per
+# dataset, drawn with new seeds; "paper_scale" and "pooled_real" are the
+# cells at the paper's scale (>= 20,000 logged rows; generated outcomes,
+# and real query embeddings of the three shared data sets with generated
+# outcomes).
 SPLIT = {
     ("routerbench", "topic_prior"): "dev",
     ("routerbench", "linear"): "dev",
@@ -289,22 +290,32 @@ SPLIT = {
     ("many_models", "deployed_0.2"): "dev",
     ("paper_scale", "deployed_0.05"): "dev",
     ("pooled_real", "topic_prior"): "dev",
-    # Round 2's test cells.
-    ("routerbench", "floor_0.02"): "test",
-    ("llmrouter", "deployed_0.2"): "test",
-    ("mmlu", "linear"): "test",
-    ("unscaled", "topic_prior"): "test",
-    ("heavy_cost", "confounded"): "test",
-    ("many_models", "topic_prior"): "test",
-    ("paper_scale", "confounded"): "test",
-    ("pooled_real", "linear"): "test",
+    # Round 2's test cells, seen twice: dev cells since round 3.
+    ("routerbench", "floor_0.02"): "dev",
+    ("llmrouter", "deployed_0.2"): "dev",
+    ("mmlu", "linear"): "dev",
+    ("unscaled", "topic_prior"): "dev",
+    ("heavy_cost", "confounded"): "dev",
+    ("many_models", "topic_prior"): "dev",
+    ("paper_scale", "confounded"): "dev",
+    ("pooled_real", "linear"): "dev",
+    # Round 3's test cells.
+    ("routerbench", "confounded"): "test",
+    ("llmrouter", "confounded"): "test",
+    ("mmlu", "deployed_0.05"): "test",
+    ("unscaled", "deployed_0.2"): "test",
+    ("heavy_cost", "floor_0.02"): "test",
+    ("many_models", "deployed_0.05"): "test",
+    ("paper_scale", "linear"): "test",
+    ("pooled_real", "floor_0.02"): "test",
 }
 # The robustness suite's lambdas, as multiples of a dataset's exchange rate:
 # the spread of the models' mean quality over the spread of their mean cost.
 # 0 ignores cost, 1.5 makes it dominant.
 LAMBDA_FACTORS = (0.0, 0.25, 1.5)
-# Round 1's test seeds (100-104) were seen; round 2's test seeds are new.
-SEEDS = {"dev": (0, 1, 2, 3, 4), "test": (300, 301, 302)}
+# Round 1's test seeds (100-104) and round 2's (300-302) were seen; round 3's
+# test seeds are new.
+SEEDS = {"dev": (0, 1, 2, 3, 4), "test": (500, 501, 502)}
 # The cells of at least 20,000 logged rows.
 LARGE_DATASETS = ("paper_scale", "pooled_real")
 
