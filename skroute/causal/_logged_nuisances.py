@@ -152,7 +152,7 @@ class LoggedNuisances:
         nuisances = check_memory(memory).cache(
             _cross_fitted_nuisances, ignore=["n_jobs"]
         )
-        propensity, estimates = nuisances(
+        propensity, estimates, _ = nuisances(
             X,
             self.action,
             targets if needs_outcomes else [],

@@ -7,7 +7,7 @@ from sklearn.linear_model import Ridge
 from sklearn.utils.validation import has_fit_parameter, validate_data
 
 from skroute._kernels import stacked_arm_predictions
-from skroute.causal._ridge import RidgeOutcomeModel, ridge_arrays
+from skroute.causal._ridge import RidgeOutcomeModel, refit_at_tuning, ridge_arrays
 from skroute.utils._warnings import warn_at_caller
 
 
@@ -282,32 +282,109 @@ def _stackable(model):
     return type(model) in (RidgeOutcomeModel, _ConstantOutcome)
 
 
-def _fit_arm_rows(model, X, rows, target, weight, fallback, test):
+def _fit_arm_rows(model, X, rows, target, weight, fallback, test, tuned=None):
     """Fit one arm's model on ``X[rows]``, for the predictions of ``X[test]``.
 
     Returns the model's arrays when it predicts by :func:`_target_arms` (the
     caller then predicts every arm of the fold in one pass), or else its
     predictions of ``X[test]``, so that no fitted model outlives its job.
+    A ``tuned`` ridge (see :func:`_tune_arm`) is refitted at its choices.
     """
+    if tuned is not None and target.shape[0] >= 2 and weight.sum() > 0:
+        return _target_arms(refit_at_tuning(tuned, X[rows], target, weight))
     fitted = _fit_arm(model, X[rows], target, weight, fallback)
     if _stackable(fitted):
         return _target_arms(fitted)
     return _predict_arm(fitted, X[test])
 
 
-def _fit_joint_rows(model, X, rows, targets, weight, fallbacks, test):
+def _fit_joint_rows(model, X, rows, targets, weight, fallbacks, test, tuned=None):
     """Fit one multi-output regressor on several targets of one arm.
 
     Returns arrays or predictions, as :func:`_fit_arm_rows` does.
     """
     if targets.shape[0] == 0 or weight.sum() <= 0:
         return [{"value": float(value)} for value in fallbacks]
+    if tuned is not None:
+        return _target_arms(refit_at_tuning(tuned, X[rows], targets, weight))
     estimator = clone(model)
     estimator.fit(X[rows], targets, sample_weight=weight)
     if _stackable(estimator):
         return _target_arms(estimator)
     prediction = np.asarray(estimator.predict(X[test]), dtype=np.float64)
     return prediction.reshape(-1, len(fallbacks))
+
+
+def _tune_arm(model, X, rows, targets, weight):
+    """One arm's ridge fitted on all of its rows: the choices its folds refit at.
+
+    None where the arm's rows cannot tune a ridge (fewer than two, no
+    weight, a constant target): its folds then fit as they would alone.
+    """
+    if (
+        targets.shape[0] < 2
+        or weight.sum() <= 0
+        or (np.ptp(targets, axis=0) == 0).any()
+    ):
+        return None
+    return clone(model).fit(X[rows], targets, sample_weight=weight)
+
+
+def _model_groups(models):
+    """``(model, joint, target index sets)`` of each model the targets share."""
+    groups = []
+    for group in _shared_model_groups(models):
+        model = models[group[0]]
+        model = default_outcome_model() if model is None else model
+        joint = _fits_jointly(model, len(group))
+        groups.append((model, joint, [group] if joint else [[i] for i in group]))
+    return groups
+
+
+def _tune_outcome_models(
+    X, action, targets, *, n_classes, models, sample_weight, n_jobs=None
+):
+    """The ridge outcome models of each arm, fitted on all of the arm's rows.
+
+    A :class:`RidgeOutcomeModel` (the default outcome model) chooses its
+    penalty and logistic map by leave-one-out. In cross-fitting
+    (:func:`cross_fit_outcomes`) it makes those choices once per arm, on
+    every row of the arm, and each fold refits only its coefficients at
+    them: one Cholesky factorisation per fold instead of the
+    eigendecomposition of the whole penalty path. Like a hyperparameter
+    search before cross-fitting, the choices see every row; the
+    coefficients that predict a row never do.
+
+    Parameters
+    ----------
+    X, action, targets, n_classes, models, sample_weight, n_jobs
+        As in :func:`cross_fit_outcomes`.
+
+    Returns
+    -------
+    dict
+        ``(target indices, arm)`` to the fitted model. Other models than
+        :class:`RidgeOutcomeModel`, and arms that cannot tune one (fewer
+        than two rows, no weight, a constant target), are absent: their
+        folds fit as they would alone.
+    """
+    groups = _model_groups(models)
+    keys, jobs = [], []
+    for model, _, member_sets in groups:
+        if type(model) is not RidgeOutcomeModel:
+            continue
+        for t in range(n_classes):
+            rows = np.flatnonzero(action == t)
+            for members in member_sets:
+                stacked = np.column_stack([targets[i] for i in members])
+                keys.append((tuple(members), t))
+                jobs.append(
+                    delayed(_tune_arm)(
+                        model, X, rows, stacked[rows], sample_weight[rows]
+                    )
+                )
+    fitted = Parallel(n_jobs=n_jobs)(jobs)
+    return {key: model for key, model in zip(keys, fitted) if model is not None}
 
 
 def _shared_model_groups(models):
@@ -326,14 +403,27 @@ def _fits_jointly(model, n_targets):
 
 
 def cross_fit_outcomes(
-    X, action, targets, folds, *, n_classes, models, sample_weight, n_jobs=None
+    X,
+    action,
+    targets,
+    folds,
+    *,
+    n_classes,
+    models,
+    sample_weight,
+    n_jobs=None,
+    tuned=None,
 ):
     """Cross-fitted outcome estimates ``mu_hat(x_i, t)`` for several targets.
 
     Each row's estimate comes from arm models fitted on the other folds.
     Targets that share a ridge model (both None, the default, or the same
     instance) are fitted together as one multi-output ridge per fold and arm,
-    which gives the same estimates at half the cost.
+    which gives the same estimates at half the cost. A
+    :class:`RidgeOutcomeModel` chooses its penalty and logistic map once per
+    arm, on all of the arm's rows, and each fold refits its coefficients at
+    those choices: like a hyperparameter search before cross-fitting, the
+    choices see every row, and the coefficients that predict a row never do.
 
     Parameters
     ----------
@@ -347,6 +437,11 @@ def cross_fit_outcomes(
     sample_weight : ndarray of shape (n_samples,)
     n_jobs : int, default=None
         Number of fits run in parallel through joblib.
+    tuned : dict, default=None
+        The tuned ridges to refit at, by ``(target indices, arm)``: those of
+        a cross-fitting of a superset of these rows
+        (:attr:`PseudoOutcomes.tuned_outcomes`); None tunes them on these
+        rows.
 
     Returns
     -------
@@ -376,15 +471,23 @@ def cross_fit_outcomes(
     >>> cost_hat[:3].round(3).tolist()
     [[1.0, 11.0], [1.0, 11.0], [1.0, 11.0]]
     """
+    groups = _model_groups(models)
+    if tuned is None:
+        tuned = _tune_outcome_models(
+            X,
+            action,
+            targets,
+            n_classes=n_classes,
+            models=models,
+            sample_weight=sample_weight,
+            n_jobs=n_jobs,
+        )
     tasks = []
-    for group in _shared_model_groups(models):
-        model = models[group[0]]
-        model = default_outcome_model() if model is None else model
-        joint = _fits_jointly(model, len(group))
+    for model, joint, member_sets in groups:
         for fold_index, (train, test) in enumerate(folds):
             for t in range(n_classes):
                 rows = train[action[train] == t]
-                for members in [group] if joint else [[i] for i in group]:
+                for members in member_sets:
                     stacked = np.column_stack([targets[i] for i in members])
                     fallbacks = np.average(
                         stacked[train], axis=0, weights=sample_weight[train]
@@ -401,6 +504,7 @@ def cross_fit_outcomes(
                             sample_weight[rows],
                             fallbacks,
                             test,
+                            tuned.get((tuple(members), t)),
                         )
                     else:
                         job = delayed(_fit_arm_rows)(
@@ -411,6 +515,7 @@ def cross_fit_outcomes(
                             sample_weight[rows],
                             float(fallbacks[0]),
                             test,
+                            tuned.get((tuple(members), t)),
                         )
                     tasks.append(((members, fold_index, t), job))
     results = Parallel(n_jobs=n_jobs)(job for _, job in tasks)

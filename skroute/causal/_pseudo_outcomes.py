@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_memory
 
 from skroute.causal._folds import make_folds
-from skroute.causal._outcome import cross_fit_outcomes
+from skroute.causal._outcome import _tune_outcome_models, cross_fit_outcomes
 from skroute.causal._overlap import overlap_diagnostics
 from skroute.causal._propensity import estimate_propensity
 from skroute.ope import pseudo_outcomes, select_shrinkage
@@ -54,6 +54,12 @@ class PseudoOutcomes:
     shrinkage : dict
         ``{"reward": tau, "cost": tau}``: the weight shrinkage chosen per
         model column by ``"auto"`` (absent for other methods).
+    tuned_outcomes : dict or None
+        The ridge outcome models of each arm fitted on all of its rows, whose
+        penalty and logistic map every fold refit at (see
+        :func:`cross_fit_outcomes`); a cross-fitting of a subset of the rows
+        may refit at them too (``tuned_outcomes`` of
+        :func:`cross_fit_pseudo_outcomes`).
 
     See Also
     --------
@@ -96,6 +102,7 @@ class PseudoOutcomes:
     dr_reward: np.ndarray | None = None
     dr_cost: np.ndarray | None = None
     shrinkage: dict = field(default_factory=dict)
+    tuned_outcomes: dict | None = None
 
     def utility(self, cost_sensitivity):
         """``Gamma(lambda) = Gamma_a - lambda Gamma_c``, the utility of every arm."""
@@ -148,6 +155,7 @@ def cross_fit_pseudo_outcomes(
     warn_overlap=True,
     memory=None,
     model_names=None,
+    tuned_outcomes=None,
 ):
     """Cross-fit the nuisance models and build the pseudo-outcome matrices.
 
@@ -202,6 +210,11 @@ def cross_fit_pseudo_outcomes(
 
     model_names : array-like of shape (n_classes,), default=None
         The models' names, by which an :class:`OverlapWarning` names them.
+    tuned_outcomes : dict, default=None
+        The ``tuned_outcomes`` of a cross-fitting of a superset of these
+        rows with the same settings: the ridge outcome models refit at the
+        penalties and logistic maps chosen there instead of choosing them
+        again on these rows.
 
     Returns
     -------
@@ -246,7 +259,7 @@ def cross_fit_pseudo_outcomes(
     uses_propensity = any(m != "dm" for m in methods)
     modelled = [t for t, m in enumerate(methods) if m != "ipw"]
     nuisances = check_memory(memory).cache(_cross_fitted_nuisances, ignore=["n_jobs"])
-    propensity, fitted = nuisances(
+    propensity, fitted, tuned_outcomes = nuisances(
         X,
         action,
         [targets[t] for t in modelled],
@@ -258,6 +271,7 @@ def cross_fit_pseudo_outcomes(
         models=[[reward_model, cost_model][t] for t in modelled],
         sample_weight=weight,
         n_jobs=n_jobs,
+        tuned=tuned_outcomes,
     )
     clipped = overlap = None
     if uses_propensity:
@@ -315,6 +329,7 @@ def cross_fit_pseudo_outcomes(
         dr_reward=doubly_robust[0],
         dr_cost=doubly_robust[1] if has_cost else None,
         shrinkage=shrinkage,
+        tuned_outcomes=tuned_outcomes,
     )
 
 
@@ -331,8 +346,10 @@ def _cross_fitted_nuisances(
     models,
     sample_weight,
     n_jobs,
+    tuned=None,
 ):
-    """The propensities (estimated if ``estimate``) and the outcome estimates.
+    """The propensities (estimated if ``estimate``), the outcome estimates and
+    the tuned outcome models (``tuned`` where given).
 
     Everything of :func:`cross_fit_pseudo_outcomes` that fits a model, in one
     function of its inputs, so that ``memory`` can cache it; warnings on the
@@ -351,6 +368,16 @@ def _cross_fitted_nuisances(
         )
     fitted = []
     if targets:
+        if tuned is None:
+            tuned = _tune_outcome_models(
+                X,
+                action,
+                targets,
+                n_classes=n_classes,
+                models=models,
+                sample_weight=sample_weight,
+                n_jobs=n_jobs,
+            )
         fitted = cross_fit_outcomes(
             X,
             action,
@@ -360,5 +387,6 @@ def _cross_fitted_nuisances(
             models=models,
             sample_weight=sample_weight,
             n_jobs=n_jobs,
+            tuned=tuned,
         )
-    return propensity, fitted
+    return propensity, fitted, tuned

@@ -1,7 +1,8 @@
 """The default outcome model: standardised ridge with a leave-one-out penalty."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skroute._kernels import PREDICT_BLOCK as _PREDICT_BLOCK
@@ -234,6 +235,47 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
         self.calibrate = calibrate
 
     def fit(self, X, y, sample_weight=None):
+        X, Y, weight, scalings = self._prepare(X, y, sample_weight)
+        n_samples, n_targets = Y.shape
+        total = weight.sum()
+        if np.count_nonzero(weight) < _MIN_ROWS:
+            return self
+        alphas = np.asarray(self.alphas, dtype=np.float64).reshape(-1)
+        if self.scaling != "auto":
+            scalings = {self.scaling: scalings[self.scaling]}
+        best = np.full(n_targets, np.inf)
+        loo_best = np.zeros((n_samples, n_targets))
+        for name, scale in scalings.items():
+            error, alpha, loo, coef = _leave_one_out_path(
+                X, Y, weight, self.mean_, scale, self.target_mean_, alphas
+            )
+            better = error < best
+            best[better] = error[better]
+            self.alpha_[better] = alpha[better]
+            self.scaling_[better] = name
+            loo_best[:, better] = loo[:, better]
+            self.coef_[:, better] = coef[:, better]
+        self.loo_error_ = best
+        if self.calibrate:
+            # The leave-one-out intercept, the mean of the other rows' targets,
+            # moves against each row's own target: a map of the predictions
+            # could read the target off that shift (with a strong penalty,
+            # perfectly). The map is fitted on the predictions with the
+            # intercept of every row instead, which tell nothing of the row.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = np.where(weight < total, weight / (total - weight), 0.0)
+            scores = loo_best + share[:, None] * (Y - self.target_mean_)
+            self._calibrate(Y, scores, weight, total)
+        return self
+
+    def _prepare(self, X, y, sample_weight):
+        """Validate the data and set the statistics every fit starts from.
+
+        Sets the targets' range and mean, the features' mean and the fitted
+        attributes at their values for too few rows (the mean prediction).
+        Returns ``(X, Y, weight, scalings)``, ``scalings`` mapping each
+        scaling's name to its divisor of the centred features.
+        """
         # float32 stays float32 here: the one float64 array of X's size is the
         # standardised copy made per scaling.
         X, y = validate_data(
@@ -285,35 +327,7 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
         self.platt_ = np.zeros((n_targets, 2))
         self.loo_error_ = np.zeros(n_targets)
         self.coef_ = np.zeros((X.shape[1], n_targets))
-        if np.count_nonzero(weight) < _MIN_ROWS:
-            return self
-        scalings = {"standard": per_feature, "isotropic": isotropic}
-        if self.scaling != "auto":
-            scalings = {self.scaling: scalings[self.scaling]}
-        best = np.full(n_targets, np.inf)
-        loo_best = np.zeros((n_samples, n_targets))
-        for name, scale in scalings.items():
-            error, alpha, loo, coef = _leave_one_out_path(
-                X, Y, weight, self.mean_, scale, self.target_mean_, alphas
-            )
-            better = error < best
-            best[better] = error[better]
-            self.alpha_[better] = alpha[better]
-            self.scaling_[better] = name
-            loo_best[:, better] = loo[:, better]
-            self.coef_[:, better] = coef[:, better]
-        self.loo_error_ = best
-        if self.calibrate:
-            # The leave-one-out intercept, the mean of the other rows' targets,
-            # moves against each row's own target: a map of the predictions
-            # could read the target off that shift (with a strong penalty,
-            # perfectly). The map is fitted on the predictions with the
-            # intercept of every row instead, which tell nothing of the row.
-            with np.errstate(divide="ignore", invalid="ignore"):
-                share = np.where(weight < total, weight / (total - weight), 0.0)
-            scores = loo_best + share[:, None] * (Y - self.target_mean_)
-            self._calibrate(Y, scores, weight, total)
-        return self
+        return X, Y, weight, {"standard": per_feature, "isotropic": isotropic}
 
     def _calibrate(self, Y, loo, weight, total):
         counted = weight > 0
@@ -352,6 +366,88 @@ class RidgeOutcomeModel(DocLinkMixin, RegressorMixin, BaseEstimator):
                 rows, self.low_, self.high_
             )
         return prediction[:, 0] if self._one_target else prediction
+
+
+def refit_at_tuning(tuned, X, y, sample_weight=None):
+    """A :class:`RidgeOutcomeModel` fitted on ``(X, y)`` at the choices of ``tuned``.
+
+    Each target keeps the penalty, scaling and logistic map that ``tuned``
+    (a fitted model) chose by leave-one-out; only the coefficients, the
+    features' mean and scale and the targets' mean and range are fitted
+    on the new rows. That is one Cholesky factorisation per penalty instead
+    of the eigendecomposition of the penalty path, which is what makes it
+    the fit of each cross-fitting fold once an arm's choices are made on
+    all of its rows (see :func:`~skroute.causal.cross_fit_outcomes`).
+    ``loo_error_`` is NaN: no leave-one-out error is computed.
+    """
+    model = clone(tuned)
+    X, Y, weight, scalings = model._prepare(X, y, sample_weight)
+    n_targets = Y.shape[1]
+    if tuned.coef_.shape[1] != n_targets:
+        raise ValueError(
+            f"the tuned model has {tuned.coef_.shape[1]} targets; y has {n_targets}."
+        )
+    if np.count_nonzero(weight) < _MIN_ROWS:
+        # The mean prediction, as a fit on so few rows gives.
+        return model
+    model.alpha_ = tuned.alpha_.copy()
+    model.scaling_ = tuned.scaling_.copy()
+    model.calibrated_ = tuned.calibrated_.copy()
+    model.platt_ = tuned.platt_.copy()
+    model.loo_error_ = np.full(n_targets, np.nan)
+    by_scaling = {}
+    for k in range(n_targets):
+        by_scaling.setdefault(model.scaling_[k], []).append(k)
+    for name, targets in by_scaling.items():
+        model.coef_[:, targets] = _ridge_solutions(
+            X,
+            Y[:, targets],
+            weight,
+            model.mean_,
+            scalings[name],
+            model.target_mean_[targets],
+            model.alpha_[targets],
+        )
+    return model
+
+
+def _ridge_solutions(X, Y, weight, mean, scale, target_mean, alphas):
+    """Ridge coefficients on the raw features, each target at its own penalty.
+
+    The solutions of :func:`_leave_one_out_path` at those penalties, by one
+    Cholesky factorisation per distinct penalty of the smaller of the Gram
+    and kernel matrices of the scaled, weighted features.
+    """
+    root = np.sqrt(weight)[:, None]
+    A = X.astype(np.float64)
+    A -= mean
+    A /= scale
+    A *= root
+    B = (Y - target_mean) * root
+    primal = A.shape[0] >= A.shape[1]
+    gram = A.T @ A if primal else A @ A.T
+    right = A.T @ B if primal else B
+    diagonal = np.diag(gram).copy()
+    solution = np.empty_like(right)
+    for alpha in np.unique(alphas):
+        targets = alphas == alpha
+        np.fill_diagonal(gram, diagonal + alpha)
+        try:
+            factor = cho_factor(gram, lower=True, check_finite=False)
+            solution[:, targets] = cho_solve(
+                factor, right[:, targets], check_finite=False
+            )
+        except LinAlgError:
+            # Positive definite in exact arithmetic; where rounding says
+            # otherwise (weights spanning many orders), the eigendecomposition.
+            np.fill_diagonal(gram, diagonal)
+            s, vectors = np.linalg.eigh(gram)
+            s = np.maximum(s, 0.0)
+            solution[:, targets] = vectors @ (
+                (vectors.T @ right[:, targets]) / (s + alpha)[:, None]
+            )
+    coef = solution if primal else A.T @ solution
+    return coef / scale[:, None]
 
 
 def ridge_arrays(model):

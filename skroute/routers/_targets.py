@@ -35,6 +35,7 @@ from skroute._net import (
 )
 from skroute.causal import predict_arm_models
 from skroute.causal._direct_method import fit_outcome_models
+from skroute.causal._outcome import _split_targets
 from skroute.routers._base import ROUTE_BLOCK, routes_by_block
 from skroute.routers._deployed import (
     AnchoredNetworkPolicy,
@@ -69,8 +70,25 @@ def _interpolate(endpoints, grid, cost_sensitivities):
     return (1 - alpha) * endpoints[:, index] + alpha * endpoints[:, index + 1]
 
 
-def _fitted_outcome_models(router, logs):
-    """The direct method's quality and cost models, fitted on every row (cached)."""
+def _fitted_outcome_models(router, logs, tuned=None):
+    """The direct method's quality and cost models, fitted on every row (cached).
+
+    Where the cross-fitting tuned the default ridge of quality and cost
+    together on every row of each arm (``tuned``, its ``tuned_outcomes``),
+    those are these models, and are not fitted again.
+    """
+    joint = (
+        tuned is not None
+        and logs.cost is not None
+        and router.reward_model is None
+        and router.cost_model is None
+        and logs.reward.ndim == 1
+        and logs.cost.ndim == 1
+    )
+    keys = [((0, 1), t) for t in range(router.classes_.size)]
+    if joint and all(key in tuned for key in keys):
+        parts = [_split_targets(tuned[key]) for key in keys]
+        return [part[0] for part in parts], [part[1] for part in parts]
     fit = check_memory(router.memory).cache(fit_outcome_models, ignore=["n_jobs"])
     return fit(
         logs,
@@ -102,6 +120,7 @@ class UtilityTargets:
         if not full_feedback:
             self.direct = estimates.direct_utility(self.cost_sensitivity)
         self.anchored = bool(router.anchored) and (self.direct is not None)
+        self.tuned = estimates.tuned_outcomes
         self.scaled_keys = (
             ("utility", "utility_line") if self.anchored else ("utility",)
         )
@@ -113,7 +132,9 @@ class UtilityTargets:
     def _models(self):
         """The outcome models fitted on every row (fitted once)."""
         if self._outcome_models is None:
-            self._outcome_models = _fitted_outcome_models(self.router, self.logs)
+            self._outcome_models = _fitted_outcome_models(
+                self.router, self.logs, self.tuned
+            )
         return self._outcome_models
 
     def fold_targets(self, fold, rows):
@@ -231,7 +252,9 @@ class CostRangeTargets:
         # The lines q(x) and c(x) of the outcome models: the models fitted on
         # every row serve at prediction; training uses their cross-fitted
         # estimates where the pseudo-outcomes have them (in-sample otherwise).
-        self.reward_models, self.cost_models = _fitted_outcome_models(router, logs)
+        self.reward_models, self.cost_models = _fitted_outcome_models(
+            router, logs, estimates.tuned_outcomes
+        )
         self.quality_line = estimates.reward_estimate
         if self.quality_line is None:
             self.quality_line = predict_arm_models(self.reward_models, logs.X)

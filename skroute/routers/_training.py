@@ -248,21 +248,31 @@ class PolicyTrainer:
         self.nuisance_seed, self.torch_seed = int(nuisance_seed), int(torch_seed)
         self.n_folds = min(router.policy_cv, logs.X.shape[0])
         self.stages = FitStages(router.verbose, self.n_folds)
+        # Set by pseudo_outcomes(), for the folds' targets.
+        self.tuned_outcomes = None
 
     # --- nuisances ---------------------------------------------------------
 
     def pseudo_outcomes(self):
         """Cross-fitted pseudo-outcomes of every row, with the router's settings."""
-        return self.router._pseudo_outcomes(self.logs, self.nuisance_seed)
+        estimates = self.router._pseudo_outcomes(self.logs, self.nuisance_seed)
+        self.tuned_outcomes = estimates.tuned_outcomes
+        return estimates
 
     def fold_estimates(self, rows, seed):
         """Pseudo-outcomes of ``rows``, cross-fitted on those rows alone (None
-        where those of every row must serve: see ``nested_pseudo_outcomes``)."""
+        where those of every row must serve: see ``nested_pseudo_outcomes``).
+
+        The ridge outcome models refit at the penalties and logistic maps
+        chosen on every row: the coefficients behind a fold's targets see
+        none of the rows it is judged on; those few choices do.
+        """
         return nested_pseudo_outcomes(
             self.logs,
             rows,
             cv=self.router.cv,
             max_folds=_FOLD_TARGET_CV,
+            tuned_outcomes=self.tuned_outcomes,
             **self.router._nuisance_settings(seed),
         )
 

@@ -107,6 +107,27 @@ def test_a_policy_the_outcome_models_already_find_falls_back_to_them(linear_logs
     )
 
 
+def test_the_fallback_to_the_direct_method_with_cost_is_the_decoupled_router():
+    # The quality and cost models the cross-fitting tuned on every row of each
+    # arm are the direct method's: the fallback is DecoupledRouter's policy.
+    problem = make_routing_problem(n_samples=1200, random_state=3)
+    logs = simulate_logging(
+        problem.X, problem.reward, problem.cost, models=problem.models, random_state=3
+    )
+    outcomes = dict(reward=logs.reward, cost=logs.cost, propensity=logs.propensity)
+    router = CausalRouterClassifier(cost_sensitivity=0.05, max_epochs=5, random_state=0)
+    with pytest.warns(PolicyFallbackWarning):
+        router.fit(logs.X, logs.action, **outcomes)
+    assert router.deployed_policy_ == "direct_method"
+    decoupled = DecoupledRouter(cost_sensitivity=0.05).fit(
+        logs.X, logs.action, **outcomes
+    )
+    np.testing.assert_array_equal(router.predict(logs.X), decoupled.predict(logs.X))
+    np.testing.assert_allclose(
+        router.decision_function(logs.X), decoupled.decision_function(logs.X)
+    )
+
+
 def test_warn_keeps_the_network_and_off_skips_the_check(flat_logs):
     warned = CausalRouterClassifier(max_epochs=5, safety_check="warn", random_state=0)
     with pytest.warns(PolicyFallbackWarning, match="deployed anyway"):
