@@ -112,6 +112,20 @@ def _cells(rows):
     return cells
 
 
+def _calibration(cells):
+    """Of the cells whose check judged the learned policy against the direct
+    method: how many had a lower bound above the true gain (at the 90% level,
+    about a tenth should), as "k of n"."""
+    judged = [c for c in cells if c["default"].get("baseline") == "direct_method"]
+    # The direct method is what DecoupledRouter deploys, with the same models.
+    over = sum(
+        c["default"]["lower_bound"]
+        > c["decoupled"]["regret"] - c["default"]["learned_regret"]
+        for c in judged
+    )
+    return f"{over} of {len(judged)}"
+
+
 def compare(paths):
     runs = {}
     for path in paths:
@@ -124,6 +138,7 @@ def compare(paths):
     for path, cells in runs.items():
         chosen = [cells[key] for key in common]
         regrets = [c["default"]["regret"] for c in chosen]
+        learned = [c["default"]["learned_regret"] for c in chosen]
         ratios = [
             c["default"]["regret"] / first[key]["default"]["regret"]
             for key, c in zip(common, chosen)
@@ -140,7 +155,8 @@ def compare(paths):
                     for c in chosen
                 ),
                 sum(c["default"].get("choice") == "network" for c in chosen),
-                f"{statistics.mean(c['default']['learned_regret'] for c in chosen):.4f}",
+                f"{statistics.mean(learned):.4f}",
+                _calibration(chosen),
                 f"{sum(c['default']['fit_time'] for c in chosen):.0f}",
             ]
         )
@@ -155,6 +171,7 @@ def compare(paths):
             "cells <= decoupled",
             "learned deployed",
             "learned policy's mean regret",
+            "check vs direct method: bound > true gain",
             "causal fit s (total)",
         ],
         table,
