@@ -440,7 +440,7 @@ def cross_fit_outcomes(
     tuned : dict, default=None
         The tuned ridges to refit at, by ``(target indices, arm)``: those of
         a cross-fitting of a superset of these rows
-        (:attr:`PseudoOutcomes.tuned_outcomes`); None tunes them on these
+        (``PseudoOutcomes.tuned_outcomes``); None tunes them on these
         rows.
 
     Returns
