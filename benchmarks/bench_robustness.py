@@ -8,7 +8,7 @@ datasets and logging policies, which ``bench_interval_robustness.py`` shares)
 and must not change after a test run. Dev and test use different seeds as
 well, so even a dataset that appears in both is drawn afresh. Test cells
 that have been looked at become dev cells, and new test cells are drawn:
-``SPLIT`` is in its second round, whose test cells include two of at least
+``SPLIT`` is in its third round, whose test cells include two of at least
 20,000 logged rows (``paper_scale``, ``pooled_real``).
 
 The summary also replays the safety check's calibration: for every default
