@@ -111,6 +111,18 @@ def _platt_cv(score, target, weight, n_folds=_PLATT_FOLDS):
     return error, (float(maps[-1, 0]), float(maps[-1, 1]))
 
 
+def _scaled_problem(X, Y, weight, mean, scale, target_mean):
+    """The scaled, weighted features ``A`` and targets ``B`` of the ridge, and
+    the root weights: ``A = sqrt(w) (X - mean) / scale`` (computed in place
+    in the one float64 copy of ``X``), ``B = sqrt(w) (Y - target_mean)``."""
+    root = np.sqrt(weight)[:, None]
+    A = X.astype(np.float64)
+    A -= mean
+    A /= scale
+    A *= root
+    return A, (Y - target_mean) * root, root
+
+
 def _leave_one_out_path(X, Y, weight, mean, scale, target_mean, alphas):
     """Ridge on ``(X - mean) / scale`` for every penalty, with exact leave-one-out.
 
@@ -120,13 +132,7 @@ def _leave_one_out_path(X, Y, weight, mean, scale, target_mean, alphas):
     """
     n_samples, n_targets = Y.shape
     total = weight.sum()
-    root = np.sqrt(weight)[:, None]
-    # A becomes the scaled, weighted features, computed in place.
-    A = X.astype(np.float64)
-    A -= mean
-    A /= scale
-    A *= root
-    B = (Y - target_mean) * root
+    A, B, root = _scaled_problem(X, Y, weight, mean, scale, target_mean)
     # One eigendecomposition of the smaller Gram matrix gives every penalty's
     # fit and leverages: P = A V (primal) or U sqrt(s) (dual) satisfies
     # fit = P diag(1 / (s + alpha)) P' B and h_ii = sum_j P_ij^2 / (s_j + alpha).
@@ -418,12 +424,7 @@ def _ridge_solutions(X, Y, weight, mean, scale, target_mean, alphas):
     Cholesky factorisation per distinct penalty of the smaller of the Gram
     and kernel matrices of the scaled, weighted features.
     """
-    root = np.sqrt(weight)[:, None]
-    A = X.astype(np.float64)
-    A -= mean
-    A /= scale
-    A *= root
-    B = (Y - target_mean) * root
+    A, B, _ = _scaled_problem(X, Y, weight, mean, scale, target_mean)
     primal = A.shape[0] >= A.shape[1]
     gram = A.T @ A if primal else A @ A.T
     right = A.T @ B if primal else B
