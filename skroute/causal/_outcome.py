@@ -342,7 +342,7 @@ def _model_groups(models):
 
 
 def _tune_outcome_models(
-    X, action, targets, *, n_classes, models, sample_weight, n_jobs=None
+    X, action, targets, groups, *, n_classes, sample_weight, n_jobs
 ):
     """The ridge outcome models of each arm, fitted on all of the arm's rows.
 
@@ -357,8 +357,10 @@ def _tune_outcome_models(
 
     Parameters
     ----------
-    X, action, targets, n_classes, models, sample_weight, n_jobs
+    X, action, targets, n_classes, sample_weight, n_jobs
         As in :func:`cross_fit_outcomes`.
+    groups : list
+        The targets' models, as :func:`_model_groups` gives them.
 
     Returns
     -------
@@ -368,7 +370,6 @@ def _tune_outcome_models(
         than two rows, no weight, a constant target), are absent: their
         folds fit as they would alone.
     """
-    groups = _model_groups(models)
     keys, jobs = [], []
     for model, _, member_sets in groups:
         if type(model) is not RidgeOutcomeModel:
@@ -471,14 +472,36 @@ def cross_fit_outcomes(
     >>> cost_hat[:3].round(3).tolist()
     [[1.0, 11.0], [1.0, 11.0], [1.0, 11.0]]
     """
+    estimates, _ = cross_fit_tuned_outcomes(
+        X,
+        action,
+        targets,
+        folds,
+        n_classes=n_classes,
+        models=models,
+        sample_weight=sample_weight,
+        n_jobs=n_jobs,
+        tuned=tuned,
+    )
+    return estimates
+
+
+def cross_fit_tuned_outcomes(
+    X, action, targets, folds, *, n_classes, models, sample_weight, n_jobs, tuned
+):
+    """:func:`cross_fit_outcomes`, and the tuned ridges its folds refit at.
+
+    Returns ``(estimates, tuned)``: the tuned ridges are those given, or
+    those tuned on these rows (None given), for a cross-fitting of a subset.
+    """
     groups = _model_groups(models)
     if tuned is None:
         tuned = _tune_outcome_models(
             X,
             action,
             targets,
+            groups,
             n_classes=n_classes,
-            models=models,
             sample_weight=sample_weight,
             n_jobs=n_jobs,
         )
@@ -539,4 +562,4 @@ def cross_fit_outcomes(
         prediction = stacked_arm_predictions([arm for _, arm in arms], X[test])
         for column, ((target_index, t), _) in enumerate(arms):
             estimates[target_index][test, t] = prediction[:, column]
-    return estimates
+    return estimates, tuned

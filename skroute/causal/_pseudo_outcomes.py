@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_memory
 
 from skroute.causal._folds import make_folds
-from skroute.causal._outcome import _tune_outcome_models, cross_fit_outcomes
+from skroute.causal._outcome import cross_fit_tuned_outcomes
 from skroute.causal._overlap import overlap_diagnostics
 from skroute.causal._propensity import estimate_propensity
 from skroute.ope import pseudo_outcomes, select_shrinkage
@@ -368,17 +368,7 @@ def _cross_fitted_nuisances(
         )
     fitted = []
     if targets:
-        if tuned is None:
-            tuned = _tune_outcome_models(
-                X,
-                action,
-                targets,
-                n_classes=n_classes,
-                models=models,
-                sample_weight=sample_weight,
-                n_jobs=n_jobs,
-            )
-        fitted = cross_fit_outcomes(
+        fitted, tuned = cross_fit_tuned_outcomes(
             X,
             action,
             targets,
