@@ -577,6 +577,28 @@ class DecoupledAnchor:
 # Logging policies: (scores, temperature, exploration) on the training rows.
 
 
+def test_regret(data, cost_sensitivity):
+    """The true regret on a unit's test rows of routes chosen there.
+
+    ``data`` is a unit's data (``unit_logs``): the expected quality where
+    the dataset has it, else the observed one, is the truth. Returns a
+    function of the chosen model indices.
+    """
+    from skroute.metrics import regret
+
+    test, reward = data["test"], data["reward"]
+    truth = data.get("expected_reward", reward)[test]
+    cost = data["cost"][test]
+    classes = np.arange(reward.shape[1])
+
+    def regret_of(chosen):
+        return regret(
+            truth, chosen, cost=cost, cost_sensitivity=cost_sensitivity, classes=classes
+        )
+
+    return regret_of
+
+
 def exchange_rate(reward, cost):
     quality, price = reward.mean(axis=0), cost.mean(axis=0)
     return float(np.ptp(quality) / max(np.ptp(price), 1e-12))

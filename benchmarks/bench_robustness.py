@@ -55,6 +55,7 @@ from _common import (
     add_data_dir_argument,
     exchange_rate,
     summarise_robustness,
+    test_regret,
     unit_logs,
 )
 
@@ -113,13 +114,11 @@ def run_unit(dataset, policy, seed, params, data_dir=None):
     from threadpoolctl import threadpool_limits
 
     from skroute import CausalRouterClassifier
-    from skroute.metrics import regret
 
     torch.set_num_threads(1)
     data, pool, logs = unit_logs(dataset, policy, seed, data_dir)
     train, test = data["train"], data["test"]
     X, reward, cost = data["X"], data["reward"], data["cost"]
-    truth = data.get("expected_reward", reward)[test]
     rate = exchange_rate(reward[train], cost[train])
     rows = []
     with threadpool_limits(1), warnings.catch_warnings():
@@ -138,15 +137,7 @@ def run_unit(dataset, policy, seed, params, data_dir=None):
                     logged = _common.logged_outcomes(logs)
                 _, elapsed = _common.timed(router.fit, X[train], logs.action, **logged)
 
-                def regret_of(chosen, cost_sensitivity=cost_sensitivity):
-                    return regret(
-                        truth,
-                        chosen,
-                        cost=cost[test],
-                        cost_sensitivity=cost_sensitivity,
-                        classes=np.arange(reward.shape[1]),
-                    )
-
+                regret_of = test_regret(data, cost_sensitivity)
                 value = regret_of(router.predict(X[test]))
                 diagnostics = {}
                 report = getattr(router, "safety_report_", None)

@@ -18,13 +18,13 @@ import json
 import statistics
 
 import _common  # first: it sets the thread limits before numpy loads
-import numpy as np
 from _common import (
     LAMBDA_FACTORS,
     SEEDS,
     SPLIT,
     DecoupledAnchor,
     exchange_rate,
+    test_regret,
     unit_logs,
 )
 
@@ -38,12 +38,10 @@ def run_unit(dataset, policy, seed, data_dir=None):
 
     from skroute import DecoupledRouter
     from skroute.causal import RidgeOutcomeModel
-    from skroute.metrics import regret
 
     data, _, logs = unit_logs(dataset, policy, seed, data_dir)
     train, test = data["train"], data["test"]
     X, reward, cost = data["X"], data["reward"], data["cost"]
-    truth = data.get("expected_reward", reward)[test]
     rate = exchange_rate(reward[train], cost[train])
     rows = []
     with threadpool_limits(1), warnings.catch_warnings():
@@ -63,13 +61,7 @@ def run_unit(dataset, policy, seed, data_dir=None):
                 _, seconds = _common.timed(
                     router.fit, X[train], logs.action, **_common.logged_outcomes(logs)
                 )
-                value = regret(
-                    truth,
-                    router.predict(X[test]),
-                    cost=cost[test],
-                    cost_sensitivity=lam,
-                    classes=np.arange(reward.shape[1]),
-                )
+                value = test_regret(data, lam)(router.predict(X[test]))
                 rows.append(
                     dict(
                         dataset=dataset,

@@ -36,6 +36,7 @@ from _common import (
     DecoupledAnchor,
     exchange_rate,
     print_table,
+    test_regret,
     unit_logs,
 )
 
@@ -47,13 +48,11 @@ def run_unit(dataset, policy, seed, data_dir=None):
     from threadpoolctl import threadpool_limits
 
     from skroute import CausalRouterClassifier, DecoupledRouter
-    from skroute.metrics import regret
 
     torch.set_num_threads(1)
     data, _, logs = unit_logs(dataset, policy, seed, data_dir)
     train, test = data["train"], data["test"]
     X, reward, cost = data["X"], data["reward"], data["cost"]
-    truth = data.get("expected_reward", reward)[test]
     rate = exchange_rate(reward[train], cost[train])
     rows = []
     with threadpool_limits(1), warnings.catch_warnings():
@@ -61,15 +60,7 @@ def run_unit(dataset, policy, seed, data_dir=None):
         for factor in LAMBDA_FACTORS:
             lam = factor * rate
 
-            def regret_of(chosen, lam=lam):
-                return regret(
-                    truth,
-                    chosen,
-                    cost=cost[test],
-                    cost_sensitivity=lam,
-                    classes=np.arange(reward.shape[1]),
-                )
-
+            regret_of = test_regret(data, lam)
             routers = {
                 "default": CausalRouterClassifier(cost_sensitivity=lam, random_state=0),
                 "decoupled": DecoupledRouter(cost_sensitivity=lam),
